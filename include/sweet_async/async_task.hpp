@@ -1,0 +1,186 @@
+// sweet_async/async_task.hpp: one awaitable run as a named, bounded, cancellable task.
+#ifndef SWEET_ASYNC_ASYNC_TASK_HPP
+#define SWEET_ASYNC_ASYNC_TASK_HPP
+
+#include <atomic>
+#include <concepts>
+#include <exception>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <sweet_async/config.hpp>
+#include <sweet_async/detail/completion.hpp>
+#include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/detail/processor_traits.hpp>
+#include <sweet_async/detail/trace.hpp>
+#include <sweet_async/emitting_task_builder.hpp>
+#include <sweet_async/error.hpp>
+#include <sweet_async/task_id.hpp>
+#include <sweet_async/task_options.hpp>
+#include <sweet_async/task_status.hpp>
+
+namespace sweet_async {
+
+/// A task that runs one piece of asynchronous work producing a `T`: it has an
+/// id, a name, a priority, an optional deadline, a retry count, a status, and
+/// can be cancelled. It is also the entry point to emitting tasks:
+/// `async_task<>::emits<Payload>(executor)`.
+///
+/// ```cpp
+/// auto task = sa::async_task<int>::run(io.get_executor(), {.name = "answer", .retry = 2},
+///                                      []() -> asio::awaitable<int> { co_return 42; });
+/// int value = co_await task.wait();
+/// ```
+template <class T = void, task_id Id = uuid>
+class async_task {
+    using stored = detail::stored_result_t<T>;
+    using outcome_type = std::variant<stored, std::exception_ptr>;
+
+    struct state {
+        state(asio::any_io_executor executor, task_options settings)
+            : options(std::move(settings)), id(Id::generate()), strand(asio::make_strand(executor)) {}
+
+        const task_options options;
+        const Id id;
+        const asio::strand<asio::any_io_executor> strand;  // serialises the work and cancel()
+        asio::cancellation_signal signal;                   // used on the strand only
+        std::atomic<task_status> status{task_status::running};
+        std::atomic<bool> cancel_requested{false};
+        detail::completion<outcome_type> done;
+    };
+
+public:
+    using value_type = T;
+
+    /// Starts building an emitting task for payloads `R` (the seed's
+    /// `AsyncTask::emits::<R>()`).
+    template <class R>
+    static emitting_task_builder<R, Id> emits(asio::any_io_executor executor) {
+        return emitting_task_builder<R, Id>(std::move(executor));
+    }
+
+    /// Runs `work()`, a callable returning `asio::awaitable<T>`, on `executor`.
+    /// A failed attempt (an exception) is retried up to `options.retry`
+    /// times; `options.timeout` bounds all attempts together. Throws
+    /// `async_task_exception` (`invalid_configuration`) for invalid options.
+    template <class Work>
+        requires std::same_as<std::invoke_result_t<Work&>, asio::awaitable<T>>
+    static async_task run(asio::any_io_executor executor, task_options options, Work work) {
+        options.validate();
+        auto task_state = std::make_shared<state>(std::move(executor), std::move(options));
+        if (task_state->options.tracing) {
+            detail::trace(task_state->options.name, "started: id={}", task_state->id.to_string());
+        }
+        asio::co_spawn(task_state->strand, body(task_state, std::move(work)),
+                       asio::bind_cancellation_slot(task_state->signal.slot(), asio::detached));
+        return async_task(std::move(task_state));
+    }
+
+    const Id& id() const noexcept { return state_->id; }
+    const std::string& name() const noexcept { return state_->options.name; }
+    task_priority priority() const noexcept { return state_->options.priority; }
+    task_status status() const noexcept { return state_->status.load(std::memory_order_acquire); }
+    bool is_complete() const noexcept { return state_->done.done(); }
+
+    /// Asks the work to stop (Asio terminal cancellation of whatever it
+    /// awaits). The task ends `cancelled` unless it already ended. Any thread.
+    void cancel() {
+        state_->cancel_requested.store(true, std::memory_order_release);
+        asio::post(state_->strand, [s = state_] { s->signal.emit(asio::cancellation_type::terminal); });
+    }
+
+    /// Waits for the end and returns the work's value, or throws: the work's
+    /// own exception after the last attempt, or `async_task_exception` with
+    /// `timeout` or `cancelled`. The value is handed out once.
+    asio::awaitable<T> wait() { return wait_for(state_); }
+
+private:
+    explicit async_task(std::shared_ptr<state> s) : state_(std::move(s)) {}
+
+    static asio::awaitable<T> wait_for(std::shared_ptr<state> s) {
+        if (!s->done.done()) co_await s->done.async_wait(s->strand, asio::use_awaitable);
+        outcome_type result = s->done.take(s->options.name);
+        if (auto* failure = std::get_if<std::exception_ptr>(&result)) std::rethrow_exception(*failure);
+        if constexpr (!std::is_void_v<T>) co_return std::get<stored>(std::move(result));
+    }
+
+    template <class Work>
+    static asio::awaitable<stored> attempts(std::shared_ptr<state> s, Work& work) {
+        for (unsigned attempt = 1;; ++attempt) {
+            try {
+                if constexpr (std::is_void_v<T>) {
+                    co_await work();
+                    co_return std::monostate{};
+                } else {
+                    co_return co_await work();
+                }
+            } catch (...) {
+                if (attempt > s->options.retry || s->cancel_requested.load(std::memory_order_acquire)) {
+                    throw;
+                }
+            }
+        }
+    }
+
+    template <class Work>
+    static asio::awaitable<void> body(std::shared_ptr<state> s, Work work) {
+        task_status status = task_status::completed;
+        outcome_type result;
+        try {
+            if (s->cancel_requested.load(std::memory_order_acquire)) {
+                throw async_task_exception(async_task_error::cancelled,
+                                           fmt::format("task '{}' was cancelled", s->options.name));
+            }
+            if (s->options.timeout) {
+                using namespace asio::experimental::awaitable_operators;
+                asio::steady_timer deadline(s->strand, *s->options.timeout);
+                auto first = co_await (attempts(s, work) || deadline.async_wait(asio::use_awaitable));
+                if (first.index() == 1) {
+                    status = task_status::timed_out;
+                    throw async_task_exception(
+                        async_task_error::timeout,
+                        fmt::format("task '{}' did not finish within {}", s->options.name,
+                                    detail::duration_text(*s->options.timeout)));
+                }
+                result.template emplace<stored>(std::get<0>(std::move(first)));
+            } else {
+                result.template emplace<stored>(co_await attempts(s, work));
+            }
+        } catch (...) {
+            if (status != task_status::timed_out) {
+                status = s->cancel_requested.load(std::memory_order_acquire) ? task_status::cancelled
+                                                                             : task_status::failed;
+            }
+            result = status == task_status::cancelled
+                         ? std::make_exception_ptr(async_task_exception(
+                               async_task_error::cancelled,
+                               fmt::format("task '{}' was cancelled", s->options.name)))
+                         : std::current_exception();
+        }
+        if (s->options.tracing) detail::trace(s->options.name, "{}", status);
+        s->status.store(status, std::memory_order_release);
+        s->done.set(std::move(result));
+    }
+
+    std::shared_ptr<state> state_;
+};
+
+}  // namespace sweet_async
+
+#endif  // SWEET_ASYNC_ASYNC_TASK_HPP

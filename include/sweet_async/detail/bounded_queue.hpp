@@ -1,0 +1,198 @@
+// sweet_async/detail/bounded_queue.hpp: the lock-free ring under `channel`.
+#ifndef SWEET_ASYNC_DETAIL_BOUNDED_QUEUE_HPP
+#define SWEET_ASYNC_DETAIL_BOUNDED_QUEUE_HPP
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <optional>
+#include <utility>
+
+namespace sweet_async::detail {
+
+/// Result of `bounded_queue::try_push_with`.
+enum class push_result { pushed, full, closed };
+
+/// A bounded multi-producer, single-consumer FIFO ring (after Dmitry Vyukov's
+/// bounded MPMC queue) with an atomic close flag.
+///
+/// Each cell carries a sequence number that says whose turn it is: a producer
+/// may fill cell `i` when its sequence equals the position being claimed, the
+/// consumer may empty it when it equals position + 1. Producers claim
+/// positions with a CAS on `enqueue_position_`; the consumer alone advances
+/// `dequeue_position_`.
+///
+/// The close flag lives in the top bit of `enqueue_position_`, so claiming a
+/// position and checking "not closed" is one atomic step: after `close()` no
+/// position is ever claimed again, and the consumer knows exactly how many
+/// events exist (`final_position`) even while late producers are still writing
+/// the cells they claimed before the close.
+///
+/// Publishing stores and the emptiness/fullness checks are sequentially
+/// consistent: `channel` pairs them with its waiter flags (a Dekker-style
+/// handshake) so that a waiter going to sleep and a producer or consumer making
+/// progress can never miss each other.
+template <class T>
+class bounded_queue {
+public:
+    explicit bounded_queue(std::size_t capacity)
+        : capacity_(capacity),
+          ring_size_(capacity < 2 ? 2 : capacity),
+          cells_(std::make_unique<cell[]>(ring_size_)) {
+        for (std::size_t i = 0; i < ring_size_; ++i) {
+            cells_[i].sequence.store(i, std::memory_order_relaxed);
+        }
+    }
+
+    bounded_queue(const bounded_queue&) = delete;
+    bounded_queue& operator=(const bounded_queue&) = delete;
+
+    ~bounded_queue() {
+        while (try_pop()) {
+        }
+    }
+
+    /// Claims a cell and constructs its element from `make()`. `make` runs
+    /// only when a cell was claimed, so a caller's value is untouched on
+    /// `full` and `closed`. With `close_after`, claiming the cell and closing
+    /// the queue are one atomic step, so the element is surely the last.
+    template <class Make>
+    push_result try_push_with(Make&& make, bool close_after = false) {
+        std::size_t raw = enqueue_position_.load(std::memory_order_relaxed);
+        cell* target = nullptr;
+        for (;;) {
+            if (raw & closed_bit) return push_result::closed;
+            target = &cells_[raw % ring_size_];
+            const std::size_t sequence = target->sequence.load(std::memory_order_acquire);
+            const auto lag = static_cast<std::intptr_t>(sequence - raw);
+            if (lag == 0 && over_capacity(raw)) return push_result::full;
+            if (lag == 0) {
+                // The cell's sequence (acquire above, publish below) orders
+                // the element itself; seq_cst here only matters for a closing
+                // claim, which waiters must observe like close().
+                const std::size_t next = close_after ? (raw + 1) | closed_bit : raw + 1;
+                if (enqueue_position_.compare_exchange_weak(raw, next, std::memory_order_seq_cst,
+                                                            std::memory_order_relaxed)) {
+                    break;
+                }
+            } else if (lag < 0) {
+                return push_result::full;
+            } else {
+                raw = enqueue_position_.load(std::memory_order_relaxed);
+            }
+        }
+        try {
+            ::new (static_cast<void*>(target->storage)) T(std::forward<Make>(make)());
+        } catch (...) {
+            // The position is claimed and cannot be given back: publish it as
+            // a hole the consumer skips, so the ring keeps its order.
+            target->hole = true;
+            holes_.fetch_add(1, std::memory_order_relaxed);
+            target->sequence.store(raw + 1, std::memory_order_seq_cst);
+            throw;
+        }
+        target->hole = false;
+        target->sequence.store(raw + 1, std::memory_order_seq_cst);
+        return push_result::pushed;
+    }
+
+    /// Removes the oldest element, if it is there. Consumer only.
+    std::optional<T> try_pop() {
+        for (;;) {
+            const std::size_t position = dequeue_position_.load(std::memory_order_relaxed);
+            cell& source = cells_[position % ring_size_];
+            if (source.sequence.load(std::memory_order_acquire) != position + 1) return std::nullopt;
+            std::optional<T> value;
+            if (!source.hole) {
+                T* element = std::launder(reinterpret_cast<T*>(source.storage));
+                value.emplace(std::move(*element));
+                element->~T();
+            }
+            // Only the capacity-1 check reads this from producers, and it is
+            // part of the waiter handshake there.
+            dequeue_position_.store(position + 1, ring_size_ != capacity_
+                                                      ? std::memory_order_seq_cst
+                                                      : std::memory_order_relaxed);
+            source.sequence.store(position + ring_size_, std::memory_order_seq_cst);
+            if (value) return value;
+        }
+    }
+
+    /// True when the oldest element is published. Consumer only.
+    bool ready() const noexcept {
+        const std::size_t position = dequeue_position_.load(std::memory_order_relaxed);
+        return cells_[position % ring_size_].sequence.load(std::memory_order_seq_cst) ==
+               position + 1;
+    }
+
+    /// True when a producer would find no free cell right now.
+    bool full() const noexcept {
+        const std::size_t raw = enqueue_position_.load(std::memory_order_seq_cst);
+        const std::size_t position = raw & ~closed_bit;
+        return cells_[position % ring_size_].sequence.load(std::memory_order_seq_cst) < position ||
+               over_capacity(position);
+    }
+
+    /// Stops all further pushes. Returns false if it was closed already.
+    bool close() noexcept {
+        return (enqueue_position_.fetch_or(closed_bit, std::memory_order_seq_cst) & closed_bit) ==
+               0;
+    }
+
+    bool closed() const noexcept {
+        return (enqueue_position_.load(std::memory_order_seq_cst) & closed_bit) != 0;
+    }
+
+    /// True once closed and every claimed element has been popped. Consumer only.
+    bool drained() const noexcept {
+        const std::size_t raw = enqueue_position_.load(std::memory_order_seq_cst);
+        return (raw & closed_bit) != 0 &&
+               dequeue_position_.load(std::memory_order_relaxed) == (raw & ~closed_bit);
+    }
+
+    /// How many pushes have succeeded (or are being written right now).
+    std::size_t pushed() const noexcept {
+        return (enqueue_position_.load(std::memory_order_relaxed) & ~closed_bit) -
+               holes_.load(std::memory_order_relaxed);
+    }
+
+    /// How many elements have been popped.
+    std::size_t popped() const noexcept {
+        return dequeue_position_.load(std::memory_order_relaxed);
+    }
+
+    std::size_t capacity() const noexcept { return capacity_; }
+
+private:
+    /// The sequence scheme needs at least two cells (with one, "ready to pop"
+    /// and "free to fill" would be the same number), so a capacity of 1 runs
+    /// on a ring of 2 and this check keeps the second cell unused.
+    bool over_capacity(std::size_t position) const noexcept {
+        return ring_size_ != capacity_ &&
+               position - dequeue_position_.load(std::memory_order_seq_cst) >= capacity_;
+    }
+
+    static constexpr std::size_t closed_bit = std::size_t{1} << (sizeof(std::size_t) * 8 - 1);
+    // Producers and the consumer write different counters; keep them on
+    // different cache lines.
+    static constexpr std::size_t cache_line = 64;
+
+    struct cell {
+        std::atomic<std::size_t> sequence{0};
+        bool hole = false;
+        alignas(T) unsigned char storage[sizeof(T)];
+    };
+
+    std::size_t capacity_;
+    std::size_t ring_size_;
+    std::unique_ptr<cell[]> cells_;
+    alignas(cache_line) std::atomic<std::size_t> enqueue_position_{0};
+    alignas(cache_line) std::atomic<std::size_t> dequeue_position_{0};
+    std::atomic<std::size_t> holes_{0};  // claims whose element threw while being made
+};
+
+}  // namespace sweet_async::detail
+
+#endif  // SWEET_ASYNC_DETAIL_BOUNDED_QUEUE_HPP

@@ -1,0 +1,87 @@
+// sweet_async/detail/completion.hpp: a one-shot result that many may wait for.
+#ifndef SWEET_ASYNC_DETAIL_COMPLETION_HPP
+#define SWEET_ASYNC_DETAIL_COMPLETION_HPP
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/async_result.hpp>
+
+#include <fmt/format.h>
+
+#include <sweet_async/detail/waiter.hpp>
+#include <sweet_async/error.hpp>
+
+namespace sweet_async::detail {
+
+/// Holds the result of a task once it ends. Waiting never blocks a thread:
+/// `async_wait` parks the caller's completion handler until `set` posts it.
+/// The result can be taken out once.
+template <class Result>
+class completion {
+public:
+    /// Stores the result and wakes every waiter. Called once.
+    void set(Result result) {
+        std::vector<std::unique_ptr<waiter>> woken;
+        {
+            std::lock_guard lock(mutex_);
+            value_.emplace(std::move(result));
+            done_.store(true, std::memory_order_release);
+            woken.swap(waiters_);
+        }
+        for (auto& parked : woken) parked->complete({});
+    }
+
+    bool done() const noexcept { return done_.load(std::memory_order_acquire); }
+
+    /// Completes (with an empty error code) once the result is set.
+    template <class CompletionToken>
+    auto async_wait(const asio::any_io_executor& executor, CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+            [this, &executor](auto handler) {
+                auto parked = make_waiter(std::move(handler), executor);
+                std::unique_lock lock(mutex_);
+                if (!value_ && !taken_) {
+                    waiters_.push_back(std::move(parked));
+                    return;
+                }
+                lock.unlock();
+                parked->complete({});
+            },
+            token);
+    }
+
+    /// Moves the result out. Throws `async_task_exception` (`result_taken`)
+    /// if it was taken before. Requires `done()`.
+    Result take(std::string_view task_name) {
+        std::lock_guard lock(mutex_);
+        if (!value_) {
+            throw async_task_exception(
+                async_task_error::result_taken,
+                fmt::format("task '{}': the final result was already taken by an earlier wait()",
+                            task_name));
+        }
+        Result result = std::move(*value_);
+        value_.reset();
+        taken_ = true;
+        return result;
+    }
+
+private:
+    std::mutex mutex_;  // guards value_, taken_ and waiters_; never held across a suspension
+    std::optional<Result> value_;
+    bool taken_ = false;
+    std::atomic<bool> done_{false};
+    std::vector<std::unique_ptr<waiter>> waiters_;
+};
+
+}  // namespace sweet_async::detail
+
+#endif  // SWEET_ASYNC_DETAIL_COMPLETION_HPP

@@ -1,0 +1,88 @@
+// sweet_async/detail/consumer.hpp: the coroutine that drains an emitting task.
+#ifndef SWEET_ASYNC_DETAIL_CONSUMER_HPP
+#define SWEET_ASYNC_DETAIL_CONSUMER_HPP
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+
+#include <sweet_async/detail/emitting_state.hpp>
+#include <sweet_async/detail/trace.hpp>
+#include <sweet_async/pipeline.hpp>
+
+namespace sweet_async::detail {
+
+/// Runs `strategy` over the task's stream, then makes sure every event has an
+/// outcome, settles the status and publishes the final result.
+template <class State, class Strategy, class Pipeline>
+asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, Pipeline& pipeline) {
+    if (state->options.timeout) {
+        state->deadline.expires_after(*state->options.timeout);
+        state->deadline.async_wait([weak = std::weak_ptr<State>(state)](std::error_code ec) {
+            if (ec) return;
+            if (auto alive = weak.lock()) alive->request_stop(stop_request::deadline);
+        });
+    }
+
+    std::string failure;
+    try {
+        co_await strategy.run(pipeline);
+    } catch (const std::exception& ex) {
+        failure = ex.what();
+    } catch (...) {
+        failure = "unknown exception";
+    }
+    if (!failure.empty() || !state->channel.drained()) {
+        // The strategy gave up early: nothing it left behind may vanish.
+        if (failure.empty()) failure = "the strategy returned before the stream ended";
+        if (state->options.tracing) trace(state->options.name, "strategy failed: {}", failure);
+        co_await pipeline.cancel_remaining("the strategy stopped: " + failure);
+    }
+    state->deadline.cancel();
+
+    task_status status = task_status::completed;
+    if (!failure.empty()) {
+        status = task_status::failed;
+    } else {
+        switch (state->stop.load(std::memory_order_acquire)) {
+            case stop_request::none: break;
+            case stop_request::graceful:
+            case stop_request::immediate: status = task_status::cancelled; break;
+            case stop_request::deadline: status = task_status::timed_out; break;
+        }
+    }
+    const auto elapsed = std::chrono::steady_clock::now() - state->started_at;
+    state->final_elapsed.store(std::chrono::nanoseconds(elapsed).count(), std::memory_order_release);
+    const task_stats stats = state->stats();
+    if (state->options.tracing) trace(state->options.name, "{}: {}", status, stats);
+    state->status.store(status, std::memory_order_release);
+    state->done.set(std::move(pipeline).finish(status, stats));
+}
+
+/// Starts the consumer of `state` on its executor. The coroutine frame owns
+/// the strategy, the processor and the collector.
+template <class State, class Strategy, class Processor, class Collector>
+void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor processor,
+                    Collector collector) {
+    using pipeline_type = pipeline<typename State::event_type::payload_type,
+                                   typename State::result_type::collection_type,
+                                   typename State::event_type::task_id_type, Processor, Collector>;
+    auto executor = state->executor;
+    asio::co_spawn(
+        executor,
+        [](std::shared_ptr<State> state, Strategy strategy, Processor processor,
+           Collector collector) -> asio::awaitable<void> {
+            pipeline_type pipeline(*state, std::move(processor), std::move(collector));
+            co_await consume(state, std::move(strategy), pipeline);
+        }(std::move(state), std::move(strategy), std::move(processor), std::move(collector)),
+        asio::detached);
+}
+
+}  // namespace sweet_async::detail
+
+#endif  // SWEET_ASYNC_DETAIL_CONSUMER_HPP

@@ -1,0 +1,166 @@
+// sweet_async/emitting_task.hpp: a running task that processes the events sent to it.
+#ifndef SWEET_ASYNC_EMITTING_TASK_HPP
+#define SWEET_ASYNC_EMITTING_TASK_HPP
+
+#include <concepts>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include <sweet_async/cancellation_level.hpp>
+#include <sweet_async/config.hpp>
+#include <sweet_async/detail/emitting_state.hpp>
+#include <sweet_async/error.hpp>
+#include <sweet_async/event.hpp>
+#include <sweet_async/final_result.hpp>
+#include <sweet_async/task_id.hpp>
+#include <sweet_async/task_options.hpp>
+#include <sweet_async/task_stats.hpp>
+#include <sweet_async/task_status.hpp>
+
+namespace sweet_async {
+
+/// A handle to a running emitting task: producers send payloads into its
+/// bounded channel, its consumer coroutine processes them under the chosen
+/// strategy, and `wait()` hands back the final result.
+///
+/// Made by `emitting_task_builder::...::start_queue()`. Handles are cheap to
+/// copy and every member is safe to call from any thread. When the last
+/// handle is destroyed the task is closed: what was sent is still processed,
+/// and the result is discarded.
+template <class T, class Collection, task_id Id = uuid>
+class emitting_task {
+    using state_type = detail::emitting_state<T, Collection, Id>;
+
+public:
+    using payload_type = T;
+    using event_type = event<T, Id>;
+    using result_type = final_result<T, Collection, Id>;
+    using executor_type = asio::any_io_executor;
+
+    /// Adopts a started task's state (used by the builder).
+    explicit emitting_task(std::shared_ptr<state_type> state)
+        : state_(std::move(state)),
+          lifetime_(nullptr, [weak = std::weak_ptr<state_type>(state_)](void*) {
+              if (auto alive = weak.lock()) alive->channel.close();
+          }) {}
+
+    const Id& id() const noexcept { return state_->id; }
+    const std::string& name() const noexcept { return state_->options.name; }
+    task_priority priority() const noexcept { return state_->options.priority; }
+    const task_options& options() const noexcept { return state_->options; }
+    executor_type get_executor() const noexcept { return state_->executor; }
+
+    task_status status() const noexcept { return state_->status.load(std::memory_order_acquire); }
+    /// True once every event has its outcome and the final result is ready.
+    bool is_complete() const noexcept { return state_->done.done(); }
+    /// Live statistics; final ones once the task is complete.
+    task_stats stats() const { return state_->stats(); }
+
+    /// Sends `payload` if a slot is free, without suspending. Returns an empty
+    /// error code on success, `async_task_error::full` when the channel is
+    /// full, `async_task_error::closed` when the task accepts no more events.
+    /// On failure `payload` is left untouched (an rvalue is not moved from).
+    template <class U = T>
+        requires std::constructible_from<T, U&&>
+    std::error_code try_send(U&& payload) {
+        return try_send_as(*state_, sweet_async::event_type::continuing, std::forward<U>(payload));
+    }
+
+    /// Like `try_send`, for the event that ends the stream: it is processed
+    /// too, and nothing can be sent after it.
+    template <class U = T>
+        requires std::constructible_from<T, U&&>
+    std::error_code try_send_final(U&& payload) {
+        return try_send_as(*state_, sweet_async::event_type::final, std::forward<U>(payload));
+    }
+
+    /// Sends `payload`, suspending while the channel is full (backpressure).
+    /// Throws `async_task_exception` (`closed`) when the task accepts no
+    /// more events.
+    asio::awaitable<void> send(T payload) {
+        return send_as(state_, sweet_async::event_type::continuing, std::move(payload));
+    }
+
+    /// Sends the last event of the stream; it is processed like any other.
+    asio::awaitable<void> send_final(T payload) {
+        return send_as(state_, sweet_async::event_type::final, std::move(payload));
+    }
+
+    /// Completion-token form of `send`: `void(std::error_code)`.
+    template <class CompletionToken>
+    auto async_send(T payload, CompletionToken&& token) {
+        return state_->channel.async_send(event_type(state_->id, std::move(payload)),
+                                          std::forward<CompletionToken>(token));
+    }
+
+    /// Completion-token form of `send_final`: `void(std::error_code)`.
+    template <class CompletionToken>
+    auto async_send_final(T payload, CompletionToken&& token) {
+        return state_->channel.async_send(
+            event_type(state_->id, std::move(payload), sweet_async::event_type::final),
+            send_mode::close_after, std::forward<CompletionToken>(token));
+    }
+
+    /// Ends the stream without a final event: nothing more is accepted, what
+    /// was sent is processed. Idempotent.
+    void close() { state_->channel.close(); }
+
+    /// Stops the task. `graceful`: accept nothing new, finish what was sent.
+    /// `immediate`: events not yet processed end as cancelled. Either way the
+    /// task ends with status `cancelled`. Idempotent; the first call decides.
+    void cancel(cancellation_level level = cancellation_level::graceful) {
+        state_->request_stop(level == cancellation_level::graceful ? detail::stop_request::graceful
+                                                                  : detail::stop_request::immediate);
+    }
+
+    /// Waits until the task has ended and returns its final result. The
+    /// result is handed out once; a second `wait()` throws
+    /// `async_task_exception` (`result_taken`).
+    asio::awaitable<result_type> wait() { return wait_for(state_); }
+
+private:
+    // The coroutines below are static and own a reference to the state: a
+    // coroutine starts lazily and may outlive the handle it was called on.
+
+    static asio::awaitable<result_type> wait_for(std::shared_ptr<state_type> state) {
+        if (!state->done.done()) co_await state->done.async_wait(state->executor, asio::use_awaitable);
+        co_return state->done.take(state->options.name);
+    }
+
+    template <class U>
+    static std::error_code try_send_as(state_type& state, sweet_async::event_type type, U&& payload) {
+        return state.channel.try_send_with(
+            [&] { return event_type(state.id, T(std::forward<U>(payload)), type); },
+            ends_stream(type) ? send_mode::close_after : send_mode::keep_open);
+    }
+
+    static asio::awaitable<void> send_as(std::shared_ptr<state_type> state,
+                                         sweet_async::event_type type, T payload) {
+        std::error_code ec = try_send_as(*state, type, std::move(payload));
+        if (ec == async_task_error::full) {
+            co_await state->channel.async_send(
+                event_type(state->id, std::move(payload), type),
+                ends_stream(type) ? send_mode::close_after : send_mode::keep_open,
+                asio::redirect_error(asio::use_awaitable, ec));
+        }
+        if (ec) {
+            throw async_task_exception(
+                ec, fmt::format("task '{}': cannot send: {}", state->options.name, ec.message()));
+        }
+    }
+
+    std::shared_ptr<state_type> state_;
+    std::shared_ptr<void> lifetime_;  // shared by copies; closes the task when the last goes
+};
+
+}  // namespace sweet_async
+
+#endif  // SWEET_ASYNC_EMITTING_TASK_HPP

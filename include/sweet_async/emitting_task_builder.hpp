@@ -1,0 +1,190 @@
+// sweet_async/emitting_task_builder.hpp: the immutable fluent builder of emitting tasks.
+#ifndef SWEET_ASYNC_EMITTING_TASK_BUILDER_HPP
+#define SWEET_ASYNC_EMITTING_TASK_BUILDER_HPP
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/execution_context.hpp>
+
+#include <sweet_async/collector.hpp>
+#include <sweet_async/config.hpp>
+#include <sweet_async/detail/consumer.hpp>
+#include <sweet_async/detail/emitting_state.hpp>
+#include <sweet_async/detail/processor_traits.hpp>
+#include <sweet_async/detail/trace.hpp>
+#include <sweet_async/emitting_task.hpp>
+#include <sweet_async/pipeline.hpp>
+#include <sweet_async/processing_strategy.hpp>
+#include <sweet_async/task_id.hpp>
+#include <sweet_async/task_options.hpp>
+#include <sweet_async/task_priority.hpp>
+
+namespace sweet_async {
+
+/// Stands for "keep every result in a `keyed_collector`" until the result
+/// type is known.
+struct default_collector {};
+
+/// The second stage of the builder: strategy and processor chosen; a
+/// collector may still be chosen, then `start_queue()` starts the task.
+template <class T, task_id Id, class Strategy, class Processor, class Collector = default_collector>
+class receiver_builder {
+    using traits = detail::processor_traits<Processor, T, Id>;
+    static_assert(traits::valid,
+                  "sweet_async: the processor must be callable as R(const T&), "
+                  "R(const T&, processor_context<Id>&, uuid) or R(receiver_event<T, Id>), "
+                  "where R may be asio::awaitable<X>");
+
+public:
+    /// What the processor produces per event (`std::monostate` for void).
+    using result_type = typename traits::result_type;
+    using collector_type =
+        std::conditional_t<std::is_same_v<Collector, default_collector>, keyed_collector<result_type>,
+                           Collector>;
+    static_assert(collector_for<collector_type, result_type>,
+                  "sweet_async: the collector must accept the processor's result "
+                  "(see the collector_for concept)");
+    using collection_type = typename collector_type::collection_type;
+    using task_type = emitting_task<T, collection_type, Id>;
+
+    receiver_builder(asio::any_io_executor executor, task_options options, Strategy strategy,
+                     Processor processor, Collector collector = {})
+        : executor_(std::move(executor)),
+          options_(std::move(options)),
+          strategy_(std::move(strategy)),
+          processor_(std::move(processor)),
+          collector_(std::move(collector)) {}
+
+    /// Collects results into `collector` instead of a `keyed_collector`.
+    template <class OtherCollector>
+    [[nodiscard]] receiver_builder<T, Id, Strategy, Processor, OtherCollector> collector(
+        OtherCollector collector) const {
+        return {executor_, options_, strategy_, processor_, std::move(collector)};
+    }
+
+    /// Validates the configuration and starts the task: its consumer begins
+    /// draining the channel under the strategy. Throws `async_task_exception`
+    /// (`invalid_configuration`) naming the first field whose value cannot
+    /// work.
+    [[nodiscard]] task_type start_queue() const {
+        using state_type = detail::emitting_state<T, collection_type, Id>;
+        using pipeline_type = pipeline<T, collection_type, Id, Processor, collector_type>;
+        static_assert(strategy_for<Strategy, pipeline_type>,
+                      "sweet_async: the strategy must provide "
+                      "asio::awaitable<void> run(Pipeline&) const (see processing_strategy)");
+        options_.validate();
+        strategy_.validate(options_);
+        auto state = std::make_shared<state_type>(executor_, options_);
+        if (options_.tracing) {
+            detail::trace(options_.name, "started: id={} strategy={} capacity={} priority={}",
+                          state->id.to_string(), strategy_.name(), options_.capacity,
+                          options_.priority);
+        }
+        detail::start_consumer(state, strategy_, processor_, make_collector());
+        return task_type(std::move(state));
+    }
+
+private:
+    collector_type make_collector() const {
+        if constexpr (std::is_same_v<Collector, default_collector>) {
+            return collector_type{};
+        } else {
+            return collector_;
+        }
+    }
+
+    asio::any_io_executor executor_;
+    task_options options_;
+    Strategy strategy_;
+    Processor processor_;
+    Collector collector_;
+};
+
+/// Builds an emitting task whose events carry payloads of type `T`. Every
+/// setter returns a new builder, so a configured builder can be reused as a
+/// template for several tasks.
+///
+/// ```cpp
+/// auto task = sa::emitting_builder<std::string>(pool)
+///                 .name("word-lengths")
+///                 .capacity(256)
+///                 .receiver(sa::serial{}, [](const std::string& s) { return s.size(); })
+///                 .start_queue();
+/// ```
+template <class T, task_id Id = uuid>
+class emitting_task_builder {
+public:
+    explicit emitting_task_builder(asio::any_io_executor executor, task_options options = {})
+        : executor_(std::move(executor)), options_(std::move(options)) {}
+
+    /// Shown in tracing, statistics and error messages.
+    [[nodiscard]] emitting_task_builder name(std::string value) const {
+        return with([&](task_options& o) { o.name = std::move(value); });
+    }
+    /// Deadline for the whole task; when it passes, events not yet processed
+    /// end as cancelled and the task ends `timed_out`.
+    [[nodiscard]] emitting_task_builder timeout(std::chrono::nanoseconds value) const {
+        return with([&](task_options& o) { o.timeout = value; });
+    }
+    /// Extra attempts for an event whose processor throws.
+    [[nodiscard]] emitting_task_builder retry(unsigned attempts) const {
+        return with([&](task_options& o) { o.retry = attempts; });
+    }
+    /// Writes lifecycle lines to stderr.
+    [[nodiscard]] emitting_task_builder tracing(bool enabled = true) const {
+        return with([&](task_options& o) { o.tracing = enabled; });
+    }
+    [[nodiscard]] emitting_task_builder priority(task_priority value) const {
+        return with([&](task_options& o) { o.priority = value; });
+    }
+    /// How many events may wait in the channel before `send` suspends
+    /// (default 100).
+    [[nodiscard]] emitting_task_builder capacity(std::size_t events) const {
+        return with([&](task_options& o) { o.capacity = events; });
+    }
+
+    /// Chooses how events are processed (`serial`, ...) and by what.
+    template <processing_strategy Strategy, class Processor>
+    [[nodiscard]] receiver_builder<T, Id, Strategy, std::decay_t<Processor>> receiver(
+        Strategy strategy, Processor&& processor) const {
+        return {executor_, options_, std::move(strategy), std::forward<Processor>(processor)};
+    }
+
+    const task_options& options() const noexcept { return options_; }
+    const asio::any_io_executor& get_executor() const noexcept { return executor_; }
+
+private:
+    template <class Change>
+    emitting_task_builder with(Change&& change) const {
+        emitting_task_builder copy = *this;
+        change(copy.options_);
+        return copy;
+    }
+
+    asio::any_io_executor executor_;
+    task_options options_;
+};
+
+/// Starts building an emitting task for payloads `T` on `executor`.
+template <class T, task_id Id = uuid>
+emitting_task_builder<T, Id> emitting_builder(asio::any_io_executor executor) {
+    return emitting_task_builder<T, Id>(std::move(executor));
+}
+
+/// Starts building an emitting task for payloads `T` on an execution context
+/// (`asio::io_context`, `asio::thread_pool`, ...).
+template <class T, task_id Id = uuid, class ExecutionContext>
+    requires std::derived_from<ExecutionContext, asio::execution_context>
+emitting_task_builder<T, Id> emitting_builder(ExecutionContext& context) {
+    return emitting_task_builder<T, Id>(context.get_executor());
+}
+
+}  // namespace sweet_async
+
+#endif  // SWEET_ASYNC_EMITTING_TASK_BUILDER_HPP

@@ -1,0 +1,169 @@
+// sweet_async/event.hpp: one item of an event stream, with its identity and timings.
+#ifndef SWEET_ASYNC_EVENT_HPP
+#define SWEET_ASYNC_EVENT_HPP
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <sweet_async/event_type.hpp>
+#include <sweet_async/task_id.hpp>
+#include <sweet_async/uuid.hpp>
+
+namespace sweet_async {
+
+/// The clock of event timestamps (wall-clock time, so they can be shown).
+using event_clock = std::chrono::system_clock;
+
+namespace detail {
+struct event_access;
+}
+
+template <class T, task_id Id>
+class event_builder;
+
+/// An event: a payload of type `T` sent into the task identified by `Id`.
+///
+/// It has its own random id, the time it was created (sent), and once
+/// processed, the times its processing really started and completed. It is
+/// move-only when `T` is.
+template <class T, task_id Id = uuid>
+class event {
+public:
+    using payload_type = T;
+    using task_id_type = Id;
+    using time_point = event_clock::time_point;
+
+    /// An event of `task` carrying `payload`, created now with a fresh id.
+    event(Id task, T payload, event_type type = event_type::continuing)
+        : id_(uuid::generate()),
+          task_id_(std::move(task)),
+          payload_(std::move(payload)),
+          created_(event_clock::now()),
+          type_(type) {}
+
+    /// Starts a builder; the payload is always required.
+    static event_builder<T, Id> builder(Id task, T payload) {
+        return event_builder<T, Id>(std::move(task), std::move(payload));
+    }
+
+    /// This event's unique id; results are collected under it.
+    const uuid& id() const noexcept { return id_; }
+    /// The id of the task the event belongs to.
+    const Id& task_id() const noexcept { return task_id_; }
+
+    const T& payload() const& noexcept { return payload_; }
+    T& payload() & noexcept { return payload_; }
+    /// Moves the payload out of an expiring event.
+    T&& payload() && noexcept { return std::move(payload_); }
+
+    event_type type() const noexcept { return type_; }
+    /// True for the event that ends the stream (final, error or cancellation).
+    bool is_final() const noexcept { return ends_stream(type_); }
+    /// The producer's message of an `event_type::error` event; empty otherwise.
+    const std::string& error_message() const noexcept { return error_message_; }
+
+    /// When the event was made (for sent events: when it was sent).
+    time_point created() const noexcept { return created_; }
+    /// When processing started; empty until it has.
+    const std::optional<time_point>& started() const noexcept { return started_; }
+    /// When processing ended (in any outcome); empty until it has.
+    const std::optional<time_point>& completed() const noexcept { return completed_; }
+
+private:
+    friend class event_builder<T, Id>;
+    friend struct detail::event_access;
+
+    uuid id_;
+    Id task_id_;
+    T payload_;
+    time_point created_;
+    std::optional<time_point> started_;
+    std::optional<time_point> completed_;
+    event_type type_;
+    std::string error_message_;
+};
+
+/// Builds an `event` step by step. It starts from the two things every event
+/// needs, its task and its payload, so no event can exist without a payload.
+/// Each step consumes the builder: `event<T>::builder(id, p).final().build()`.
+template <class T, task_id Id = uuid>
+class event_builder {
+public:
+    event_builder(Id task, T payload) : event_(std::move(task), std::move(payload)) {}
+
+    /// Uses `id` instead of a fresh random id.
+    event_builder id(const uuid& id) && {
+        event_.id_ = id;
+        return std::move(*this);
+    }
+    /// Replaces the payload.
+    event_builder payload(T payload) && {
+        event_.payload_ = std::move(payload);
+        return std::move(*this);
+    }
+    event_builder type(event_type type) && {
+        event_.type_ = type;
+        return std::move(*this);
+    }
+    /// Marks the event as the last of its stream.
+    event_builder final() && { return std::move(*this).type(event_type::final); }
+    /// Makes an error event carrying the producer's `message`; it ends the stream.
+    event_builder error(std::string message) && {
+        event_.error_message_ = std::move(message);
+        return std::move(*this).type(event_type::error);
+    }
+    /// Makes a cancellation event; it ends the stream.
+    event_builder cancellation() && { return std::move(*this).type(event_type::cancellation); }
+    /// Sets the creation time (default: when the builder was made).
+    event_builder created(event_clock::time_point when) && {
+        event_.created_ = when;
+        return std::move(*this);
+    }
+
+    event<T, Id> build() && { return std::move(event_); }
+
+private:
+    event<T, Id> event_;
+};
+
+namespace detail {
+
+/// The library's access to an event's processing timestamps.
+struct event_access {
+    template <class T, class Id>
+    static void mark_started(event<T, Id>& e, event_clock::time_point when) noexcept {
+        e.started_ = when;
+    }
+    template <class T, class Id>
+    static void mark_completed(event<T, Id>& e, event_clock::time_point when) noexcept {
+        e.completed_ = when;
+    }
+};
+
+}  // namespace detail
+}  // namespace sweet_async
+
+/// Formats an event's identity and kind: `event{id=..., type=final}`. The
+/// payload is shown too when it is formattable.
+template <class T, class Id>
+struct fmt::formatter<sweet_async::event<T, Id>> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+
+    template <class FormatContext>
+    auto format(const sweet_async::event<T, Id>& e, FormatContext& ctx) const {
+        auto out = fmt::format_to(ctx.out(), "event{{id={}, task={}, type={}", e.id(),
+                                  e.task_id().to_string(), e.type());
+        if constexpr (fmt::is_formattable<T>::value) {
+            out = fmt::format_to(out, ", payload={}", e.payload());
+        }
+        if (!e.error_message().empty()) out = fmt::format_to(out, ", error=\"{}\"", e.error_message());
+        return fmt::format_to(out, "}}");
+    }
+};
+
+#endif  // SWEET_ASYNC_EVENT_HPP

@@ -1,0 +1,105 @@
+// sweet_async/final_result.hpp: what a finished emitting task hands back.
+#ifndef SWEET_ASYNC_FINAL_RESULT_HPP
+#define SWEET_ASYNC_FINAL_RESULT_HPP
+
+#include <concepts>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <sweet_async/event.hpp>
+#include <sweet_async/outcome.hpp>
+#include <sweet_async/task_id.hpp>
+#include <sweet_async/task_stats.hpp>
+#include <sweet_async/task_status.hpp>
+
+namespace sweet_async {
+
+/// A collection that keeps an aggregate (such as `fold_collection`).
+template <class Collection>
+concept aggregating_collection = requires(const Collection& c) {
+    typename Collection::aggregate_type;
+    c.aggregate();
+};
+
+/// The end of an emitting task: how it ended, the final event (if the stream
+/// was ended by one), every result in the collection, every event that did
+/// not end `processed` in `errors()`, and the statistics. Together they
+/// account for every event that was sent.
+template <class T, class Collection, task_id Id = uuid>
+class final_result {
+public:
+    using event_type = event<T, Id>;
+    using collection_type = Collection;
+
+    /// An empty result (status `pending`), for code that needs a default
+    /// value, such as `asio::co_spawn` with `asio::use_future`.
+    final_result()
+        requires std::default_initializable<Id> && std::default_initializable<Collection>
+    = default;
+
+    final_result(Id task, std::string name, task_status status,
+                 std::optional<event_type> final_event, Collection collection,
+                 std::vector<event_error> errors, task_stats stats)
+        : task_id_(std::move(task)),
+          name_(std::move(name)),
+          status_(status),
+          final_event_(std::move(final_event)),
+          collection_(std::move(collection)),
+          errors_(std::move(errors)),
+          stats_(stats) {}
+
+    const Id& task_id() const noexcept { return task_id_; }
+    const std::string& name() const noexcept { return name_; }
+    /// `completed`, `cancelled`, `timed_out` or `failed`.
+    task_status status() const noexcept { return status_; }
+
+    /// The event that ended the stream (final, error or cancellation), with
+    /// its processing timestamps; empty when the stream ended by `close()` or
+    /// by cancellation.
+    const std::optional<event_type>& final_event() const noexcept { return final_event_; }
+
+    /// The results, keyed by the id of the event each came from.
+    const Collection& collection() const& noexcept { return collection_; }
+    Collection collection() && { return std::move(collection_); }
+
+    /// The aggregate, for collectors that keep one (e.g. `fold_collector`).
+    decltype(auto) result() const noexcept
+        requires aggregating_collection<Collection>
+    {
+        return collection_.aggregate();
+    }
+
+    /// The events that ended failed, timed out or cancelled, with reasons.
+    std::span<const event_error> errors() const noexcept { return errors_; }
+
+    const task_stats& stats() const noexcept { return stats_; }
+
+private:
+    Id task_id_{};
+    std::string name_;
+    task_status status_ = task_status::pending;
+    std::optional<event_type> final_event_;
+    Collection collection_;
+    std::vector<event_error> errors_;
+    task_stats stats_;
+};
+
+}  // namespace sweet_async
+
+/// `task 'word-lengths' completed: sent=4 processed=4 ...`
+template <class T, class Collection, class Id>
+struct fmt::formatter<sweet_async::final_result<T, Collection, Id>> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <class FormatContext>
+    auto format(const sweet_async::final_result<T, Collection, Id>& result, FormatContext& ctx) const {
+        return fmt::format_to(ctx.out(), "task '{}' {}: {}", result.name(), result.status(),
+                              result.stats());
+    }
+};
+
+#endif  // SWEET_ASYNC_FINAL_RESULT_HPP

@@ -1,0 +1,53 @@
+// sweet_async/outcome.hpp: how each event's processing ended.
+#ifndef SWEET_ASYNC_OUTCOME_HPP
+#define SWEET_ASYNC_OUTCOME_HPP
+
+#include <string>
+#include <string_view>
+
+#include <sweet_async/detail/enum_formatter.hpp>
+#include <sweet_async/uuid.hpp>
+
+namespace sweet_async {
+
+/// The one outcome every sent event ends with.
+enum class outcome {
+    processed,  ///< The processor returned; its result was collected.
+    failed,     ///< The processor threw on its last attempt.
+    timed_out,  ///< Processing exceeded the per-event timeout.
+    cancelled,  ///< The task stopped before the event was processed.
+};
+
+constexpr std::string_view to_string(outcome value) noexcept {
+    switch (value) {
+        case outcome::processed: return "processed";
+        case outcome::failed: return "failed";
+        case outcome::timed_out: return "timed_out";
+        case outcome::cancelled: return "cancelled";
+    }
+    return "unknown";
+}
+
+/// An event that did not end `processed`: which one, how, and why.
+struct event_error {
+    uuid event_id;
+    outcome kind = outcome::failed;
+    /// The exception's message for `failed`; a short explanation otherwise.
+    std::string message;
+};
+
+}  // namespace sweet_async
+
+template <>
+struct fmt::formatter<sweet_async::outcome> : sweet_async::detail::enum_formatter<sweet_async::outcome> {};
+
+template <>
+struct fmt::formatter<sweet_async::event_error> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <class FormatContext>
+    auto format(const sweet_async::event_error& error, FormatContext& ctx) const {
+        return fmt::format_to(ctx.out(), "{} {}: {}", error.event_id, error.kind, error.message);
+    }
+};
+
+#endif  // SWEET_ASYNC_OUTCOME_HPP

@@ -1,0 +1,41 @@
+// sweet_async/processing_strategy.hpp: what makes a type a processing strategy.
+#ifndef SWEET_ASYNC_PROCESSING_STRATEGY_HPP
+#define SWEET_ASYNC_PROCESSING_STRATEGY_HPP
+
+#include <concepts>
+#include <string_view>
+
+#include <asio/awaitable.hpp>
+
+#include <sweet_async/task_options.hpp>
+
+namespace sweet_async {
+
+/// A processing strategy is a copyable value that says how the consumer
+/// coroutine drains the stream. It provides:
+///
+/// - `name()`: a short name for tracing and statistics;
+/// - `validate(options)`: throws `async_task_exception`
+///   (`invalid_configuration`, via `options.invalid(...)`) naming any field
+///   of its own whose value cannot work; called when the task is built;
+/// - `run(pipeline)`: a coroutine `asio::awaitable<void> run(P& pipeline) const`
+///   that receives every event from the `pipeline` and processes each exactly
+///   once, returning when `wait_for_events()` reports the end of the stream.
+///
+/// `run` is checked against the concrete pipeline when the task is built
+/// (see `strategy_for`).
+template <class S>
+concept processing_strategy = std::copy_constructible<S> && requires(const S& s, const task_options& o) {
+    { s.name() } -> std::convertible_to<std::string_view>;
+    s.validate(o);
+};
+
+/// `S` is a processing strategy that can drive pipeline type `P`.
+template <class S, class P>
+concept strategy_for = processing_strategy<S> && requires(const S& s, P& pipeline) {
+    { s.run(pipeline) } -> std::same_as<asio::awaitable<void>>;
+};
+
+}  // namespace sweet_async
+
+#endif  // SWEET_ASYNC_PROCESSING_STRATEGY_HPP

@@ -1,0 +1,51 @@
+// sweet_async/task_options.hpp: the settings every task has.
+#ifndef SWEET_ASYNC_TASK_OPTIONS_HPP
+#define SWEET_ASYNC_TASK_OPTIONS_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/error.hpp>
+#include <sweet_async/task_priority.hpp>
+
+namespace sweet_async {
+
+/// The settings of a task, as the builders fill them in.
+struct task_options {
+    /// Shown in tracing, statistics and error messages.
+    std::string name = "task";
+    /// Deadline for the whole task; none by default.
+    std::optional<std::chrono::nanoseconds> timeout;
+    /// Extra attempts after a failure (per event, for emitting tasks).
+    unsigned retry = 0;
+    /// Writes lifecycle lines to stderr when set.
+    bool tracing = false;
+    task_priority priority = task_priority::normal;
+    /// Channel capacity of emitting tasks.
+    std::size_t capacity = 100;
+
+    /// Throws `async_task_exception` (`invalid_configuration`) naming the
+    /// first field whose value cannot work.
+    void validate() const {
+        if (timeout && *timeout <= std::chrono::nanoseconds::zero()) {
+            throw invalid(fmt::format("timeout must be positive, got {}", detail::duration_text(*timeout)));
+        }
+        if (capacity == 0) throw invalid("capacity must be at least 1, got 0");
+    }
+
+    /// An `invalid_configuration` exception whose message names this task.
+    async_task_exception invalid(const std::string& what) const {
+        return async_task_exception(async_task_error::invalid_configuration,
+                                    fmt::format("task '{}': {}", name, what));
+    }
+};
+
+}  // namespace sweet_async
+
+#endif  // SWEET_ASYNC_TASK_OPTIONS_HPP

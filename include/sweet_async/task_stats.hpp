@@ -1,0 +1,50 @@
+// sweet_async/task_stats.hpp: the accounting of an emitting task.
+#ifndef SWEET_ASYNC_TASK_STATS_HPP
+#define SWEET_ASYNC_TASK_STATS_HPP
+
+#include <chrono>
+#include <cstddef>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+namespace sweet_async {
+
+/// Counts of what happened to a task's events. Once a task has ended,
+/// `sent == processed + failed + timed_out + cancelled` (see `balanced()`).
+struct task_stats {
+    std::size_t sent = 0;       ///< Events accepted into the channel.
+    std::size_t processed = 0;  ///< Events whose processor returned.
+    std::size_t failed = 0;     ///< Events whose processor threw on every attempt.
+    std::size_t timed_out = 0;  ///< Events that exceeded the per-event timeout.
+    std::size_t cancelled = 0;  ///< Events not processed because the task stopped.
+    std::size_t retries = 0;    ///< Attempts beyond the first, over all events.
+    /// Time from the start of the task to now (live) or to its end (final).
+    std::chrono::nanoseconds elapsed{0};
+
+    /// Events with an outcome so far.
+    constexpr std::size_t finished() const noexcept {
+        return processed + failed + timed_out + cancelled;
+    }
+    /// True when every sent event has exactly one outcome.
+    constexpr bool balanced() const noexcept { return sent == finished(); }
+
+    friend constexpr bool operator==(const task_stats&, const task_stats&) = default;
+};
+
+}  // namespace sweet_async
+
+/// `sent=4 processed=4 failed=0 timed_out=0 cancelled=0 retries=0 elapsed=1.25ms`
+template <>
+struct fmt::formatter<sweet_async::task_stats> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <class FormatContext>
+    auto format(const sweet_async::task_stats& s, FormatContext& ctx) const {
+        const std::chrono::duration<double, std::milli> elapsed = s.elapsed;
+        return fmt::format_to(
+            ctx.out(), "sent={} processed={} failed={} timed_out={} cancelled={} retries={} elapsed={:.3f}ms",
+            s.sent, s.processed, s.failed, s.timed_out, s.cancelled, s.retries, elapsed.count());
+    }
+};
+
+#endif  // SWEET_ASYNC_TASK_STATS_HPP
