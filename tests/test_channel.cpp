@@ -1,0 +1,185 @@
+#include <memory>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+#include <catch2/catch.hpp>
+
+#include <sweet_async/channel.hpp>
+
+#include "test_support.hpp"
+
+namespace sa = sweet_async;
+
+namespace {
+/// Receives everything until the channel is drained.
+template <class T>
+asio::awaitable<std::vector<T>> drain(sa::channel<T>& ch) {
+    std::vector<T> received;
+    for (;;) {
+        while (auto value = ch.try_receive()) received.push_back(std::move(*value));
+        if (ch.drained()) co_return received;
+        co_await ch.async_wait_readable(asio::use_awaitable);
+    }
+}
+}  // namespace
+
+TEST_CASE("channel: zero capacity is rejected", "[channel]") {
+    asio::io_context io;
+    CHECK_THROWS_MATCHES(sa::channel<int>(io.get_executor(), 0), sa::async_task_exception,
+                         Catch::Predicate<sa::async_task_exception>([](const auto& e) {
+                             return e.code() == sa::async_task_error::invalid_configuration;
+                         }));
+    CHECK(sa::channel<int>(io.get_executor()).capacity() == 100);
+}
+
+TEST_CASE("channel: try_send fills to capacity, then says full and keeps the value", "[channel]") {
+    asio::io_context io;
+    sa::channel<std::unique_ptr<int>> ch(io.get_executor(), 3);
+    for (int i = 0; i < 3; ++i) {
+        auto value = std::make_unique<int>(i);
+        CHECK_FALSE(ch.try_send(std::move(value)));
+        CHECK(value == nullptr);  // moved in
+    }
+    auto extra = std::make_unique<int>(99);
+    CHECK(ch.try_send(std::move(extra)) == sa::async_task_error::full);
+    REQUIRE(extra != nullptr);  // untouched
+    CHECK(*extra == 99);
+    CHECK(ch.sent() == 3);
+
+    auto first = ch.try_receive();
+    REQUIRE(first);
+    CHECK(**first == 0);
+    CHECK_FALSE(ch.try_send(std::move(extra)));  // a slot is free again
+    CHECK(**ch.try_receive() == 1);
+    CHECK(**ch.try_receive() == 2);
+    CHECK(**ch.try_receive() == 99);
+    CHECK_FALSE(ch.try_receive());
+}
+
+TEST_CASE("channel: close stops sends, keeps what was sent, then reports drained", "[channel]") {
+    asio::io_context io;
+    sa::channel<int> ch(io.get_executor(), 4);
+    CHECK_FALSE(ch.try_send(1));
+    CHECK_FALSE(ch.try_send(2));
+    ch.close();
+    ch.close();  // idempotent
+    CHECK(ch.is_closed());
+    CHECK(ch.try_send(3) == sa::async_task_error::closed);
+    CHECK_FALSE(ch.drained());
+    CHECK(*ch.try_receive() == 1);
+    CHECK(*ch.try_receive() == 2);
+    CHECK(ch.drained());
+    CHECK(ch.sent() == 2);
+}
+
+TEST_CASE("channel: a closing send is atomically the last element", "[channel]") {
+    asio::io_context io;
+    sa::channel<int> ch(io.get_executor(), 4);
+    CHECK_FALSE(ch.try_send_with([] { return 1; }));
+    CHECK_FALSE(ch.try_send_with([] { return 2; }, sa::send_mode::close_after));
+    CHECK(ch.is_closed());
+    bool made = false;
+    CHECK(ch.try_send_with([&] { made = true; return 3; }) == sa::async_task_error::closed);
+    CHECK_FALSE(made);  // nothing is built for a failed send
+    auto received = test_support::run(io, [&] { return drain(ch); });
+    CHECK(received == std::vector<int>{1, 2});
+}
+
+TEST_CASE("channel: async_send suspends while full and resumes as the consumer drains",
+          "[channel]") {
+    asio::io_context io;
+    sa::channel<int> ch(io.get_executor(), 2);
+    int max_seen = 0;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            for (int i = 0; i < 1000; ++i) co_await ch.async_send(i, asio::use_awaitable);
+            ch.close();
+        },
+        asio::detached);
+    auto received = test_support::run(io, [&]() -> asio::awaitable<std::vector<int>> {
+        std::vector<int> got;
+        for (;;) {
+            int ready = 0;
+            while (auto value = ch.try_receive()) {
+                got.push_back(*value);
+                ++ready;
+            }
+            max_seen = std::max(max_seen, ready);
+            if (ch.drained()) co_return got;
+            co_await ch.async_wait_readable(asio::use_awaitable);
+        }
+    });
+    REQUIRE(received.size() == 1000);
+    for (int i = 0; i < 1000; ++i) CHECK(received[static_cast<std::size_t>(i)] == i);
+    CHECK(max_seen <= 2 + 1);  // never more than capacity (+1 freed while draining)
+}
+
+TEST_CASE("channel: async_send on a closed channel completes with closed", "[channel]") {
+    asio::io_context io;
+    sa::channel<int> ch(io.get_executor(), 1);
+    CHECK_FALSE(ch.try_send(1));
+    std::error_code parked_result;
+    std::error_code late_result;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            // Channel full: this send parks until close() wakes it.
+            auto [ec] = co_await ch.async_send(2, asio::experimental::as_tuple(asio::use_awaitable));
+            parked_result = ec;
+        },
+        asio::detached);
+    io.run_one();  // the sender parks
+    io.restart();
+    ch.close();
+    io.run();
+    io.restart();
+    ch.async_send(3, [&](std::error_code ec) { late_result = ec; });
+    io.run();
+    CHECK(parked_result == sa::async_task_error::closed);
+    CHECK(late_result == sa::async_task_error::closed);
+    CHECK(ch.sent() == 1);
+}
+
+TEST_CASE("channel: producers on many threads, nothing lost, per-producer order kept",
+          "[channel][threads]") {
+    constexpr int producers = 4;
+    constexpr int per_producer = 20000;
+    asio::io_context io;
+    sa::channel<std::pair<int, int>> ch(io.get_executor(), 16);
+    auto work = asio::make_work_guard(io);
+    std::thread consumer_thread([&] { io.run(); });
+
+    auto received_future = asio::co_spawn(io, drain(ch), asio::use_future);
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p) {
+        threads.emplace_back([&ch, p] {
+            for (int i = 0; i < per_producer; ++i) {
+                // Alternate the non-suspending and the suspending send.
+                if (i % 2 == 0 && !ch.try_send({p, i})) continue;
+                ch.async_send({p, i}, asio::use_future).get();
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    ch.close();
+    auto received = received_future.get();
+    work.reset();
+    consumer_thread.join();
+
+    REQUIRE(received.size() == static_cast<std::size_t>(producers * per_producer));
+    std::vector<int> next(producers, 0);
+    for (const auto& [p, i] : received) {
+        REQUIRE(i == next[static_cast<std::size_t>(p)]);
+        ++next[static_cast<std::size_t>(p)];
+    }
+    CHECK(ch.sent() == received.size());
+}
