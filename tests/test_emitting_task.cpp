@@ -306,7 +306,6 @@ TEST_CASE("emitting task: a throwing processor fails that event, with its messag
                         return value;
                     })
                     .start_queue();
-    sa::uuid failed_id;
     auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
         co_await task.send(1);
         co_await task.send(2);

@@ -18,12 +18,13 @@
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
 
-namespace {
+namespace foundation_test {
 struct no_generate {
     std::string to_string() const { return "x"; }
     friend bool operator==(const no_generate&, const no_generate&) = default;
 };
-}  // namespace
+}  // namespace foundation_test
+using foundation_test::no_generate;
 
 TEST_CASE("task_id: uuid and a user counter qualify; a type without generate() does not",
           "[foundation]") {
