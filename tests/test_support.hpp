@@ -4,6 +4,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
 #include <string>
 #include <utility>
 
@@ -17,13 +21,29 @@
 namespace test_support {
 
 /// Runs the coroutine made by `make()` on `io` until `io` has no more work,
-/// and returns its value (or rethrows its exception).
+/// and returns its value (or rethrows its exception). Everything happens on
+/// the calling thread (unlike `asio::use_future`, whose promise is completed
+/// on Asio's system thread).
 template <class MakeCoroutine>
 auto run(asio::io_context& io, MakeCoroutine&& make) {
-    auto result = asio::co_spawn(io, std::forward<MakeCoroutine>(make)(), asio::use_future);
+    using awaitable_type = decltype(std::forward<MakeCoroutine>(make)());
+    using value_type = typename awaitable_type::value_type;
+    std::exception_ptr failure;
+    std::optional<std::conditional_t<std::is_void_v<value_type>, bool, value_type>> value;
+    asio::co_spawn(io, std::forward<MakeCoroutine>(make)(),
+                   [&](std::exception_ptr e, auto&&... result) {
+                       failure = e;
+                       if constexpr (std::is_void_v<value_type>) {
+                           value.emplace(true);
+                       } else if (!e) {
+                           value.emplace(std::forward<decltype(result)>(result)...);
+                       }
+                   });
     io.restart();
     io.run();
-    return result.get();
+    if (failure) std::rethrow_exception(failure);
+    if (!value) throw std::logic_error("test_support::run: the coroutine did not finish");
+    if constexpr (!std::is_void_v<value_type>) return std::move(*value);
 }
 
 /// The seed's test id: a process-wide counter.
