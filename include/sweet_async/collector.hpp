@@ -2,10 +2,9 @@
 #ifndef SWEET_ASYNC_COLLECTOR_HPP
 #define SWEET_ASYNC_COLLECTOR_HPP
 
-#include <algorithm>
 #include <concepts>
 #include <cstddef>
-#include <iterator>
+#include <functional>
 #include <ranges>
 #include <span>
 #include <utility>
@@ -48,19 +47,18 @@ public:
 
     /// A collection of `entries`, kept in their order for iteration.
     explicit keyed_collection(std::vector<entry> entries) : entries_(std::move(entries)) {
-        index_.resize(entries_.size());
-        for (std::size_t i = 0; i < index_.size(); ++i) index_[i] = i;
-        // Stable, so equal keys keep collection order and get() finds the last.
-        std::ranges::stable_sort(index_, {}, [this](std::size_t i) { return entries_[i].key; });
+        build_index();
     }
 
     /// The result collected for the event `key`, or nullptr when there is
     /// none. If a key was collected twice, the later result is found.
     const R* get(const uuid& key) const noexcept {
-        auto it = std::ranges::upper_bound(index_, key, {},
-                                           [this](std::size_t i) { return entries_[i].key; });
-        if (it == index_.begin() || entries_[*std::prev(it)].key != key) return nullptr;
-        return &entries_[*std::prev(it)].value;
+        if (slots_.empty()) return nullptr;
+        for (std::size_t slot = home(key);; slot = (slot + 1) & mask()) {
+            const std::size_t position = slots_[slot];
+            if (position == empty_slot) return nullptr;
+            if (entries_[position].key == key) return &entries_[position].value;
+        }
     }
 
     bool contains(const uuid& key) const noexcept { return get(key) != nullptr; }
@@ -73,14 +71,39 @@ public:
     const_iterator end() const noexcept { return entries_.end(); }
 
 private:
+    static constexpr std::size_t empty_slot = static_cast<std::size_t>(-1);
+
+    // An open-addressing table of positions in entries_, built once in O(n).
+    // Event ids are random, so their low bits are a good hash as they are.
+    void build_index() {
+        if (entries_.empty()) return;
+        std::size_t size = 2;
+        while (size < entries_.size() * 2) size *= 2;  // load factor at most 1/2
+        slots_.assign(size, empty_slot);
+        for (std::size_t position = 0; position < entries_.size(); ++position) {
+            const uuid& key = entries_[position].key;
+            std::size_t slot = home(key);
+            while (slots_[slot] != empty_slot && entries_[slots_[slot]].key != key) {
+                slot = (slot + 1) & mask();
+            }
+            slots_[slot] = position;  // a repeated key now finds its later result
+        }
+    }
+
+    std::size_t mask() const noexcept { return slots_.size() - 1; }
+    std::size_t home(const uuid& key) const noexcept {
+        return static_cast<std::size_t>(std::hash<uuid>{}(key)) & mask();
+    }
+
     std::vector<entry> entries_;
-    std::vector<std::size_t> index_;  // positions in entries_, sorted by key
+    std::vector<std::size_t> slots_;
 };
 
 /// The default collector: keeps every result under its event's id.
 ///
 /// Collecting appends to a vector (amortised, no allocation per result); the
-/// lookup index is built once, when the collection is handed out.
+/// hash index for lookups is built once, in linear time, when the collection
+/// is handed out.
 template <class R>
 class keyed_collector {
 public:
