@@ -318,6 +318,8 @@ TEST_CASE("emitting task: a throwing processor fails that event, with its messag
     REQUIRE(result.errors().size() == 1);
     CHECK(result.errors()[0].kind == sa::outcome::failed);
     CHECK(result.errors()[0].message == "two is not allowed");
+    CHECK(result.errors()[0].sequence == 1);  // the second event sent
+    CHECK(result.final_event()->sequence() == 2);
     CHECK_FALSE(result.collection().contains(result.errors()[0].event_id));
     check_accounting(result);
 }

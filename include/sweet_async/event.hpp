@@ -3,6 +3,7 @@
 #define SWEET_ASYNC_EVENT_HPP
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -64,6 +65,10 @@ public:
     event_type type() const noexcept { return type_; }
     /// True for the event that ends the stream (final, error or cancellation).
     bool is_final() const noexcept { return ends_stream(type_); }
+    /// The event's 0-based position among the events its task accepted, in
+    /// arrival order (0 for events that were never sent through a task).
+    std::uint64_t sequence() const noexcept { return sequence_; }
+
     /// The producer's message of an `event_type::error` event; empty otherwise.
     const std::string& error_message() const noexcept { return error_message_; }
 
@@ -84,6 +89,7 @@ private:
     time_point created_;
     std::optional<time_point> started_;
     std::optional<time_point> completed_;
+    std::uint64_t sequence_ = 0;
     event_type type_;
     std::string error_message_;
 };
@@ -135,6 +141,10 @@ namespace detail {
 
 /// The library's access to an event's processing timestamps.
 struct event_access {
+    template <class T, class Id>
+    static void set_sequence(event<T, Id>& e, std::uint64_t sequence) noexcept {
+        e.sequence_ = sequence;
+    }
     template <class T, class Id>
     static void mark_started(event<T, Id>& e, event_clock::time_point when) noexcept {
         e.started_ = when;

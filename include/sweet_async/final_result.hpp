@@ -63,7 +63,8 @@ public:
     /// by cancellation.
     const std::optional<event_type>& final_event() const noexcept { return final_event_; }
 
-    /// The results, keyed by the id of the event each came from.
+    /// What the collector made of the results: for the default collector,
+    /// every result keyed by the id of the event it came from.
     const Collection& collection() const& noexcept { return collection_; }
     Collection collection() && { return std::move(collection_); }
 

@@ -2,6 +2,7 @@
 #ifndef SWEET_ASYNC_OUTCOME_HPP
 #define SWEET_ASYNC_OUTCOME_HPP
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,9 @@ constexpr std::string_view to_string(outcome value) noexcept {
 /// An event that did not end `processed`: which one, how, and why.
 struct event_error {
     uuid event_id;
+    /// The event's arrival position in its task (`event::sequence()`), so an
+    /// error can be traced back to the input it came from.
+    std::uint64_t sequence = 0;
     outcome kind = outcome::failed;
     /// The exception's message for `failed`; a short explanation otherwise.
     std::string message;
@@ -46,7 +50,8 @@ struct fmt::formatter<sweet_async::event_error> {
     constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
     template <class FormatContext>
     auto format(const sweet_async::event_error& error, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "{} {}: {}", error.event_id, error.kind, error.message);
+        return fmt::format_to(ctx.out(), "event #{} ({}) {}: {}", error.sequence, error.event_id,
+                              error.kind, error.message);
     }
 };
 

@@ -62,8 +62,14 @@ public:
     /// The task's executor.
     const asio::any_io_executor& get_executor() const noexcept { return state_.executor; }
 
-    /// The next event if one is ready; never suspends.
-    std::optional<event_type> try_receive() { return state_.channel.try_receive(); }
+    /// The next event if one is ready; never suspends. The event's
+    /// `sequence()` is set to its arrival index.
+    std::optional<event_type> try_receive() {
+        std::size_t arrival = 0;
+        std::optional<event_type> e = state_.channel.try_receive(&arrival);
+        if (e) detail::event_access::set_sequence(*e, arrival);
+        return e;
+    }
 
     /// Suspends until an event may be ready (true) or the stream has ended and
     /// every event was received (false). May return true spuriously.
@@ -237,7 +243,7 @@ private:
 
     void record_error(const event_type& e, outcome kind, std::string message,
                       std::atomic<std::size_t>& counter) {
-        errors_.push_back(event_error{e.id(), kind, std::move(message)});
+        errors_.push_back(event_error{e.id(), e.sequence(), kind, std::move(message)});
         counter.fetch_add(1, std::memory_order_relaxed);
     }
 
