@@ -16,7 +16,8 @@
 //     cancelled`), the aggregate and the per-event errors.
 //
 // The input is the Apache/nginx "combined" format plus the request duration in milliseconds:
-//   203.0.113.7 - - [24/Nov/2026:10:15:32 +0000] "GET /api/orders/1234 HTTP/1.1" 200 5123 "-" "Mozilla/5.0 ..." 37
+//   203.0.113.7 - - [24/Nov/2026:10:15:32 +0000] "GET /api/orders/1234 HTTP/1.1" 200 5123 "-"
+//   "Mozilla/5.0 ..." 37
 // examples/data/generate_access_log.py writes a day of such traffic, with a few broken lines.
 
 #include <algorithm>
@@ -69,7 +70,8 @@ struct request {
 /// The start of `line`, short enough to quote in an error message.
 std::string excerpt(std::string_view line) {
     constexpr std::size_t max_length = 60;
-    if (line.size() <= max_length) return std::string(line);
+    if (line.size() <= max_length)
+        return std::string(line);
     return fmt::format("{}...", line.substr(0, max_length));
 }
 
@@ -79,26 +81,30 @@ std::optional<Number> to_number(std::string_view text) {
     Number value{};
     const char* end = text.data() + text.size();
     const auto [stop, error] = std::from_chars(text.data(), end, value);
-    if (text.empty() || error != std::errc{} || stop != end) return std::nullopt;
+    if (text.empty() || error != std::errc{} || stop != end)
+        return std::nullopt;
     return value;
 }
 
 bool is_ipv4(std::string_view text) {
     for (int octet = 0; octet < 4; ++octet) {
         if (octet > 0) {
-            if (text.empty() || text.front() != '.') return false;
+            if (text.empty() || text.front() != '.')
+                return false;
             text.remove_prefix(1);
         }
         const auto digits = std::min(text.find('.'), text.size());
         const auto value = to_number<unsigned>(text.substr(0, digits));
-        if (!value || *value > 255 || digits > 3) return false;
+        if (!value || *value > 255 || digits > 3)
+            return false;
         text.remove_prefix(digits);
     }
     return text.empty();
 }
 
 bool is_ip_address(std::string_view text) {
-    if (text.find(':') == std::string_view::npos) return is_ipv4(text);
+    if (text.find(':') == std::string_view::npos)
+        return is_ipv4(text);
     return text.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
 }
 
@@ -106,25 +112,37 @@ bool is_ip_address(std::string_view text) {
 std::optional<int> hour_of(std::string_view timestamp) {
     static constexpr std::string_view shape = "dd/Mon/yyyy:hh:mm:ss +zzzz";
     static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    if (timestamp.size() != shape.size()) return std::nullopt;
+    if (timestamp.size() != shape.size())
+        return std::nullopt;
     for (std::size_t i = 0; i < shape.size(); ++i) {
         const char c = timestamp[i];
         const bool digit = c >= '0' && c <= '9';
         switch (shape[i]) {
-            case 'd': case 'y': case 'h': case 'm': case 's': case 'z':
-                if (!digit) return std::nullopt;
-                break;
-            case 'M': case 'o': case 'n': break;  // checked below
-            case '+':
-                if (c != '+' && c != '-') return std::nullopt;
-                break;
-            default:
-                if (c != shape[i]) return std::nullopt;
+        case 'd':
+        case 'y':
+        case 'h':
+        case 'm':
+        case 's':
+        case 'z':
+            if (!digit)
+                return std::nullopt;
+            break;
+        case 'M':
+        case 'o':
+        case 'n': break;  // checked below
+        case '+':
+            if (c != '+' && c != '-')
+                return std::nullopt;
+            break;
+        default:
+            if (c != shape[i])
+                return std::nullopt;
         }
     }
     const auto month = months.find(timestamp.substr(3, 3));
     const auto hour = to_number<int>(timestamp.substr(12, 2));
-    if (month == std::string_view::npos || month % 3 != 0 || !hour || *hour > 23) return std::nullopt;
+    if (month == std::string_view::npos || month % 3 != 0 || !hour || *hour > 23)
+        return std::nullopt;
     return hour;
 }
 
@@ -143,11 +161,14 @@ std::optional<request_parts> split_request(std::string_view text) {
     const auto method = text.substr(0, first_space);
     const auto path = text.substr(first_space + 1, last_space - first_space - 1);
     const auto protocol = text.substr(last_space + 1);
-    const bool method_ok = !method.empty() && method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
-                                                  std::string_view::npos;
+    const bool method_ok =
+        !method.empty() &&
+        method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == std::string_view::npos;
     const bool path_ok = path.starts_with('/') || path == "*";
-    const bool protocol_ok = protocol.size() == 8 && protocol.starts_with("HTTP/") && protocol[6] == '.';
-    if (!method_ok || !path_ok || !protocol_ok) return std::nullopt;
+    const bool protocol_ok =
+        protocol.size() == 8 && protocol.starts_with("HTTP/") && protocol[6] == '.';
+    if (!method_ok || !path_ok || !protocol_ok)
+        return std::nullopt;
     return request_parts{method, path};
 }
 
@@ -160,7 +181,8 @@ public:
     /// The text up to `delimiter`, which is consumed too.
     std::string_view until(char delimiter, std::string_view what) {
         const auto end = rest_.find(delimiter);
-        if (end == std::string_view::npos) fail(fmt::format("line ends inside the {}", what));
+        if (end == std::string_view::npos)
+            fail(fmt::format("line ends inside the {}", what));
         const auto field = rest_.substr(0, end);
         rest_.remove_prefix(end + 1);
         return field;
@@ -169,13 +191,15 @@ public:
     /// A non-empty field ended by a space.
     std::string_view word(std::string_view what) {
         const auto field = until(' ', what);
-        if (field.empty()) fail(fmt::format("line has no {}", what));
+        if (field.empty())
+            fail(fmt::format("line has no {}", what));
         return field;
     }
 
     /// Consumes `c`, which must come next.
     void expect(char c, std::string_view what) {
-        if (rest_.empty() || rest_.front() != c) fail(fmt::format("line has no {}", what));
+        if (rest_.empty() || rest_.front() != c)
+            fail(fmt::format("line has no {}", what));
         rest_.remove_prefix(1);
     }
 
@@ -191,7 +215,8 @@ public:
     /// Throws `problem`, quoting the start of the line (the event's `sequence` tells which
     /// line it was; the quote shows what it looked like).
     [[noreturn]] void fail(std::string_view problem) const {
-        if (line_.empty()) throw std::invalid_argument(std::string(problem));
+        if (line_.empty())
+            throw std::invalid_argument(std::string(problem));
         throw std::invalid_argument(fmt::format("{}: {}", problem, excerpt(line_)));
     }
 
@@ -204,11 +229,13 @@ private:
 /// with a malformed one (the task records that event as failed, with this message).
 request parse_line(const std::string& line) {
     field_reader fields(line);
-    if (line.empty()) fields.fail("line is empty");
+    if (line.empty())
+        fields.fail("line is empty");
     request r;
 
     const auto ip = fields.word("client address");
-    if (!is_ip_address(ip)) fields.fail(fmt::format("client address '{}' is not an IP address", ip));
+    if (!is_ip_address(ip))
+        fields.fail(fmt::format("client address '{}' is not an IP address", ip));
     r.ip = ip;
     fields.word("identity field");
     fields.word("user field");
@@ -216,26 +243,32 @@ request parse_line(const std::string& line) {
     fields.expect('[', "[timestamp]");
     const auto timestamp = fields.until(']', "timestamp");
     const auto hour = hour_of(timestamp);
-    if (!hour) fields.fail(fmt::format("timestamp '{}' is not dd/Mon/yyyy:hh:mm:ss +zzzz", timestamp));
+    if (!hour)
+        fields.fail(fmt::format("timestamp '{}' is not dd/Mon/yyyy:hh:mm:ss +zzzz", timestamp));
     r.hour = *hour;
 
     fields.expect(' ', "quoted request");
     const auto request_line = fields.quoted("quoted request");
     const auto parts = split_request(request_line);
-    if (!parts) fields.fail(fmt::format("request '{}' is not 'METHOD /path HTTP/x.y'", request_line));
+    if (!parts)
+        fields.fail(fmt::format("request '{}' is not 'METHOD /path HTTP/x.y'", request_line));
     r.method = parts->method;
     r.path = parts->path;
 
     fields.expect(' ', "status code");
     const auto status_text = fields.word("status code");
     const auto status = to_number<int>(status_text);
-    if (!status) fields.fail(fmt::format("status '{}' is not a number", status_text));
-    if (*status < 100 || *status > 599) fields.fail(fmt::format("status {} is not between 100 and 599", *status));
+    if (!status)
+        fields.fail(fmt::format("status '{}' is not a number", status_text));
+    if (*status < 100 || *status > 599)
+        fields.fail(fmt::format("status {} is not between 100 and 599", *status));
     r.status = *status;
 
     const auto bytes_text = fields.word("byte count");
-    const auto bytes = bytes_text == "-" ? std::optional<std::uint64_t>(0) : to_number<std::uint64_t>(bytes_text);
-    if (!bytes) fields.fail(fmt::format("byte count '{}' is neither a number nor '-'", bytes_text));
+    const auto bytes =
+        bytes_text == "-" ? std::optional<std::uint64_t>(0) : to_number<std::uint64_t>(bytes_text);
+    if (!bytes)
+        fields.fail(fmt::format("byte count '{}' is neither a number nor '-'", bytes_text));
     r.bytes = *bytes;
 
     fields.quoted("quoted referer");
@@ -243,7 +276,8 @@ request parse_line(const std::string& line) {
     fields.quoted("quoted user agent");
     fields.expect(' ', "duration");
     const auto duration = to_number<std::uint32_t>(fields.rest());
-    if (!duration) fields.fail(fmt::format("duration '{}' is not a number of milliseconds", fields.rest()));
+    if (!duration)
+        fields.fail(fmt::format("duration '{}' is not a number of milliseconds", fields.rest()));
     r.duration_ms = *duration;
     return r;
 }
@@ -304,7 +338,8 @@ struct digest {
         std::size_t seen = 0;
         for (std::size_t ms = 0; ms < latency_histogram.size(); ++ms) {
             seen += latency_histogram[ms];
-            if (seen >= rank) return ms;
+            if (seen >= rank)
+                return ms;
         }
         return latency_limit_ms;
     }
@@ -354,17 +389,22 @@ void print_ranking(std::string_view title, const ranking& rows, std::size_t tota
 }
 
 void print_traffic(const digest& d) {
-    fmt::print("\nrequests  {}\nbytes     {} ({} bytes)\n", d.requests, human_bytes(d.bytes), d.bytes);
+    fmt::print("\nrequests  {}\nbytes     {} ({} bytes)\n", d.requests, human_bytes(d.bytes),
+               d.bytes);
 
-    if (d.requests == 0) return;
+    if (d.requests == 0)
+        return;
 
     fmt::print("\nstatus classes\n");
     for (std::size_t c = 1; c < d.status_classes.size(); ++c) {
-        if (c == 1 && d.status_classes[c] == 0) continue;  // informational answers are rare
-        fmt::print("  {}xx {:>7} {:5.1f}%\n", c, d.status_classes[c], percent(d.status_classes[c], d.requests));
+        if (c == 1 && d.status_classes[c] == 0)
+            continue;  // informational answers are rare
+        fmt::print("  {}xx {:>7} {:5.1f}%\n", c, d.status_classes[c],
+                   percent(d.status_classes[c], d.requests));
     }
     print_ranking("methods", top(d.methods, d.methods.size()), d.requests);
-    print_ranking("top 5 paths (query strings dropped, numeric ids shown as {id})", top(d.paths, 5), d.requests);
+    print_ranking("top 5 paths (query strings dropped, numeric ids shown as {id})", top(d.paths, 5),
+                  d.requests);
     print_ranking("top 5 clients", top(d.clients, 5), d.requests);
 
     fmt::print("\nlatency   p50 {}, p95 {}, p99 {}, max {} ms, mean {:.1f} ms\n",
@@ -372,10 +412,11 @@ void print_traffic(const digest& d) {
                latency_text(d.latency_percentile(99)), d.latency_max_ms,
                static_cast<double>(d.latency_total_ms) / static_cast<double>(d.requests));
 
-    const auto busiest = std::max_element(d.per_hour.begin(), d.per_hour.end()) - d.per_hour.begin();
+    const auto busiest =
+        std::max_element(d.per_hour.begin(), d.per_hour.end()) - d.per_hour.begin();
     const auto busiest_count = d.per_hour[static_cast<std::size_t>(busiest)];
-    fmt::print("busiest   {:02}:00-{:02}:59, {} requests ({:.1f}%)\n", busiest, busiest, busiest_count,
-               percent(busiest_count, d.requests));
+    fmt::print("busiest   {:02}:00-{:02}:59, {} requests ({:.1f}%)\n", busiest, busiest,
+               busiest_count, percent(busiest_count, d.requests));
 }
 
 void print_errors(std::span<const sa::event_error> errors) {
@@ -385,13 +426,15 @@ void print_errors(std::span<const sa::event_error> errors) {
         // Every line is sent, in order, so the event's arrival index is its line number - 1.
         fmt::print("  line {:>5} {}: {}\n", error.sequence + 1, error.kind, error.message);
     }
-    if (errors.size() > shown) fmt::print("  ... and {} more\n", errors.size() - shown);
+    if (errors.size() > shown)
+        fmt::print("  ... and {} more\n", errors.size() - shown);
 }
 
 void print_accounting(const sa::task_stats& stats) {
-    fmt::print("\naccounting  sent {} == processed {} + failed {} + timed_out {} + cancelled {}: {}\n",
-               stats.sent, stats.processed, stats.failed, stats.timed_out, stats.cancelled,
-               stats.balanced() ? "holds" : "DOES NOT HOLD");
+    fmt::print(
+        "\naccounting  sent {} == processed {} + failed {} + timed_out {} + cancelled {}: {}\n",
+        stats.sent, stats.processed, stats.failed, stats.timed_out, stats.cancelled,
+        stats.balanced() ? "holds" : "DOES NOT HOLD");
     const std::chrono::duration<double> elapsed = stats.elapsed;
     fmt::print("elapsed     {:.1f} ms, {:.0f} lines/s\n", elapsed.count() * 1000,
                elapsed.count() > 0 ? static_cast<double>(stats.sent) / elapsed.count() : 0.0);
@@ -415,7 +458,8 @@ void print_report(const std::string& path, std::size_t lines_read, const Result&
 template <class Task>
 void send_lines(std::istream& in, Task& task, std::size_t& sent) {
     for (std::string line; std::getline(in, line);) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
         const std::error_code ec = task.try_send(std::move(line));  // `line` is kept on failure
         if (ec == sa::async_task_error::full) {
             task.async_send(std::move(line), asio::use_future).get();  // throws if the task closed
@@ -424,7 +468,8 @@ void send_lines(std::istream& in, Task& task, std::size_t& sent) {
         }
         ++sent;
     }
-    if (in.bad()) throw std::runtime_error("read error");
+    if (in.bad())
+        throw std::runtime_error("read error");
 }
 
 }  // namespace
@@ -438,12 +483,13 @@ int main(int argc, char* argv[]) {
 
     // The task: lines in, one `request` per line out, folded into a `digest` as they arrive.
     asio::thread_pool pool(2);
-    auto task = sa::emitting_builder<std::string>(pool)
-                    .name("access-log-digest")
-                    .capacity(256)
-                    .receiver(sa::serial{}, parse_line)
-                    .collector(sa::fold_collector{digest{}, [](digest& d, const request& r) { d.add(r); }})
-                    .start_queue();
+    auto task =
+        sa::emitting_builder<std::string>(pool)
+            .name("access-log-digest")
+            .capacity(256)
+            .receiver(sa::serial{}, parse_line)
+            .collector(sa::fold_collector{digest{}, [](digest& d, const request& r) { d.add(r); }})
+            .start_queue();
 
     std::ifstream file(path);
     if (!file) {

@@ -1,7 +1,7 @@
-#include <sweet_async/sweet_async.hpp>
-
 #include <asio.hpp>
 #include <fmt/format.h>
+
+#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
@@ -14,11 +14,16 @@ int main() {
                     .receiver(sa::serial{}, [](const std::string& word) { return word.size(); })
                     .start_queue();
 
-    auto result = asio::co_spawn(pool, [&]() -> asio::awaitable<decltype(task)::result_type> {
-        for (std::string word : {"a", "bb", "ccc"}) co_await task.send(word);
-        co_await task.send_final("dddd");  // processed too; then the stream ends
-        co_return co_await task.wait();
-    }, asio::use_future).get();
+    auto result = asio::co_spawn(
+                      pool,
+                      [&]() -> asio::awaitable<decltype(task)::result_type> {
+                          for (std::string word : {"a", "bb", "ccc"})
+                              co_await task.send(word);
+                          co_await task.send_final("dddd");  // processed too; then the stream ends
+                          co_return co_await task.wait();
+                      },
+                      asio::use_future)
+                      .get();
 
     fmt::print("{}\n", result);  // task 'word-lengths' completed: sent=4 processed=4 ...
     for (const auto& [event_id, length] : result.collection()) {

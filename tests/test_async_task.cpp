@@ -22,7 +22,9 @@ asio::awaitable<void> wait_an_hour() {
     co_await timer.async_wait(asio::use_awaitable);
 }
 
-bool has_code(const sa::async_task_exception& e, sa::async_task_error code) { return e.code() == code; }
+bool has_code(const sa::async_task_exception& e, sa::async_task_error code) {
+    return e.code() == code;
+}
 }  // namespace
 
 TEST_CASE("async_task: runs its work and hands back the value", "[async_task]") {
@@ -61,11 +63,12 @@ TEST_CASE("async_task: failed attempts are retried up to the retry count", "[asy
         int attempts = 0;
         sa::task_options options;
         options.retry = retry;
-        auto task = sa::async_task<std::string>::run(
-            io.get_executor(), options, [&]() -> asio::awaitable<std::string> {
-                if (++attempts < 3) throw std::runtime_error("not yet");
-                co_return "done";
-            });
+        auto task = sa::async_task<std::string>::run(io.get_executor(), options,
+                                                     [&]() -> asio::awaitable<std::string> {
+                                                         if (++attempts < 3)
+                                                             throw std::runtime_error("not yet");
+                                                         co_return "done";
+                                                     });
         INFO("retry = " << retry);
         if (retry == 2) {
             CHECK(run(io, [&] { return task.wait(); }) == "done");
@@ -87,7 +90,8 @@ TEST_CASE("async_task: the timeout cuts the work short", "[async_task]") {
     CHECK_THROWS_MATCHES(run(io, [&] { return task.wait(); }), sa::async_task_exception,
                          Catch::Predicate<sa::async_task_exception>([](const auto& e) {
                              return has_code(e, sa::async_task_error::timeout) &&
-                                    std::string(e.what()) == "task 'slow' did not finish within 30ms";
+                                    std::string(e.what()) ==
+                                        "task 'slow' did not finish within 30ms";
                          }));
     CHECK(task.status() == sa::task_status::timed_out);
 }

@@ -24,8 +24,10 @@ template <class T>
 asio::awaitable<std::vector<T>> drain(sa::channel<T>& ch) {
     std::vector<T> received;
     for (;;) {
-        while (auto value = ch.try_receive()) received.push_back(std::move(*value));
-        if (ch.drained()) co_return received;
+        while (auto value = ch.try_receive())
+            received.push_back(std::move(*value));
+        if (ch.drained())
+            co_return received;
         co_await ch.async_wait_readable(asio::use_awaitable);
     }
 }
@@ -87,7 +89,10 @@ TEST_CASE("channel: a closing send is atomically the last element", "[channel]")
     CHECK_FALSE(ch.try_send_with([] { return 2; }, sa::send_mode::close_after));
     CHECK(ch.is_closed());
     bool made = false;
-    CHECK(ch.try_send_with([&] { made = true; return 3; }) == sa::async_task_error::closed);
+    CHECK(ch.try_send_with([&] {
+        made = true;
+        return 3;
+    }) == sa::async_task_error::closed);
     CHECK_FALSE(made);  // nothing is built for a failed send
     auto received = test_support::run(io, [&] { return drain(ch); });
     CHECK(received == std::vector<int>{1, 2});
@@ -101,7 +106,8 @@ TEST_CASE("channel: async_send suspends while full and resumes as the consumer d
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-            for (int i = 0; i < 1000; ++i) co_await ch.async_send(i, asio::use_awaitable);
+            for (int i = 0; i < 1000; ++i)
+                co_await ch.async_send(i, asio::use_awaitable);
             ch.close();
         },
         asio::detached);
@@ -114,12 +120,14 @@ TEST_CASE("channel: async_send suspends while full and resumes as the consumer d
                 ++ready;
             }
             max_seen = std::max(max_seen, ready);
-            if (ch.drained()) co_return got;
+            if (ch.drained())
+                co_return got;
             co_await ch.async_wait_readable(asio::use_awaitable);
         }
     });
     REQUIRE(received.size() == 1000);
-    for (int i = 0; i < 1000; ++i) CHECK(received[static_cast<std::size_t>(i)] == i);
+    for (int i = 0; i < 1000; ++i)
+        CHECK(received[static_cast<std::size_t>(i)] == i);
     CHECK(max_seen <= 2 + 1);  // never more than capacity (+1 freed while draining)
 }
 
@@ -133,7 +141,8 @@ TEST_CASE("channel: async_send on a closed channel completes with closed", "[cha
         io,
         [&]() -> asio::awaitable<void> {
             // Channel full: this send parks until close() wakes it.
-            auto [ec] = co_await ch.async_send(2, asio::experimental::as_tuple(asio::use_awaitable));
+            auto [ec] =
+                co_await ch.async_send(2, asio::experimental::as_tuple(asio::use_awaitable));
             parked_result = ec;
         },
         asio::detached);
@@ -164,12 +173,14 @@ TEST_CASE("channel: producers on many threads, nothing lost, per-producer order 
         threads.emplace_back([&ch, p] {
             for (int i = 0; i < per_producer; ++i) {
                 // Alternate the non-suspending and the suspending send.
-                if (i % 2 == 0 && !ch.try_send({p, i})) continue;
+                if (i % 2 == 0 && !ch.try_send({p, i}))
+                    continue;
                 ch.async_send({p, i}, asio::use_future).get();
             }
         });
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     ch.close();
     auto received = received_future.get();
     work.reset();

@@ -38,7 +38,8 @@ TEST_CASE("keyed collector: results are kept under their event ids", "[collector
     CHECK(collection.contains(c));
 
     std::vector<std::string> in_order;
-    for (const auto& entry : collection) in_order.push_back(entry.value);
+    for (const auto& entry : collection)
+        in_order.push_back(entry.value);
     CHECK(in_order == std::vector<std::string>{"alpha", "beta", "gamma", "delta"});
 }
 
@@ -64,7 +65,8 @@ TEST_CASE("keyed collection: lookups over many keys, the later duplicate wins", 
 TEST_CASE("fold collector: keeps only the aggregate", "[collector]") {
     sa::fold_collector sum{std::size_t{0}, std::plus<>{}};
     STATIC_REQUIRE(sa::collector_for<decltype(sum), std::size_t>);
-    for (std::size_t i = 1; i <= 100; ++i) sum.collect(sa::uuid::generate(), i);
+    for (std::size_t i = 1; i <= 100; ++i)
+        sum.collect(sa::uuid::generate(), i);
     CHECK(sum.aggregate() == 5050);
     CHECK(sum.size() == 100);
     const auto collection = std::move(sum).collection();
@@ -73,7 +75,8 @@ TEST_CASE("fold collector: keeps only the aggregate", "[collector]") {
     CHECK_FALSE(collection.empty());
 
     sa::fold_collector longest{std::string{}, [](std::string& best, const std::string& s) {
-                                   if (s.size() > best.size()) best = s;
+                                   if (s.size() > best.size())
+                                       best = s;
                                }};
     longest.collect(sa::uuid(), std::string("ab"));
     longest.collect(sa::uuid(), std::string("abcd"));

@@ -29,7 +29,9 @@ using test_support::run;
 
 namespace {
 
-std::size_t length(const std::string& s) { return s.size(); }
+std::size_t length(const std::string& s) {
+    return s.size();
+}
 
 /// Asserts the accounting identity and that every event id appears once.
 template <class Result>
@@ -37,8 +39,10 @@ void check_accounting(const Result& result) {
     const auto& stats = result.stats();
     CHECK(stats.balanced());
     std::set<sa::uuid> ids;
-    for (const auto& entry : result.collection()) ids.insert(entry.key);
-    for (const auto& error : result.errors()) ids.insert(error.event_id);
+    for (const auto& entry : result.collection())
+        ids.insert(entry.key);
+    for (const auto& error : result.errors())
+        ids.insert(error.event_id);
     CHECK(ids.size() == stats.sent);
     CHECK(result.collection().size() == stats.processed);
     CHECK(result.errors().size() == stats.failed + stats.timed_out + stats.cancelled);
@@ -49,11 +53,12 @@ void check_accounting(const Result& result) {
 TEST_CASE("emitting task: one event and a final event through serial (seed basic test)",
           "[emitting][serial]") {
     asio::io_context io;
-    auto task = sa::emitting_builder<std::string, test_support::counter_id>(io.get_executor())
-                    .receiver(sa::serial{.timeout = 10s}, [](const std::string& data,
-                                                             sa::processor_context<test_support::counter_id>&,
-                                                             sa::uuid) { return data.size(); })
-                    .start_queue();
+    auto task =
+        sa::emitting_builder<std::string, test_support::counter_id>(io.get_executor())
+            .receiver(sa::serial{.timeout = 10s},
+                      [](const std::string& data, sa::processor_context<test_support::counter_id>&,
+                         sa::uuid) { return data.size(); })
+            .start_queue();
     CHECK(task.status() == sa::task_status::running);
     CHECK_FALSE(task.is_complete());
 
@@ -94,7 +99,8 @@ TEST_CASE("emitting task: the README quickstart on a thread pool", "[emitting][s
     auto result = asio::co_spawn(
                       pool,
                       [&]() -> asio::awaitable<decltype(task)::result_type> {
-                          for (std::string w : {"a", "bb", "ccc"}) co_await task.send(w);
+                          for (std::string w : {"a", "bb", "ccc"})
+                              co_await task.send(w);
                           co_await task.send_final("dddd");
                           co_return co_await task.wait();
                       },
@@ -104,9 +110,11 @@ TEST_CASE("emitting task: the README quickstart on a thread pool", "[emitting][s
     CHECK(result.stats().sent == 4);
     CHECK(result.stats().processed == 4);
     std::vector<std::size_t> lengths;
-    for (const auto& entry : result.collection()) lengths.push_back(entry.value);
+    for (const auto& entry : result.collection())
+        lengths.push_back(entry.value);
     CHECK(lengths == std::vector<std::size_t>{1, 2, 3, 4});  // serial keeps arrival order
-    CHECK(fmt::format("{}", result).starts_with("task 'word-lengths' completed: sent=4 processed=4"));
+    CHECK(
+        fmt::format("{}", result).starts_with("task 'word-lengths' completed: sent=4 processed=4"));
 }
 
 TEST_CASE("emitting task: serial processes in arrival order, one at a time", "[emitting][serial]") {
@@ -116,17 +124,19 @@ TEST_CASE("emitting task: serial processes in arrival order, one at a time", "[e
     int max_in_flight = 0;
     auto task = sa::emitting_builder<int>(io)
                     .capacity(8)
-                    .receiver(sa::serial{}, [&](int value) -> asio::awaitable<int> {
-                        max_in_flight = std::max(max_in_flight, ++in_flight);
-                        asio::steady_timer yield(co_await asio::this_coro::executor, 0ms);
-                        co_await yield.async_wait(asio::use_awaitable);
-                        seen.push_back(value);
-                        --in_flight;
-                        co_return value * 2;
-                    })
+                    .receiver(sa::serial{},
+                              [&](int value) -> asio::awaitable<int> {
+                                  max_in_flight = std::max(max_in_flight, ++in_flight);
+                                  asio::steady_timer yield(co_await asio::this_coro::executor, 0ms);
+                                  co_await yield.async_wait(asio::use_awaitable);
+                                  seen.push_back(value);
+                                  --in_flight;
+                                  co_return value * 2;
+                              })
                     .start_queue();
     auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
-        for (int i = 0; i < 500; ++i) co_await task.send(i);
+        for (int i = 0; i < 500; ++i)
+            co_await task.send(i);
         task.close();
         co_return co_await task.wait();
     });
@@ -137,7 +147,8 @@ TEST_CASE("emitting task: serial processes in arrival order, one at a time", "[e
     CHECK(result.stats().processed == 500);
     CHECK_FALSE(result.final_event().has_value());  // ended by close()
     int index = 0;
-    for (const auto& entry : result.collection()) CHECK(entry.value == 2 * index++);
+    for (const auto& entry : result.collection())
+        CHECK(entry.value == 2 * index++);
     check_accounting(result);
 }
 
@@ -158,7 +169,8 @@ TEST_CASE("emitting task: move-only payloads", "[emitting]") {
     CHECK(*result.final_event()->payload() == 41);
     CHECK(*result.collection().get(result.final_event()->id()) == 42);
     std::multiset<int> values;
-    for (const auto& entry : result.collection()) values.insert(entry.value);
+    for (const auto& entry : result.collection())
+        values.insert(entry.value);
     CHECK(values == std::multiset<int>{2, 10, 42});
 }
 
@@ -176,11 +188,13 @@ TEST_CASE("emitting task: producers on several plain threads, nothing lost",
         threads.emplace_back([task, p]() mutable {
             for (int i = 0; i < per_producer; ++i) {
                 const int value = p * per_producer + i;
-                if (task.try_send(value)) task.async_send(value, asio::use_future).get();
+                if (task.try_send(value))
+                    task.async_send(value, asio::use_future).get();
             }
         });
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     task.close();
     auto result = asio::co_spawn(pool, task.wait(), asio::use_future).get();
 
@@ -188,7 +202,8 @@ TEST_CASE("emitting task: producers on several plain threads, nothing lost",
     CHECK(result.stats().sent == total);
     CHECK(result.stats().processed == total);
     long sum = 0;
-    for (const auto& entry : result.collection()) sum += entry.value;
+    for (const auto& entry : result.collection())
+        sum += entry.value;
     CHECK(sum == 3 * (total * (total - 1) / 2));
     check_accounting(result);
 }
@@ -196,19 +211,22 @@ TEST_CASE("emitting task: producers on several plain threads, nothing lost",
 TEST_CASE("emitting task: coroutine processors", "[emitting][coroutine]") {
     asio::io_context io;
     auto task = sa::emitting_builder<int>(io)
-                    .receiver(sa::serial{}, [](int value) -> asio::awaitable<std::string> {
-                        asio::steady_timer timer(co_await asio::this_coro::executor, 1ms);
-                        co_await timer.async_wait(asio::use_awaitable);
-                        co_return std::to_string(value);
-                    })
+                    .receiver(sa::serial{},
+                              [](int value) -> asio::awaitable<std::string> {
+                                  asio::steady_timer timer(co_await asio::this_coro::executor, 1ms);
+                                  co_await timer.async_wait(asio::use_awaitable);
+                                  co_return std::to_string(value);
+                              })
                     .start_queue();
     auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
-        for (int i = 0; i < 5; ++i) co_await task.send(i);
+        for (int i = 0; i < 5; ++i)
+            co_await task.send(i);
         co_await task.send_final(5);
         co_return co_await task.wait();
     });
     std::vector<std::string> values;
-    for (const auto& entry : result.collection()) values.push_back(entry.value);
+    for (const auto& entry : result.collection())
+        values.push_back(entry.value);
     CHECK(values == std::vector<std::string>{"0", "1", "2", "3", "4", "5"});
 }
 
@@ -224,7 +242,8 @@ TEST_CASE("emitting task: the context form sees its task, event id and attempt",
                               })
                     .start_queue();
     auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
-        for (int i = 0; i < 3; ++i) co_await task.send(i);
+        for (int i = 0; i < 3; ++i)
+            co_await task.send(i);
         task.close();
         co_return co_await task.wait();
     });
@@ -239,16 +258,17 @@ TEST_CASE("emitting task: the context form sees its task, event id and attempt",
 TEST_CASE("emitting task: the receiver_event form and void processors", "[emitting]") {
     asio::io_context io;
     std::vector<sa::uuid> ids;
-    auto task = sa::emitting_builder<int>(io)
-                    .receiver(sa::serial{}, [&](sa::receiver_event<int> e) { ids.push_back(e.id()); })
-                    .start_queue();
+    auto task =
+        sa::emitting_builder<int>(io)
+            .receiver(sa::serial{}, [&](sa::receiver_event<int> e) { ids.push_back(e.id()); })
+            .start_queue();
     auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
         co_await task.send(1);
         co_await task.send_final(2);
         co_return co_await task.wait();
     });
-    STATIC_REQUIRE(std::is_same_v<decltype(result.collection()),
-                                  const sa::keyed_collection<std::monostate>&>);
+    STATIC_REQUIRE(
+        std::is_same_v<decltype(result.collection()), const sa::keyed_collection<std::monostate>&>);
     REQUIRE(ids.size() == 2);
     CHECK(result.collection().contains(ids[0]));
     CHECK(result.collection().contains(ids[1]));
@@ -258,8 +278,12 @@ TEST_CASE("emitting task: the receiver_event form and void processors", "[emitti
 TEST_CASE("emitting task: try_send on a full channel says full and keeps the payload",
           "[emitting]") {
     asio::io_context io;  // not running yet: nothing is drained
-    auto task = sa::emitting_builder<std::string>(io).capacity(3).receiver(sa::serial{}, length).start_queue();
-    for (int i = 0; i < 3; ++i) CHECK_FALSE(task.try_send(std::string(3, 'x')));
+    auto task = sa::emitting_builder<std::string>(io)
+                    .capacity(3)
+                    .receiver(sa::serial{}, length)
+                    .start_queue();
+    for (int i = 0; i < 3; ++i)
+        CHECK_FALSE(task.try_send(std::string(3, 'x')));
     std::string payload = "kept";
     CHECK(task.try_send(std::move(payload)) == sa::async_task_error::full);
     CHECK(payload == "kept");
@@ -272,21 +296,27 @@ TEST_CASE("emitting task: try_send on a full channel says full and keeps the pay
 TEST_CASE("emitting task: sending after close or after the final event fails clearly",
           "[emitting]") {
     asio::io_context io;
-    auto task = sa::emitting_builder<int>(io).name("closing").receiver(sa::serial{}, [](int v) { return v; }).start_queue();
+    auto task = sa::emitting_builder<int>(io)
+                    .name("closing")
+                    .receiver(sa::serial{}, [](int v) { return v; })
+                    .start_queue();
     CHECK_FALSE(task.try_send_final(1));
     CHECK(task.try_send(2) == sa::async_task_error::closed);
     CHECK(task.try_send_final(3) == sa::async_task_error::closed);
     CHECK_THROWS_MATCHES(run(io, [&] { return task.send(4); }), sa::async_task_exception,
                          Catch::Predicate<sa::async_task_exception>([](const auto& e) {
                              return e.code() == sa::async_task_error::closed &&
-                                    std::string(e.what()).find("task 'closing'") != std::string::npos;
+                                    std::string(e.what()).find("task 'closing'") !=
+                                        std::string::npos;
                          }));
     auto result = run(io, [&] { return task.wait(); });
     CHECK(result.stats().sent == 1);
     CHECK(result.stats().processed == 1);
 
     asio::io_context io2;
-    auto closed = sa::emitting_builder<int>(io2).receiver(sa::serial{}, [](int v) { return v; }).start_queue();
+    auto closed = sa::emitting_builder<int>(io2)
+                      .receiver(sa::serial{}, [](int v) { return v; })
+                      .start_queue();
     closed.close();
     CHECK(closed.try_send(1) == sa::async_task_error::closed);
     std::error_code async_result;
@@ -301,10 +331,12 @@ TEST_CASE("emitting task: a throwing processor fails that event, with its messag
           "[emitting][failure]") {
     asio::io_context io;
     auto task = sa::emitting_builder<int>(io)
-                    .receiver(sa::serial{}, [](int value) {
-                        if (value == 2) throw std::runtime_error("two is not allowed");
-                        return value;
-                    })
+                    .receiver(sa::serial{},
+                              [](int value) {
+                                  if (value == 2)
+                                      throw std::runtime_error("two is not allowed");
+                                  return value;
+                              })
                     .start_queue();
     auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
         co_await task.send(1);
@@ -333,7 +365,8 @@ TEST_CASE("emitting task: retries until success or until attempts run out", "[em
                         .receiver(sa::serial{},
                                   [&](int value, sa::processor_context<>& context, sa::uuid) {
                                       ++calls;
-                                      if (context.attempt() < 3) throw std::runtime_error("flaky");
+                                      if (context.attempt() < 3)
+                                          throw std::runtime_error("flaky");
                                       return value;
                                   })
                         .start_queue();
@@ -357,15 +390,17 @@ TEST_CASE("emitting task: retries until success or until attempts run out", "[em
 TEST_CASE("emitting task: a coroutine processor past the per-event timeout is cancelled",
           "[emitting][timeout]") {
     asio::io_context io;
-    auto task = sa::emitting_builder<int>(io)
-                    .receiver(sa::serial{.timeout = 50ms}, [](int value) -> asio::awaitable<int> {
-                        if (value == 1) {
-                            asio::steady_timer never(co_await asio::this_coro::executor, 1h);
-                            co_await never.async_wait(asio::use_awaitable);
-                        }
-                        co_return value;
-                    })
-                    .start_queue();
+    auto task =
+        sa::emitting_builder<int>(io)
+            .receiver(sa::serial{.timeout = 50ms},
+                      [](int value) -> asio::awaitable<int> {
+                          if (value == 1) {
+                              asio::steady_timer never(co_await asio::this_coro::executor, 1h);
+                              co_await never.async_wait(asio::use_awaitable);
+                          }
+                          co_return value;
+                      })
+            .start_queue();
     const auto start = std::chrono::steady_clock::now();
     auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
         co_await task.send(0);
@@ -405,11 +440,19 @@ TEST_CASE("emitting task: a synchronous processor that overruns its timeout ends
     check_accounting(result);
 }
 
-TEST_CASE("emitting task: cancel(immediate) ends queued events as cancelled", "[emitting][cancel]") {
+TEST_CASE("emitting task: cancel(immediate) ends queued events as cancelled",
+          "[emitting][cancel]") {
     asio::io_context io;
     int calls = 0;
-    auto task = sa::emitting_builder<int>(io).receiver(sa::serial{}, [&](int v) { ++calls; return v; }).start_queue();
-    for (int i = 0; i < 5; ++i) CHECK_FALSE(task.try_send(i));
+    auto task = sa::emitting_builder<int>(io)
+                    .receiver(sa::serial{},
+                              [&](int v) {
+                                  ++calls;
+                                  return v;
+                              })
+                    .start_queue();
+    for (int i = 0; i < 5; ++i)
+        CHECK_FALSE(task.try_send(i));
     task.cancel(sa::cancellation_level::immediate);
     task.cancel(sa::cancellation_level::graceful);  // the first request decides
     CHECK(task.try_send(9) == sa::async_task_error::closed);
@@ -418,14 +461,17 @@ TEST_CASE("emitting task: cancel(immediate) ends queued events as cancelled", "[
     CHECK(result.status() == sa::task_status::cancelled);
     CHECK(result.stats().sent == 5);
     CHECK(result.stats().cancelled == 5);
-    for (const auto& error : result.errors()) CHECK(error.kind == sa::outcome::cancelled);
+    for (const auto& error : result.errors())
+        CHECK(error.kind == sa::outcome::cancelled);
     check_accounting(result);
 }
 
 TEST_CASE("emitting task: cancel(graceful) finishes what was sent", "[emitting][cancel]") {
     asio::io_context io;
-    auto task = sa::emitting_builder<int>(io).receiver(sa::serial{}, [](int v) { return v; }).start_queue();
-    for (int i = 0; i < 5; ++i) CHECK_FALSE(task.try_send(i));
+    auto task =
+        sa::emitting_builder<int>(io).receiver(sa::serial{}, [](int v) { return v; }).start_queue();
+    for (int i = 0; i < 5; ++i)
+        CHECK_FALSE(task.try_send(i));
     task.cancel();
     CHECK(task.try_send(9) == sa::async_task_error::closed);
     auto result = run(io, [&] { return task.wait(); });
@@ -437,7 +483,10 @@ TEST_CASE("emitting task: cancel(graceful) finishes what was sent", "[emitting][
 TEST_CASE("emitting task: the whole-task timeout ends an idle task as timed_out",
           "[emitting][timeout]") {
     asio::io_context io;
-    auto task = sa::emitting_builder<int>(io).timeout(30ms).receiver(sa::serial{}, [](int v) { return v; }).start_queue();
+    auto task = sa::emitting_builder<int>(io)
+                    .timeout(30ms)
+                    .receiver(sa::serial{}, [](int v) { return v; })
+                    .start_queue();
     CHECK_FALSE(task.try_send(1));
     auto result = run(io, [&] { return task.wait(); });  // never closed: only the deadline ends it
     CHECK(result.status() == sa::task_status::timed_out);
@@ -449,7 +498,8 @@ TEST_CASE("emitting task: the whole-task timeout ends an idle task as timed_out"
 
 TEST_CASE("emitting task: the result is handed out once", "[emitting]") {
     asio::io_context io;
-    auto task = sa::emitting_builder<int>(io).receiver(sa::serial{}, [](int v) { return v; }).start_queue();
+    auto task =
+        sa::emitting_builder<int>(io).receiver(sa::serial{}, [](int v) { return v; }).start_queue();
     task.close();
     auto first = run(io, [&] { return task.wait(); });
     CHECK(first.status() == sa::task_status::completed);
@@ -464,9 +514,16 @@ TEST_CASE("emitting task: dropping the last handle closes the task; queued event
     asio::io_context io;
     int processed = 0;
     {
-        auto task = sa::emitting_builder<int>(io).receiver(sa::serial{}, [&](int v) { ++processed; return v; }).start_queue();
+        auto task = sa::emitting_builder<int>(io)
+                        .receiver(sa::serial{},
+                                  [&](int v) {
+                                      ++processed;
+                                      return v;
+                                  })
+                        .start_queue();
         auto copy = task;
-        for (int i = 0; i < 3; ++i) CHECK_FALSE(copy.try_send(i));
+        for (int i = 0; i < 3; ++i)
+            CHECK_FALSE(copy.try_send(i));
     }
     io.run();  // returns only because the consumer finished
     CHECK(processed == 3);
@@ -479,7 +536,8 @@ TEST_CASE("emitting task: a fold collector keeps only the aggregate", "[emitting
                     .collector(sa::fold_collector{std::size_t{0}, std::plus<>{}})
                     .start_queue();
     auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
-        for (int i = 1; i <= 100; ++i) co_await task.send(std::string(static_cast<std::size_t>(i), 'x'));
+        for (int i = 1; i <= 100; ++i)
+            co_await task.send(std::string(static_cast<std::size_t>(i), 'x'));
         task.close();
         co_return co_await task.wait();
     });
@@ -501,18 +559,26 @@ TEST_CASE("builder: invalid configuration is rejected when the task is built", "
         }
         return "no exception";
     };
-    CHECK_THAT(message_of([&] { (void)builder.capacity(0).receiver(sa::serial{}, identity).start_queue(); }),
-               Catch::Contains("task 'bad'") && Catch::Contains("capacity must be at least 1, got 0"));
-    CHECK_THAT(message_of([&] { (void)builder.timeout(-5ms).receiver(sa::serial{}, identity).start_queue(); }),
+    CHECK_THAT(message_of([&] {
+                   (void)builder.capacity(0).receiver(sa::serial{}, identity).start_queue();
+               }),
+               Catch::Contains("task 'bad'") &&
+                   Catch::Contains("capacity must be at least 1, got 0"));
+    CHECK_THAT(message_of([&] {
+                   (void)builder.timeout(-5ms).receiver(sa::serial{}, identity).start_queue();
+               }),
                Catch::Contains("timeout must be positive, got -5ms"));
-    CHECK_THAT(message_of([&] { (void)builder.receiver(sa::serial{.timeout = 0ms}, identity).start_queue(); }),
+    CHECK_THAT(message_of([&] {
+                   (void)builder.receiver(sa::serial{.timeout = 0ms}, identity).start_queue();
+               }),
                Catch::Contains("serial.timeout must be positive, got 0ns"));
 }
 
 TEST_CASE("builder: every setter returns a new builder; the original is unchanged", "[builder]") {
     asio::io_context io;
     const auto base = sa::emitting_builder<int>(io).name("base").capacity(10);
-    const auto derived = base.name("derived").retry(3).tracing().priority(sa::task_priority::high).timeout(2s);
+    const auto derived =
+        base.name("derived").retry(3).tracing().priority(sa::task_priority::high).timeout(2s);
     CHECK(base.options().name == "base");
     CHECK(base.options().retry == 0);
     CHECK_FALSE(base.options().tracing);

@@ -7,8 +7,8 @@
 #include <exception>
 #include <optional>
 #include <stdexcept>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <asio/co_spawn.hpp>
@@ -41,9 +41,12 @@ auto run(asio::io_context& io, MakeCoroutine&& make) {
                    });
     io.restart();
     io.run();
-    if (failure) std::rethrow_exception(failure);
-    if (!value) throw std::logic_error("test_support::run: the coroutine did not finish");
-    if constexpr (!std::is_void_v<value_type>) return std::move(*value);
+    if (failure)
+        std::rethrow_exception(failure);
+    if (!value)
+        throw std::logic_error("test_support::run: the coroutine did not finish");
+    if constexpr (!std::is_void_v<value_type>)
+        return std::move(*value);
 }
 
 /// The seed's test id: a process-wide counter.

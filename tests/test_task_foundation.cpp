@@ -57,7 +57,8 @@ TEST_CASE("errors: codes carry the sweet_async category and a message", "[founda
     CHECK(ec.message() == "the task accepts no more events");
     CHECK(ec == sa::async_task_error::closed);
     CHECK(ec != sa::async_task_error::full);
-    CHECK(fmt::format("{}", sa::async_task_error::invalid_configuration) == "invalid_configuration");
+    CHECK(fmt::format("{}", sa::async_task_error::invalid_configuration) ==
+          "invalid_configuration");
 
     const sa::async_task_exception ex(sa::async_task_error::timeout, "task 'x' ran too long");
     CHECK(ex.code() == sa::async_task_error::timeout);

@@ -54,12 +54,14 @@ class async_task {
 
     struct state {
         state(asio::any_io_executor executor, task_options settings)
-            : options(std::move(settings)), id(Id::generate()), strand(asio::make_strand(executor)) {}
+            : options(std::move(settings)),
+              id(Id::generate()),
+              strand(asio::make_strand(executor)) {}
 
         const task_options options;
         const Id id;
         const asio::strand<asio::any_io_executor> strand;  // serialises the work and cancel()
-        asio::cancellation_signal signal;                   // used on the strand only
+        asio::cancellation_signal signal;                  // used on the strand only
         std::atomic<task_status> status{task_status::running};
         std::atomic<bool> cancel_requested{false};
         detail::completion<outcome_type> done;
@@ -80,7 +82,7 @@ public:
     /// times; `options.timeout` bounds all attempts together. Throws
     /// `async_task_exception` (`invalid_configuration`) for invalid options.
     template <class Work>
-        requires std::same_as<std::invoke_result_t<Work&>, asio::awaitable<T>>
+    requires std::same_as<std::invoke_result_t<Work&>, asio::awaitable<T>>
     static async_task run(asio::any_io_executor executor, task_options options, Work work) {
         options.validate();
         auto task_state = std::make_shared<state>(std::move(executor), std::move(options));
@@ -102,7 +104,8 @@ public:
     /// awaits). The task ends `cancelled` unless it already ended. Any thread.
     void cancel() {
         state_->cancel_requested.store(true, std::memory_order_release);
-        asio::post(state_->strand, [s = state_] { s->signal.emit(asio::cancellation_type::terminal); });
+        asio::post(state_->strand,
+                   [s = state_] { s->signal.emit(asio::cancellation_type::terminal); });
     }
 
     /// Waits for the end and returns the work's value, or throws: the work's
@@ -114,10 +117,13 @@ private:
     explicit async_task(std::shared_ptr<state> s) : state_(std::move(s)) {}
 
     static asio::awaitable<T> wait_for(std::shared_ptr<state> s) {
-        if (!s->done.done()) co_await s->done.async_wait(s->strand, asio::use_awaitable);
+        if (!s->done.done())
+            co_await s->done.async_wait(s->strand, asio::use_awaitable);
         outcome_type result = s->done.take(s->options.name);
-        if (auto* failure = std::get_if<std::exception_ptr>(&result)) std::rethrow_exception(*failure);
-        if constexpr (!std::is_void_v<T>) co_return std::get<stored>(std::move(result));
+        if (auto* failure = std::get_if<std::exception_ptr>(&result))
+            std::rethrow_exception(*failure);
+        if constexpr (!std::is_void_v<T>)
+            co_return std::get<stored>(std::move(result));
     }
 
     template <class Work>
@@ -131,7 +137,8 @@ private:
                     co_return co_await work();
                 }
             } catch (...) {
-                if (attempt > s->options.retry || s->cancel_requested.load(std::memory_order_acquire)) {
+                if (attempt > s->options.retry ||
+                    s->cancel_requested.load(std::memory_order_acquire)) {
                     throw;
                 }
             }
@@ -150,7 +157,8 @@ private:
             if (s->options.timeout) {
                 using namespace asio::experimental::awaitable_operators;
                 asio::steady_timer deadline(s->strand, *s->options.timeout);
-                auto first = co_await (attempts(s, work) || deadline.async_wait(asio::use_awaitable));
+                auto first =
+                    co_await (attempts(s, work) || deadline.async_wait(asio::use_awaitable));
                 if (first.index() == 1) {
                     status = task_status::timed_out;
                     throw async_task_exception(
@@ -164,8 +172,9 @@ private:
             }
         } catch (...) {
             if (status != task_status::timed_out) {
-                status = s->cancel_requested.load(std::memory_order_acquire) ? task_status::cancelled
-                                                                             : task_status::failed;
+                status = s->cancel_requested.load(std::memory_order_acquire)
+                             ? task_status::cancelled
+                             : task_status::failed;
             }
             result = status == task_status::cancelled
                          ? std::make_exception_ptr(async_task_exception(
@@ -173,7 +182,8 @@ private:
                                fmt::format("task '{}' was cancelled", s->options.name)))
                          : std::current_exception();
         }
-        if (s->options.tracing) detail::trace(s->options.name, "{}", status);
+        if (s->options.tracing)
+            detail::trace(s->options.name, "{}", status);
         s->status.store(status, std::memory_order_release);
         s->done.set(std::move(result));
     }

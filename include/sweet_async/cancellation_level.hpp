@@ -16,8 +16,8 @@ enum class cancellation_level {
 
 constexpr std::string_view to_string(cancellation_level level) noexcept {
     switch (level) {
-        case cancellation_level::graceful: return "graceful";
-        case cancellation_level::immediate: return "immediate";
+    case cancellation_level::graceful: return "graceful";
+    case cancellation_level::immediate: return "immediate";
     }
     return "unknown";
 }

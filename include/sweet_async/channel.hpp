@@ -52,7 +52,8 @@ public:
     /// A channel holding at most `capacity` elements. Throws
     /// `async_task_exception` (`invalid_configuration`) when `capacity` is 0.
     explicit channel(executor_type executor, std::size_t capacity = default_capacity)
-        : executor_(std::move(executor)), queue_(checked_capacity(capacity)) {}
+        : executor_(std::move(executor)),
+          queue_(checked_capacity(capacity)) {}
 
     channel(const channel&) = delete;
     channel& operator=(const channel&) = delete;
@@ -78,18 +79,18 @@ public:
     std::error_code try_send_with(Make&& make, send_mode mode = send_mode::keep_open) {
         const bool closing = mode == send_mode::close_after;
         switch (queue_.try_push_with(std::forward<Make>(make), closing)) {
-            case detail::push_result::pushed:
-                if (closing) {
-                    wake_consumer();
-                    wake_all_producers();
-                } else if (consumer_waiting_.load(std::memory_order_seq_cst)) {
-                    // Pairs with the flag store in park_consumer: either the
-                    // consumer sees the element or we see that it sleeps.
-                    wake_consumer();
-                }
-                return {};
-            case detail::push_result::full: return make_error_code(async_task_error::full);
-            case detail::push_result::closed: break;
+        case detail::push_result::pushed:
+            if (closing) {
+                wake_consumer();
+                wake_all_producers();
+            } else if (consumer_waiting_.load(std::memory_order_seq_cst)) {
+                // Pairs with the flag store in park_consumer: either the
+                // consumer sees the element or we see that it sleeps.
+                wake_consumer();
+            }
+            return {};
+        case detail::push_result::full: return make_error_code(async_task_error::full);
+        case detail::push_result::closed: break;
         }
         return make_error_code(async_task_error::closed);
     }
@@ -121,7 +122,8 @@ public:
     /// Accepts nothing more. Elements already sent stay receivable; parked
     /// senders complete with `closed`. Idempotent, callable from any thread.
     void close() {
-        if (!queue_.close()) return;
+        if (!queue_.close())
+            return;
         wake_consumer();
         wake_all_producers();
     }
@@ -136,7 +138,8 @@ public:
     std::optional<T> try_receive(std::size_t* arrival = nullptr) {
         std::optional<T> value = queue_.try_pop(arrival);
         // Pairs with the count increment in park_producer.
-        if (value && producers_waiting_.load(std::memory_order_seq_cst) != 0) wake_one_producer();
+        if (value && producers_waiting_.load(std::memory_order_seq_cst) != 0)
+            wake_one_producer();
         return value;
     }
 
@@ -204,7 +207,8 @@ private:
         }
         // Re-check after publishing the flag: a producer that published before
         // it saw no waiter, so the element (or the end) must be visible here.
-        if (queue_.ready() || queue_.drained()) wake_consumer();
+        if (queue_.ready() || queue_.drained())
+            wake_consumer();
     }
 
     template <class Handler>
@@ -216,7 +220,8 @@ private:
             producer_waiters_.push_back(std::move(parked));
             producers_waiting_.fetch_add(1, std::memory_order_seq_cst);
         }
-        if (!queue_.full() || queue_.closed()) wake_producer(self);
+        if (!queue_.full() || queue_.closed())
+            wake_producer(self);
     }
 
     void wake_consumer() {
@@ -226,14 +231,16 @@ private:
             woken = std::move(consumer_waiter_);
             consumer_waiting_.store(false, std::memory_order_relaxed);
         }
-        if (woken) woken->complete({});
+        if (woken)
+            woken->complete({});
     }
 
     void wake_one_producer() {
         std::unique_ptr<detail::waiter> woken;
         {
             std::lock_guard lock(mutex_);
-            if (producer_waiters_.empty()) return;
+            if (producer_waiters_.empty())
+                return;
             woken = std::move(producer_waiters_.front());
             producer_waiters_.pop_front();
             producers_waiting_.fetch_sub(1, std::memory_order_relaxed);
@@ -248,7 +255,8 @@ private:
             std::lock_guard lock(mutex_);
             auto it = std::find_if(producer_waiters_.begin(), producer_waiters_.end(),
                                    [which](const auto& parked) { return parked.get() == which; });
-            if (it == producer_waiters_.end()) return;
+            if (it == producer_waiters_.end())
+                return;
             woken = std::move(*it);
             producer_waiters_.erase(it);
             producers_waiting_.fetch_sub(1, std::memory_order_relaxed);
@@ -263,7 +271,8 @@ private:
             woken.swap(producer_waiters_);
             producers_waiting_.store(0, std::memory_order_relaxed);
         }
-        for (auto& parked : woken) parked->complete({});
+        for (auto& parked : woken)
+            parked->complete({});
     }
 
     executor_type executor_;

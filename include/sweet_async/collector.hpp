@@ -53,11 +53,14 @@ public:
     /// The result collected for the event `key`, or nullptr when there is
     /// none. If a key was collected twice, the later result is found.
     const R* get(const uuid& key) const noexcept {
-        if (slots_.empty()) return nullptr;
+        if (slots_.empty())
+            return nullptr;
         for (std::size_t slot = home(key);; slot = (slot + 1) & mask()) {
             const std::size_t position = slots_[slot];
-            if (position == empty_slot) return nullptr;
-            if (entries_[position].key == key) return &entries_[position].value;
+            if (position == empty_slot)
+                return nullptr;
+            if (entries_[position].key == key)
+                return &entries_[position].value;
         }
     }
 
@@ -76,9 +79,11 @@ private:
     // An open-addressing table of positions in entries_, built once in O(n).
     // Event ids are random, so their low bits are a good hash as they are.
     void build_index() {
-        if (entries_.empty()) return;
+        if (entries_.empty())
+            return;
         std::size_t size = 2;
-        while (size < entries_.size() * 2) size *= 2;  // load factor at most 1/2
+        while (size < entries_.size() * 2)
+            size *= 2;  // load factor at most 1/2
         slots_.assign(size, empty_slot);
         for (std::size_t position = 0; position < entries_.size(); ++position) {
             const uuid& key = entries_[position].key;
@@ -119,12 +124,13 @@ public:
 
     /// Records every keyed result of `items` (a range of `keyed_entry<R>`).
     template <std::ranges::input_range Items>
-        requires std::convertible_to<std::ranges::range_value_t<Items>, entry>
+    requires std::convertible_to<std::ranges::range_value_t<Items>, entry>
     void collect_items(Items&& items) {
         if constexpr (std::ranges::sized_range<Items>) {
             entries_.reserve(entries_.size() + std::ranges::size(items));
         }
-        for (auto&& item : items) entries_.push_back(std::forward<decltype(item)>(item));
+        for (auto&& item : items)
+            entries_.push_back(std::forward<decltype(item)>(item));
     }
 
     /// Everything collected so far, in collection order.

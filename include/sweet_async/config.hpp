@@ -15,7 +15,8 @@
 #include <asio/awaitable.hpp>
 
 #if !defined(ASIO_HAS_CO_AWAIT)
-#error "sweet_async needs C++20 coroutines: compile with -std=c++20 and a compiler that supports them"
+#error                                                                                             \
+    "sweet_async needs C++20 coroutines: compile with -std=c++20 and a compiler that supports them"
 #endif
 
 #define SWEET_ASYNC_VERSION_MAJOR 0

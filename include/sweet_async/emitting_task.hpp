@@ -49,7 +49,8 @@ public:
     explicit emitting_task(std::shared_ptr<state_type> state)
         : state_(std::move(state)),
           lifetime_(nullptr, [weak = std::weak_ptr<state_type>(state_)](void*) {
-              if (auto alive = weak.lock()) alive->channel.close();
+              if (auto alive = weak.lock())
+                  alive->channel.close();
           }) {}
 
     const Id& id() const noexcept { return state_->id; }
@@ -69,16 +70,14 @@ public:
     /// full, `async_task_error::closed` when the task accepts no more events.
     /// On failure `payload` is left untouched (an rvalue is not moved from).
     template <class U = T>
-        requires std::constructible_from<T, U&&>
-    std::error_code try_send(U&& payload) {
+    requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload) {
         return try_send_as(*state_, sweet_async::event_type::continuing, std::forward<U>(payload));
     }
 
     /// Like `try_send`, for the event that ends the stream: it is processed
     /// too, and nothing can be sent after it.
     template <class U = T>
-        requires std::constructible_from<T, U&&>
-    std::error_code try_send_final(U&& payload) {
+    requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload) {
         return try_send_as(*state_, sweet_async::event_type::final, std::forward<U>(payload));
     }
 
@@ -117,8 +116,9 @@ public:
     /// `immediate`: events not yet processed end as cancelled. Either way the
     /// task ends with status `cancelled`. Idempotent; the first call decides.
     void cancel(cancellation_level level = cancellation_level::graceful) {
-        state_->request_stop(level == cancellation_level::graceful ? detail::stop_request::graceful
-                                                                  : detail::stop_request::immediate);
+        state_->request_stop(level == cancellation_level::graceful
+                                 ? detail::stop_request::graceful
+                                 : detail::stop_request::immediate);
     }
 
     /// Waits until the task has ended and returns its final result. The
@@ -131,12 +131,14 @@ private:
     // coroutine starts lazily and may outlive the handle it was called on.
 
     static asio::awaitable<result_type> wait_for(std::shared_ptr<state_type> state) {
-        if (!state->done.done()) co_await state->done.async_wait(state->executor, asio::use_awaitable);
+        if (!state->done.done())
+            co_await state->done.async_wait(state->executor, asio::use_awaitable);
         co_return state->done.take(state->options.name);
     }
 
     template <class U>
-    static std::error_code try_send_as(state_type& state, sweet_async::event_type type, U&& payload) {
+    static std::error_code try_send_as(state_type& state, sweet_async::event_type type,
+                                       U&& payload) {
         return state.channel.try_send_with(
             [&] { return event_type(state.id, T(std::forward<U>(payload)), type); },
             ends_stream(type) ? send_mode::close_after : send_mode::keep_open);
@@ -146,10 +148,10 @@ private:
                                          sweet_async::event_type type, T payload) {
         std::error_code ec = try_send_as(*state, type, std::move(payload));
         if (ec == async_task_error::full) {
-            co_await state->channel.async_send(
-                event_type(state->id, std::move(payload), type),
-                ends_stream(type) ? send_mode::close_after : send_mode::keep_open,
-                asio::redirect_error(asio::use_awaitable, ec));
+            co_await state->channel.async_send(event_type(state->id, std::move(payload), type),
+                                               ends_stream(type) ? send_mode::close_after
+                                                                 : send_mode::keep_open,
+                                               asio::redirect_error(asio::use_awaitable, ec));
         }
         if (ec) {
             throw async_task_exception(

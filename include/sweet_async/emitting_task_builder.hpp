@@ -44,9 +44,8 @@ class receiver_builder {
 public:
     /// What the processor produces per event (`std::monostate` for void).
     using result_type = typename traits::result_type;
-    using collector_type =
-        std::conditional_t<std::is_same_v<Collector, default_collector>, keyed_collector<result_type>,
-                           Collector>;
+    using collector_type = std::conditional_t<std::is_same_v<Collector, default_collector>,
+                                              keyed_collector<result_type>, Collector>;
     static_assert(collector_for<collector_type, result_type>,
                   "sweet_async: the collector must accept the processor's result "
                   "(see the collector_for concept)");
@@ -63,8 +62,8 @@ public:
 
     /// Collects results into `collector` instead of a `keyed_collector`.
     template <class OtherCollector>
-    [[nodiscard]] receiver_builder<T, Id, Strategy, Processor, OtherCollector> collector(
-        OtherCollector collector) const {
+    [[nodiscard]] receiver_builder<T, Id, Strategy, Processor, OtherCollector>
+    collector(OtherCollector collector) const {
         return {executor_, options_, strategy_, processor_, std::move(collector)};
     }
 
@@ -121,7 +120,8 @@ template <class T, task_id Id = uuid>
 class emitting_task_builder {
 public:
     explicit emitting_task_builder(asio::any_io_executor executor, task_options options = {})
-        : executor_(std::move(executor)), options_(std::move(options)) {}
+        : executor_(std::move(executor)),
+          options_(std::move(options)) {}
 
     /// Shown in tracing, statistics and error messages.
     [[nodiscard]] emitting_task_builder name(std::string value) const {
@@ -151,8 +151,8 @@ public:
 
     /// Chooses how events are processed (`serial`, ...) and by what.
     template <processing_strategy Strategy, class Processor>
-    [[nodiscard]] receiver_builder<T, Id, Strategy, std::decay_t<Processor>> receiver(
-        Strategy strategy, Processor&& processor) const {
+    [[nodiscard]] receiver_builder<T, Id, Strategy, std::decay_t<Processor>>
+    receiver(Strategy strategy, Processor&& processor) const {
         return {executor_, options_, std::move(strategy), std::forward<Processor>(processor)};
     }
 
@@ -180,8 +180,8 @@ emitting_task_builder<T, Id> emitting_builder(asio::any_io_executor executor) {
 /// Starts building an emitting task for payloads `T` on an execution context
 /// (`asio::io_context`, `asio::thread_pool`, ...).
 template <class T, task_id Id = uuid, class ExecutionContext>
-    requires std::derived_from<ExecutionContext, asio::execution_context>
-emitting_task_builder<T, Id> emitting_builder(ExecutionContext& context) {
+requires std::derived_from<ExecutionContext, asio::execution_context> emitting_task_builder<T, Id>
+emitting_builder(ExecutionContext& context) {
     return emitting_task_builder<T, Id>(context.get_executor());
 }
 

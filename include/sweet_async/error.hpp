@@ -24,13 +24,13 @@ enum class async_task_error {
 
 constexpr std::string_view to_string(async_task_error error) noexcept {
     switch (error) {
-        case async_task_error::failure: return "failure";
-        case async_task_error::timeout: return "timeout";
-        case async_task_error::cancelled: return "cancelled";
-        case async_task_error::closed: return "closed";
-        case async_task_error::full: return "full";
-        case async_task_error::invalid_configuration: return "invalid_configuration";
-        case async_task_error::result_taken: return "result_taken";
+    case async_task_error::failure: return "failure";
+    case async_task_error::timeout: return "timeout";
+    case async_task_error::cancelled: return "cancelled";
+    case async_task_error::closed: return "closed";
+    case async_task_error::full: return "full";
+    case async_task_error::invalid_configuration: return "invalid_configuration";
+    case async_task_error::result_taken: return "result_taken";
     }
     return "unknown";
 }
@@ -43,13 +43,13 @@ public:
 
     std::string message(int value) const override {
         switch (static_cast<async_task_error>(value)) {
-            case async_task_error::failure: return "the work failed";
-            case async_task_error::timeout: return "the deadline passed";
-            case async_task_error::cancelled: return "the task was cancelled";
-            case async_task_error::closed: return "the task accepts no more events";
-            case async_task_error::full: return "the channel is full";
-            case async_task_error::invalid_configuration: return "invalid configuration";
-            case async_task_error::result_taken: return "the final result was already taken";
+        case async_task_error::failure: return "the work failed";
+        case async_task_error::timeout: return "the deadline passed";
+        case async_task_error::cancelled: return "the task was cancelled";
+        case async_task_error::closed: return "the task accepts no more events";
+        case async_task_error::full: return "the channel is full";
+        case async_task_error::invalid_configuration: return "invalid configuration";
+        case async_task_error::result_taken: return "the final result was already taken";
         }
         return "unknown sweet_async error";
     }
@@ -72,9 +72,11 @@ inline std::error_code make_error_code(async_task_error error) noexcept {
 class async_task_exception : public std::system_error {
 public:
     explicit async_task_exception(std::error_code code)
-        : std::system_error(code), message_(code.message()) {}
+        : std::system_error(code),
+          message_(code.message()) {}
     async_task_exception(std::error_code code, std::string what)
-        : std::system_error(code), message_(std::move(what)) {}
+        : std::system_error(code),
+          message_(std::move(what)) {}
     async_task_exception(async_task_error error, std::string what)
         : async_task_exception(make_error_code(error), std::move(what)) {}
 

@@ -171,7 +171,8 @@ struct fmt::formatter<sweet_async::event<T, Id>> {
         if constexpr (fmt::is_formattable<T>::value) {
             out = fmt::format_to(out, ", payload={}", e.payload());
         }
-        if (!e.error_message().empty()) out = fmt::format_to(out, ", error=\"{}\"", e.error_message());
+        if (!e.error_message().empty())
+            out = fmt::format_to(out, ", error=\"{}\"", e.error_message());
         return fmt::format_to(out, "}}");
     }
 };

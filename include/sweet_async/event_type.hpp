@@ -18,14 +18,16 @@ enum class event_type {
 };
 
 /// True for the kinds that end the stream.
-constexpr bool ends_stream(event_type type) noexcept { return type != event_type::continuing; }
+constexpr bool ends_stream(event_type type) noexcept {
+    return type != event_type::continuing;
+}
 
 constexpr std::string_view to_string(event_type type) noexcept {
     switch (type) {
-        case event_type::continuing: return "continuing";
-        case event_type::final: return "final";
-        case event_type::error: return "error";
-        case event_type::cancellation: return "cancellation";
+    case event_type::continuing: return "continuing";
+    case event_type::final: return "final";
+    case event_type::error: return "error";
+    case event_type::cancellation: return "cancellation";
     }
     return "unknown";
 }

@@ -38,8 +38,7 @@ public:
 
     /// An empty result (status `pending`), for code that needs a default
     /// value, such as `asio::co_spawn` with `asio::use_future`.
-    final_result()
-        requires std::default_initializable<Id> && std::default_initializable<Collection>
+    final_result() requires std::default_initializable<Id> && std::default_initializable<Collection>
     = default;
 
     final_result(Id task, std::string name, task_status status,
@@ -69,9 +68,7 @@ public:
     Collection collection() && { return std::move(collection_); }
 
     /// The aggregate, for collectors that keep one (e.g. `fold_collector`).
-    decltype(auto) result() const noexcept
-        requires aggregating_collection<Collection>
-    {
+    decltype(auto) result() const noexcept requires aggregating_collection<Collection> {
         return collection_.aggregate();
     }
 
@@ -97,7 +94,8 @@ template <class T, class Collection, class Id>
 struct fmt::formatter<sweet_async::final_result<T, Collection, Id>> {
     constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
     template <class FormatContext>
-    auto format(const sweet_async::final_result<T, Collection, Id>& result, FormatContext& ctx) const {
+    auto format(const sweet_async::final_result<T, Collection, Id>& result,
+                FormatContext& ctx) const {
         return fmt::format_to(ctx.out(), "task '{}' {}: {}", result.name(), result.status(),
                               result.stats());
     }

@@ -19,12 +19,12 @@ class fold_collection {
 public:
     using aggregate_type = Acc;
 
-    fold_collection()
-        requires std::default_initializable<Acc>
+    fold_collection() requires std::default_initializable<Acc>
     = default;
 
     fold_collection(Acc aggregate, std::size_t count)
-        : aggregate_(std::move(aggregate)), count_(count) {}
+        : aggregate_(std::move(aggregate)),
+          count_(count) {}
 
     const Acc& aggregate() const& noexcept { return aggregate_; }
     Acc aggregate() && { return std::move(aggregate_); }
@@ -50,11 +50,13 @@ public:
     using aggregate_type = Acc;
     using collection_type = fold_collection<Acc>;
 
-    fold_collector(Acc initial, Fold fold) : aggregate_(std::move(initial)), fold_(std::move(fold)) {}
+    fold_collector(Acc initial, Fold fold)
+        : aggregate_(std::move(initial)),
+          fold_(std::move(fold)) {}
 
     /// Folds `value`; the event id is not kept.
     template <class R>
-        requires std::invocable<Fold&, Acc&, R&&> || std::invocable<Fold&, Acc&&, R&&>
+    requires std::invocable<Fold&, Acc&, R&&> || std::invocable<Fold&, Acc&&, R&&>
     void collect(const uuid& /*key*/, R&& value) {
         if constexpr (folds_in_place<R>) {
             std::invoke(fold_, aggregate_, std::forward<R>(value));

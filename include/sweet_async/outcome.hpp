@@ -21,10 +21,10 @@ enum class outcome {
 
 constexpr std::string_view to_string(outcome value) noexcept {
     switch (value) {
-        case outcome::processed: return "processed";
-        case outcome::failed: return "failed";
-        case outcome::timed_out: return "timed_out";
-        case outcome::cancelled: return "cancelled";
+    case outcome::processed: return "processed";
+    case outcome::failed: return "failed";
+    case outcome::timed_out: return "timed_out";
+    case outcome::cancelled: return "cancelled";
     }
     return "unknown";
 }
@@ -43,7 +43,8 @@ struct event_error {
 }  // namespace sweet_async
 
 template <>
-struct fmt::formatter<sweet_async::outcome> : sweet_async::detail::enum_formatter<sweet_async::outcome> {};
+struct fmt::formatter<sweet_async::outcome>
+    : sweet_async::detail::enum_formatter<sweet_async::outcome> {};
 
 template <>
 struct fmt::formatter<sweet_async::event_error> {

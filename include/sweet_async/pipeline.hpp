@@ -67,7 +67,8 @@ public:
     std::optional<event_type> try_receive() {
         std::size_t arrival = 0;
         std::optional<event_type> e = state_.channel.try_receive(&arrival);
-        if (e) detail::event_access::set_sequence(*e, arrival);
+        if (e)
+            detail::event_access::set_sequence(*e, arrival);
         return e;
     }
 
@@ -85,10 +86,10 @@ public:
     /// processor, retrying on exceptions, and records the outcome. A
     /// synchronous processor cannot be interrupted; when it overruns
     /// `timeout`, its result is discarded and the event ends `timed_out`.
-    void process_now(event_type&& e, std::optional<duration> timeout = {})
-        requires synchronous_processor
-    {
-        if (state_.stopping()) return cancel(std::move(e));
+    void process_now(event_type&& e,
+                     std::optional<duration> timeout = {}) requires synchronous_processor {
+        if (state_.stopping())
+            return cancel(std::move(e));
         const auto started = event_clock::now();
         detail::event_access::mark_started(e, started);
         std::optional<result_type> result;
@@ -99,7 +100,8 @@ public:
                 result.emplace(call_sync(e));
                 break;
             } catch (...) {
-                if (!retry_after_failure(attempt, error)) break;
+                if (!retry_after_failure(attempt, error))
+                    break;
             }
         }
         const auto completed = event_clock::now();
@@ -122,7 +124,8 @@ public:
             process_now(std::move(e), timeout);
             co_return;
         } else {
-            if (state_.stopping()) co_return cancel(std::move(e));
+            if (state_.stopping())
+                co_return cancel(std::move(e));
             detail::event_access::mark_started(e, event_clock::now());
             std::optional<result_type> result;
             bool overran = false;
@@ -133,7 +136,8 @@ public:
                     if (timeout) {
                         using namespace asio::experimental::awaitable_operators;
                         asio::steady_timer timer(state_.executor, *timeout);
-                        auto first = co_await (call_async(e) || timer.async_wait(asio::use_awaitable));
+                        auto first =
+                            co_await (call_async(e) || timer.async_wait(asio::use_awaitable));
                         if (first.index() == 1) {
                             overran = true;
                         } else {
@@ -144,7 +148,8 @@ public:
                     }
                     break;
                 } catch (...) {
-                    if (!retry_after_failure(attempt, error)) break;
+                    if (!retry_after_failure(attempt, error))
+                        break;
                 }
             }
             detail::event_access::mark_completed(e, event_clock::now());
@@ -174,17 +179,18 @@ public:
     asio::awaitable<void> cancel_remaining(std::string reason) {
         state_.channel.close();
         for (;;) {
-            while (auto e = try_receive()) cancel(std::move(*e), reason);
-            if (!co_await wait_for_events()) co_return;
+            while (auto e = try_receive())
+                cancel(std::move(*e), reason);
+            if (!co_await wait_for_events())
+                co_return;
         }
     }
 
     /// Hands over everything collected. Called once, at the end.
     final_result<T, Collection, Id> finish(task_status status, task_stats stats) && {
-        return final_result<T, Collection, Id>(state_.id, state_.options.name, status,
-                                               std::move(final_event_),
-                                               std::move(collector_).collection(),
-                                               std::move(errors_), stats);
+        return final_result<T, Collection, Id>(
+            state_.id, state_.options.name, status, std::move(final_event_),
+            std::move(collector_).collection(), std::move(errors_), stats);
     }
 
 private:
@@ -210,7 +216,8 @@ private:
     /// attempt is allowed.
     bool retry_after_failure(unsigned attempt, std::string& error) {
         error = describe(std::current_exception());
-        if (attempt > state_.options.retry) return false;
+        if (attempt > state_.options.retry)
+            return false;
         state_.retries.fetch_add(1, std::memory_order_relaxed);
         return true;
     }
@@ -248,7 +255,8 @@ private:
     }
 
     void keep_if_final(event_type&& e) {
-        if (e.is_final()) final_event_.emplace(std::move(e));
+        if (e.is_final())
+            final_event_.emplace(std::move(e));
     }
 
     state_type& state_;

@@ -25,7 +25,8 @@ namespace sweet_async {
 /// `run` is checked against the concrete pipeline when the task is built
 /// (see `strategy_for`).
 template <class S>
-concept processing_strategy = std::copy_constructible<S> && requires(const S& s, const task_options& o) {
+concept processing_strategy = std::copy_constructible<S> &&
+    requires(const S& s, const task_options& o) {
     { s.name() } -> std::convertible_to<std::string_view>;
     s.validate(o);
 };

@@ -21,7 +21,9 @@ template <task_id Id = uuid>
 class processor_context {
 public:
     processor_context(const Id& task, std::string_view task_name, asio::any_io_executor executor)
-        : task_id_(&task), task_name_(task_name), executor_(std::move(executor)) {}
+        : task_id_(&task),
+          task_name_(task_name),
+          executor_(std::move(executor)) {}
 
     const Id& task_id() const noexcept { return *task_id_; }
     std::string_view task_name() const noexcept { return task_name_; }

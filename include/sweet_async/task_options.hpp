@@ -34,9 +34,11 @@ struct task_options {
     /// first field whose value cannot work.
     void validate() const {
         if (timeout && *timeout <= std::chrono::nanoseconds::zero()) {
-            throw invalid(fmt::format("timeout must be positive, got {}", detail::duration_text(*timeout)));
+            throw invalid(
+                fmt::format("timeout must be positive, got {}", detail::duration_text(*timeout)));
         }
-        if (capacity == 0) throw invalid("capacity must be at least 1, got 0");
+        if (capacity == 0)
+            throw invalid("capacity must be at least 1, got 0");
     }
 
     /// An `invalid_configuration` exception whose message names this task.

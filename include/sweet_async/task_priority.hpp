@@ -14,10 +14,10 @@ enum class task_priority { low, normal, high, critical };
 
 constexpr std::string_view to_string(task_priority priority) noexcept {
     switch (priority) {
-        case task_priority::low: return "low";
-        case task_priority::normal: return "normal";
-        case task_priority::high: return "high";
-        case task_priority::critical: return "critical";
+    case task_priority::low: return "low";
+    case task_priority::normal: return "normal";
+    case task_priority::high: return "high";
+    case task_priority::critical: return "critical";
     }
     return "unknown";
 }

@@ -42,7 +42,8 @@ struct fmt::formatter<sweet_async::task_stats> {
     auto format(const sweet_async::task_stats& s, FormatContext& ctx) const {
         const std::chrono::duration<double, std::milli> elapsed = s.elapsed;
         return fmt::format_to(
-            ctx.out(), "sent={} processed={} failed={} timed_out={} cancelled={} retries={} elapsed={:.3f}ms",
+            ctx.out(),
+            "sent={} processed={} failed={} timed_out={} cancelled={} retries={} elapsed={:.3f}ms",
             s.sent, s.processed, s.failed, s.timed_out, s.cancelled, s.retries, elapsed.count());
     }
 };

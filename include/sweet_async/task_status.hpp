@@ -26,12 +26,12 @@ constexpr bool is_terminal(task_status status) noexcept {
 
 constexpr std::string_view to_string(task_status status) noexcept {
     switch (status) {
-        case task_status::pending: return "pending";
-        case task_status::running: return "running";
-        case task_status::completed: return "completed";
-        case task_status::failed: return "failed";
-        case task_status::cancelled: return "cancelled";
-        case task_status::timed_out: return "timed_out";
+    case task_status::pending: return "pending";
+    case task_status::running: return "running";
+    case task_status::completed: return "completed";
+    case task_status::failed: return "failed";
+    case task_status::cancelled: return "cancelled";
+    case task_status::timed_out: return "timed_out";
     }
     return "unknown";
 }

@@ -13,7 +13,6 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
-
 #include <fmt/format.h>
 
 #include <sweet_async/detail/waiter.hpp>
@@ -36,7 +35,8 @@ public:
             done_.store(true, std::memory_order_release);
             woken.swap(waiters_);
         }
-        for (auto& parked : woken) parked->complete({});
+        for (auto& parked : woken)
+            parked->complete({});
     }
 
     bool done() const noexcept { return done_.load(std::memory_order_acquire); }

@@ -27,7 +27,8 @@ template <class Handler, class IoExecutor>
 class handler_waiter final : public waiter {
 public:
     handler_waiter(Handler handler, const IoExecutor& io_executor)
-        : work_(asio::make_work_guard(handler, io_executor)), handler_(std::move(handler)) {}
+        : work_(asio::make_work_guard(handler, io_executor)),
+          handler_(std::move(handler)) {}
 
     void complete(std::error_code ec) override {
         // The guard keeps the handler's execution context running while the
@@ -39,8 +40,8 @@ public:
     }
 
 private:
-    using work_guard =
-        decltype(asio::make_work_guard(std::declval<Handler&>(), std::declval<const IoExecutor&>()));
+    using work_guard = decltype(asio::make_work_guard(std::declval<Handler&>(),
+                                                      std::declval<const IoExecutor&>()));
     work_guard work_;
     Handler handler_;
 };

@@ -34,7 +34,8 @@ struct serial {
 
     void validate(const task_options& options) const {
         if (timeout && *timeout <= std::chrono::nanoseconds::zero()) {
-            throw options.invalid(fmt::format("serial.timeout must be positive, got {}", detail::duration_text(*timeout)));
+            throw options.invalid(fmt::format("serial.timeout must be positive, got {}",
+                                              detail::duration_text(*timeout)));
         }
     }
 
@@ -59,7 +60,8 @@ struct serial {
                     co_await pipeline.process(std::move(*e), timeout);
                 }
             }
-            if (!co_await pipeline.wait_for_events()) co_return;
+            if (!co_await pipeline.wait_for_events())
+                co_return;
         }
     }
 };
@@ -71,7 +73,8 @@ struct fmt::formatter<sweet_async::serial> {
     constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
     template <class FormatContext>
     auto format(const sweet_async::serial& s, FormatContext& ctx) const {
-        if (!s.timeout) return fmt::format_to(ctx.out(), "serial");
+        if (!s.timeout)
+            return fmt::format_to(ctx.out(), "serial");
         return fmt::format_to(ctx.out(), "serial(timeout={})",
                               sweet_async::detail::duration_text(*s.timeout));
     }
