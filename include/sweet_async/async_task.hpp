@@ -16,7 +16,6 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
@@ -26,6 +25,7 @@
 
 #include <sweet_async/config.hpp>
 #include <sweet_async/detail/completion.hpp>
+#include <sweet_async/detail/deadline.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
 #include <sweet_async/detail/trace.hpp>
@@ -155,18 +155,15 @@ private:
                                            fmt::format("task '{}' was cancelled", s->options.name));
             }
             if (s->options.timeout) {
-                using namespace asio::experimental::awaitable_operators;
-                asio::steady_timer deadline(s->strand, *s->options.timeout);
-                auto first =
-                    co_await (attempts(s, work) || deadline.async_wait(asio::use_awaitable));
-                if (first.index() == 1) {
+                auto value = co_await detail::within(attempts(s, work), *s->options.timeout);
+                if (!value) {
                     status = task_status::timed_out;
                     throw async_task_exception(
                         async_task_error::timeout,
                         fmt::format("task '{}' did not finish within {}", s->options.name,
                                     detail::duration_text(*s->options.timeout)));
                 }
-                result.template emplace<stored>(std::get<0>(std::move(first)));
+                result.template emplace<stored>(std::move(*value));
             } else {
                 result.template emplace<stored>(co_await attempts(s, work));
             }

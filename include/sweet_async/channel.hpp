@@ -112,7 +112,8 @@ public:
     }
 
     /// Completes when a slot may be free or the channel is closed. The caller
-    /// retries `try_send`; another producer may have taken the slot.
+    /// retries `try_send`; another producer may have taken the slot. Supports
+    /// per-operation cancellation (completes with `operation_aborted`).
     template <class CompletionToken>
     auto async_wait_writable(CompletionToken&& token) {
         return asio::async_initiate<CompletionToken, void(std::error_code)>(
@@ -144,7 +145,8 @@ public:
     }
 
     /// Completes when an element may be ready or the channel is drained.
-    /// Only the single consumer may wait.
+    /// Only the single consumer may wait. Supports per-operation
+    /// cancellation (completes with `operation_aborted`).
     template <class CompletionToken>
     auto async_wait_readable(CompletionToken&& token) {
         return asio::async_initiate<CompletionToken, void(std::error_code)>(
@@ -200,39 +202,44 @@ private:
 
     template <class Handler>
     void park_consumer(Handler handler) {
+        auto parked = detail::make_waiter(std::move(handler), executor_, [this](detail::waiter* w) {
+            wake_consumer(w, detail::operation_aborted());
+        });
+        const detail::waiter* self = parked.get();
         {
             std::lock_guard lock(mutex_);
-            consumer_waiter_ = detail::make_waiter(std::move(handler), executor_);
+            consumer_waiter_ = std::move(parked);
             consumer_waiting_.store(true, std::memory_order_seq_cst);
         }
         // Re-check after publishing the flag: a producer that published before
         // it saw no waiter, so the element (or the end) must be visible here.
-        if (queue_.ready() || queue_.drained())
-            wake_consumer();
+        if (queue_.ready() || queue_.drained()) wake_consumer(self);
     }
 
     template <class Handler>
     void park_producer(Handler handler) {
-        auto parked = detail::make_waiter(std::move(handler), executor_);
+        auto parked = detail::make_waiter(std::move(handler), executor_, [this](detail::waiter* w) {
+            wake_producer(w, detail::operation_aborted());
+        });
         const detail::waiter* self = parked.get();
         {
             std::lock_guard lock(mutex_);
             producer_waiters_.push_back(std::move(parked));
             producers_waiting_.fetch_add(1, std::memory_order_seq_cst);
         }
-        if (!queue_.full() || queue_.closed())
-            wake_producer(self);
+        if (!queue_.full() || queue_.closed()) wake_producer(self);
     }
 
-    void wake_consumer() {
+    /// Wakes the parked consumer; with `which`, only if it is that waiter.
+    void wake_consumer(const detail::waiter* which = nullptr, std::error_code ec = {}) {
         std::unique_ptr<detail::waiter> woken;
         {
             std::lock_guard lock(mutex_);
+            if (!consumer_waiter_ || (which && consumer_waiter_.get() != which)) return;
             woken = std::move(consumer_waiter_);
             consumer_waiting_.store(false, std::memory_order_relaxed);
         }
-        if (woken)
-            woken->complete({});
+        woken->complete(ec);
     }
 
     void wake_one_producer() {
@@ -249,7 +256,7 @@ private:
     }
 
     /// Wakes the given parked producer if it is still parked.
-    void wake_producer(const detail::waiter* which) {
+    void wake_producer(const detail::waiter* which, std::error_code ec = {}) {
         std::unique_ptr<detail::waiter> woken;
         {
             std::lock_guard lock(mutex_);
@@ -261,7 +268,7 @@ private:
             producer_waiters_.erase(it);
             producers_waiting_.fetch_sub(1, std::memory_order_relaxed);
         }
-        woken->complete({});
+        woken->complete(ec);
     }
 
     void wake_all_producers() {

@@ -3,21 +3,29 @@
 #define SWEET_ASYNC_PIPELINE_HPP
 
 #include <chrono>
+#include <cstddef>
 #include <exception>
+#include <map>
 #include <optional>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <sweet_async/config.hpp>
+#include <sweet_async/detail/deadline.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
@@ -27,16 +35,39 @@
 
 namespace sweet_async {
 
+/// In which order a concurrent strategy hands results to the collector.
+enum class completion_order {
+    completion,  ///< As they finish (the default: no waiting on slow events).
+    arrival,     ///< In the order the events arrived.
+};
+
+/// What a pipeline has measured since it was last asked (see `take_measurement`).
+struct pipeline_measurement {
+    std::size_t finished = 0;                  ///< Events that got an outcome.
+    std::chrono::nanoseconds total_latency{0};  ///< Sum of started-to-completed times.
+};
+
 /// The consumer side of one emitting task, as a processing strategy sees it:
-/// a source of events and a way to process each one so that it ends with
-/// exactly one recorded outcome.
+/// a source of events and ways to process them so that each ends with exactly
+/// one recorded outcome.
 ///
 /// A strategy receives events (`try_receive` first, `wait_for_events` only
-/// when nothing is ready) and hands each one to `process` (or, for
-/// synchronous processors, `process_now`, which costs no coroutine frame).
-/// Processing applies the task's retries, the per-event timeout the strategy
-/// passes, and records the result in the collector or the error list.
-/// All calls come from the strategy's coroutine, one at a time.
+/// when nothing is ready) and processes each one in one of three ways:
+/// - here and now: `process_now` (synchronous processors: no coroutine frame,
+///   no allocation) or `co_await process` (any processor);
+/// - concurrently: `dispatch` runs it on an executor of the strategy's
+///   choosing, `in_flight()` counts what is running and `wait_in_flight_below`
+///   waits for room;
+/// - in batches (per-batch processors): `process_batch_now` / `process_batch`.
+///
+/// A per-batch processor is called with a batch of one event wherever a
+/// single event is processed.
+///
+/// Processing applies the task's retries and the per-event timeout the
+/// strategy passes, and records the result in the collector or the error
+/// list. All members are called from the strategy's coroutine, which runs on
+/// the consumer strand; outcomes of dispatched events are recorded on that
+/// strand too, so the collector never needs a lock.
 template <class T, class Collection, class Id, class Processor, class Collector>
 class pipeline {
     using traits = detail::processor_traits<Processor, T, Id>;
@@ -44,31 +75,40 @@ class pipeline {
 
 public:
     using event_type = event<T, Id>;
+    using payload_type = T;
     /// What the processor produces per event (`std::monostate` for void).
     using result_type = typename traits::result_type;
     using duration = std::chrono::nanoseconds;
     /// True when the processor returns its result directly (not a coroutine).
     static constexpr bool synchronous_processor = !traits::is_coroutine;
+    /// True when the processor takes a `std::span<const T>` of payloads.
+    static constexpr bool batch_processor = traits::takes_batch;
 
     pipeline(state_type& state, Processor processor, Collector collector)
-        : state_(state),
-          processor_(std::move(processor)),
-          collector_(std::move(collector)),
-          context_(state.id, state.options.name, state.executor) {}
+        : state_(state), processor_(std::move(processor)), collector_(std::move(collector)),
+          context_(state.id, state.options.name, state.executor),
+          consumer_signal_(state.consumer_executor) {}
 
     pipeline(const pipeline&) = delete;
     pipeline& operator=(const pipeline&) = delete;
 
-    /// The task's executor.
+    /// The task's executor: where dispatched work runs unless a strategy
+    /// chooses another.
     const asio::any_io_executor& get_executor() const noexcept { return state_.executor; }
+
+    /// The name of the task, for strategies that trace their decisions.
+    const std::string& task_name() const noexcept { return state_.options.name; }
+    /// True when the task's tracing is on.
+    bool tracing() const noexcept { return state_.options.tracing; }
+
+    // ----- receiving ---------------------------------------------------------------
 
     /// The next event if one is ready; never suspends. The event's
     /// `sequence()` is set to its arrival index.
     std::optional<event_type> try_receive() {
         std::size_t arrival = 0;
         std::optional<event_type> e = state_.channel.try_receive(&arrival);
-        if (e)
-            detail::event_access::set_sequence(*e, arrival);
+        if (e) detail::event_access::set_sequence(*e, arrival);
         return e;
     }
 
@@ -82,87 +122,176 @@ public:
         co_return channel.ready() || !channel.drained();
     }
 
-    /// Processes `e` right here (synchronous processors only): runs the
+    /// Like `wait_for_events`, but gives up at `deadline`: returns true when
+    /// an event may be ready, false when the deadline passed or the stream
+    /// ended (tell them apart with `ended()`).
+    asio::awaitable<bool> wait_for_events_until(std::chrono::steady_clock::time_point deadline) {
+        auto& channel = state_.channel;
+        if (!channel.ready() && !channel.drained() &&
+            std::chrono::steady_clock::now() < deadline) {
+            using namespace asio::experimental::awaitable_operators;
+            asio::steady_timer timer(state_.consumer_executor, deadline);
+            std::error_code wait_result;
+            std::error_code timer_result;
+            // Whichever finishes first cancels the other (the channel's wait
+            // supports per-operation cancellation); either way we re-check.
+            co_await (
+                channel.async_wait_readable(asio::redirect_error(asio::use_awaitable, wait_result)) ||
+                timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_result)));
+        }
+        co_return channel.ready();
+    }
+
+    /// True once the stream has ended and every event was received.
+    bool ended() const noexcept { return state_.channel.drained(); }
+
+    // ----- processing here and now ---------------------------------------------------
+
+    /// Processes `e` right here (synchronous per-event processors): runs the
     /// processor, retrying on exceptions, and records the outcome. A
     /// synchronous processor cannot be interrupted; when it overruns
     /// `timeout`, its result is discarded and the event ends `timed_out`.
-    void process_now(event_type&& e,
-                     std::optional<duration> timeout = {}) requires synchronous_processor {
-        if (state_.stopping())
-            return cancel(std::move(e));
-        const auto started = event_clock::now();
-        detail::event_access::mark_started(e, started);
-        std::optional<result_type> result;
-        std::string error;
-        for (unsigned attempt = 1;; ++attempt) {
-            detail::context_access::set_attempt(context_, attempt);
-            try {
-                result.emplace(call_sync(e));
-                break;
-            } catch (...) {
-                if (!retry_after_failure(attempt, error))
-                    break;
-            }
-        }
-        const auto completed = event_clock::now();
-        detail::event_access::mark_completed(e, completed);
-        if (!result) {
-            fail(e, std::move(error));
-        } else if (timeout && completed - started > *timeout) {
-            time_out(e, *timeout);
-        } else {
-            collect(e, std::move(*result));
-        }
-        keep_if_final(std::move(e));
+    void process_now(event_type&& e, std::optional<duration> timeout = {})
+        requires synchronous_processor
+    {
+        if (state_.stopping()) return cancel(std::move(e));
+        attempt result = attempt_sync(e, timeout, context_);
+        settle(std::move(e), std::move(result), timeout);
     }
 
-    /// Processes `e` in a coroutine (any processor). A coroutine processor
-    /// that overruns `timeout` is cancelled through Asio's per-operation
-    /// cancellation and the event ends `timed_out`.
+    /// Processes `e` in the strategy's coroutine (any per-event processor). A
+    /// coroutine processor that overruns `timeout` is cancelled through
+    /// Asio's per-operation cancellation and the event ends `timed_out`.
     asio::awaitable<void> process(event_type e, std::optional<duration> timeout = {}) {
         if constexpr (synchronous_processor) {
             process_now(std::move(e), timeout);
-            co_return;
         } else {
-            if (state_.stopping())
-                co_return cancel(std::move(e));
-            detail::event_access::mark_started(e, event_clock::now());
-            std::optional<result_type> result;
-            bool overran = false;
+            if (state_.stopping()) co_return cancel(std::move(e));
+            attempt result = co_await attempt_async(e, timeout, context_);
+            settle(std::move(e), std::move(result), timeout);
+        }
+    }
+
+    // ----- processing concurrently ---------------------------------------------------
+
+    /// Starts processing `e` on `where` and returns at once. The processor
+    /// may then run on several threads at the same time (it must be safe to
+    /// call concurrently). The outcome is recorded on the consumer strand; with
+    /// `completion_order::arrival`, results reach the collector in arrival
+    /// order, which requires every received event to be dispatched.
+    void dispatch(event_type&& e, std::optional<duration> timeout, const asio::any_io_executor& where,
+                  completion_order order = completion_order::completion) {
+        ++in_flight_;
+        order_ = order;
+        if (state_.stopping()) {
+            attempt cancelled;
+            cancelled.cancelled = true;
+            finish_dispatched(std::move(e), std::move(cancelled), timeout);
+            return;
+        }
+        if constexpr (synchronous_processor) {
+            asio::post(where, [this, e = std::move(e), timeout]() mutable {
+                processor_context<Id> context(state_.id, state_.options.name, state_.executor);
+                attempt result = attempt_sync(e, timeout, context);
+                asio::post(state_.consumer_executor,
+                           [this, e = std::move(e), result = std::move(result), timeout]() mutable {
+                               finish_dispatched(std::move(e), std::move(result), timeout);
+                           });
+            });
+        } else {
+            asio::co_spawn(
+                where,
+                [](pipeline* self, event_type e,
+                   std::optional<duration> timeout) -> asio::awaitable<void> {
+                    processor_context<Id> context(self->state_.id, self->state_.options.name,
+                                                  self->state_.executor);
+                    attempt result = co_await self->attempt_async(e, timeout, context);
+                    asio::post(self->state_.consumer_executor,
+                               [self, e = std::move(e), result = std::move(result),
+                                timeout]() mutable {
+                                   self->finish_dispatched(std::move(e), std::move(result),
+                                                           timeout);
+                               });
+                }(this, std::move(e), timeout),
+                asio::detached);
+        }
+    }
+
+    /// How many dispatched events have not been recorded yet.
+    std::size_t in_flight() const noexcept { return in_flight_; }
+
+    /// Suspends until fewer than `limit` dispatched events are in flight
+    /// (use 1 to wait for all of them).
+    asio::awaitable<void> wait_in_flight_below(std::size_t limit) {
+        while (in_flight_ >= limit) {
+            waiting_for_room_ = true;
+            consumer_signal_.expires_at(std::chrono::steady_clock::time_point::max());
+            std::error_code cancelled_by_finish;
+            co_await consumer_signal_.async_wait(
+                asio::redirect_error(asio::use_awaitable, cancelled_by_finish));
+            waiting_for_room_ = false;
+        }
+    }
+
+    // ----- processing in batches -----------------------------------------------------
+
+    /// Processes `batch` with one call of the per-batch processor, here and
+    /// now, and clears it. Every event gets its own outcome; if the processor
+    /// throws on its last attempt or returns a wrong number of results, every
+    /// event of the batch fails with that message.
+    void process_batch_now(std::vector<event_type>& batch, std::optional<duration> timeout = {})
+        requires(synchronous_processor && batch_processor)
+    {
+        if (!begin_batch(batch)) return;
+        std::optional<std::vector<result_type>> results;
+        std::string error;
+        const auto started = batch.front().started().value();
+        for (unsigned attempt_number = 1;; ++attempt_number) {
+            try {
+                results.emplace(call_batch(std::span<const T>(payloads_)));
+                break;
+            } catch (...) {
+                if (!retry_after_failure(attempt_number, error)) break;
+            }
+        }
+        const bool overran = timeout && event_clock::now() - started > *timeout;
+        end_batch(batch, std::move(results), std::move(error), overran, timeout);
+    }
+
+    /// Like `process_batch_now`, for any per-batch processor; a coroutine
+    /// processor that overruns `timeout` is cancelled.
+    asio::awaitable<void> process_batch(std::vector<event_type>& batch,
+                                        std::optional<duration> timeout = {})
+        requires batch_processor
+    {
+        if constexpr (synchronous_processor) {
+            process_batch_now(batch, timeout);
+        } else {
+            if (!begin_batch(batch)) co_return;
+            std::optional<std::vector<result_type>> results;
             std::string error;
-            for (unsigned attempt = 1;; ++attempt) {
-                detail::context_access::set_attempt(context_, attempt);
+            bool overran = false;
+            for (unsigned attempt_number = 1;; ++attempt_number) {
                 try {
+                    auto call = [this]() -> asio::awaitable<std::vector<result_type>> {
+                        co_return co_await std::invoke(processor_, std::span<const T>(payloads_));
+                    };
                     if (timeout) {
-                        using namespace asio::experimental::awaitable_operators;
-                        asio::steady_timer timer(state_.executor, *timeout);
-                        auto first =
-                            co_await (call_async(e) || timer.async_wait(asio::use_awaitable));
-                        if (first.index() == 1) {
-                            overran = true;
-                        } else {
-                            result.emplace(std::get<0>(std::move(first)));
-                        }
+                        results = co_await detail::within(call(), *timeout);
+                        overran = !results;
                     } else {
-                        result.emplace(co_await call_async(e));
+                        results.emplace(co_await call());
                     }
                     break;
                 } catch (...) {
-                    if (!retry_after_failure(attempt, error))
-                        break;
+                    if (!retry_after_failure(attempt_number, error)) break;
                 }
             }
-            detail::event_access::mark_completed(e, event_clock::now());
-            if (overran) {
-                time_out(e, *timeout);
-            } else if (!result) {
-                fail(e, std::move(error));
-            } else {
-                collect(e, std::move(*result));
-            }
-            keep_if_final(std::move(e));
+            end_batch(batch, std::move(results), std::move(error), overran, timeout);
         }
     }
+
+    // ----- bookkeeping ---------------------------------------------------------------
 
     /// Ends `e` as cancelled without processing it.
     void cancel(event_type&& e, std::string reason = "the task stopped before it was processed") {
@@ -174,15 +303,19 @@ public:
     /// The task's retry setting: extra attempts after a failure.
     unsigned retry() const noexcept { return state_.options.retry; }
 
-    /// Ends every event still to come as cancelled, until the stream is
-    /// drained. The library calls it when a strategy returns early or throws.
+    /// What was measured since the last call: events finished and their
+    /// summed processing latency (for strategies that adapt).
+    pipeline_measurement take_measurement() noexcept { return std::exchange(measured_, {}); }
+
+    /// Waits for dispatched work, then ends every event still to come as
+    /// cancelled until the stream is drained. The library calls it when a
+    /// strategy returns early or throws.
     asio::awaitable<void> cancel_remaining(std::string reason) {
+        co_await wait_in_flight_below(1);
         state_.channel.close();
         for (;;) {
-            while (auto e = try_receive())
-                cancel(std::move(*e), reason);
-            if (!co_await wait_for_events())
-                co_return;
+            while (auto e = try_receive()) cancel(std::move(*e), reason);
+            if (!co_await wait_for_events()) co_return;
         }
     }
 
@@ -194,30 +327,178 @@ public:
     }
 
 private:
-    decltype(auto) call_sync(const event_type& e) {
-        if constexpr (std::is_void_v<typename traits::raw_result>) {
-            detail::call_processor(processor_, e, context_);
+    /// The end of one event's processing, before it is recorded.
+    struct attempt {
+        std::optional<result_type> result;
+        std::string error;
+        bool overran = false;
+        bool cancelled = false;
+    };
+
+    attempt attempt_sync(event_type& e, std::optional<duration> timeout,
+                         processor_context<Id>& context) {
+        const auto started = event_clock::now();
+        detail::event_access::mark_started(e, started);
+        attempt result;
+        for (unsigned attempt_number = 1;; ++attempt_number) {
+            detail::context_access::set_attempt(context, attempt_number);
+            try {
+                result.result.emplace(call_sync(e, context));
+                break;
+            } catch (...) {
+                if (!retry_after_failure(attempt_number, result.error)) break;
+            }
+        }
+        const auto completed = event_clock::now();
+        detail::event_access::mark_completed(e, completed);
+        if (timeout && completed - started > *timeout) result.overran = true;
+        return result;
+    }
+
+    asio::awaitable<attempt> attempt_async(event_type& e, std::optional<duration> timeout,
+                                           processor_context<Id>& context) {
+        detail::event_access::mark_started(e, event_clock::now());
+        attempt result;
+        for (unsigned attempt_number = 1;; ++attempt_number) {
+            detail::context_access::set_attempt(context, attempt_number);
+            try {
+                if (timeout) {
+                    result.result = co_await detail::within(call_async(e, context), *timeout);
+                    result.overran = !result.result;
+                } else {
+                    result.result.emplace(co_await call_async(e, context));
+                }
+                break;
+            } catch (...) {
+                if (!retry_after_failure(attempt_number, result.error)) break;
+            }
+        }
+        detail::event_access::mark_completed(e, event_clock::now());
+        co_return result;
+    }
+
+    /// Records the outcome of `e`.
+    void settle(event_type&& e, attempt&& result, std::optional<duration> timeout) {
+        if (result.cancelled) {
+            cancel(std::move(e));
+            return;
+        }
+        if (result.overran) {
+            time_out(e, *timeout);
+        } else if (!result.result) {
+            fail(e, std::move(result.error));
+        } else {
+            collect(e, std::move(*result.result));
+        }
+        measure(e);
+        keep_if_final(std::move(e));
+    }
+
+    /// Records a dispatched event's outcome, on the consumer strand.
+    void finish_dispatched(event_type&& e, attempt&& result, std::optional<duration> timeout) {
+        if (order_ == completion_order::completion) {
+            settle(std::move(e), std::move(result), timeout);
+        } else {
+            // Hold results that overtook earlier events until those are in.
+            waiting_in_order_.emplace(e.sequence(), finished{std::move(e), std::move(result), timeout});
+            for (auto next = waiting_in_order_.begin();
+                 next != waiting_in_order_.end() && next->first == next_in_order_;
+                 next = waiting_in_order_.begin()) {
+                finished ready = std::move(next->second);
+                waiting_in_order_.erase(next);
+                ++next_in_order_;
+                settle(std::move(ready.e), std::move(ready.result), ready.timeout);
+            }
+        }
+        --in_flight_;
+        if (waiting_for_room_) consumer_signal_.cancel();
+    }
+
+    /// Moves the payloads of `batch` into the reusable payload buffer and
+    /// marks the events started; cancels the batch instead when stopping.
+    bool begin_batch(std::vector<event_type>& batch) {
+        if (batch.empty()) return false;
+        if (state_.stopping()) {
+            for (auto& e : batch) cancel(std::move(e));
+            batch.clear();
+            return false;
+        }
+        payloads_.clear();
+        const auto started = event_clock::now();
+        for (auto& e : batch) {
+            detail::event_access::mark_started(e, started);
+            payloads_.push_back(std::move(e).payload());
+        }
+        return true;
+    }
+
+    void end_batch(std::vector<event_type>& batch, std::optional<std::vector<result_type>> results,
+                   std::string error, bool overran, std::optional<duration> timeout) {
+        const auto completed = event_clock::now();
+        if (results && results->size() != batch.size()) {
+            error = fmt::format("the batch processor returned {} results for {} events",
+                                results->size(), batch.size());
+            results.reset();
+        }
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            event_type& e = batch[i];
+            detail::event_access::mark_completed(e, completed);
+            if (overran) {
+                time_out(e, *timeout);
+            } else if (!results) {
+                fail(e, error);
+            } else {
+                collect(e, std::move((*results)[i]));
+            }
+            measure(e);
+            if (e.is_final()) {
+                e.payload() = std::move(payloads_[i]);  // the final event keeps its payload
+                keep_if_final(std::move(e));
+            }
+        }
+        batch.clear();
+    }
+
+    decltype(auto) call_sync(const event_type& e, processor_context<Id>& context) {
+        if constexpr (batch_processor) {
+            return only_result(call_batch(std::span<const T>(&e.payload(), 1)));
+        } else if constexpr (std::is_void_v<typename traits::raw_result>) {
+            detail::call_processor(processor_, e, context);
             return std::monostate{};
         } else {
-            return detail::call_processor(processor_, e, context_);
+            return detail::call_processor(processor_, e, context);
         }
     }
 
-    asio::awaitable<result_type> call_async(const event_type& e) {
-        if constexpr (std::is_same_v<typename traits::raw_result, asio::awaitable<void>>) {
-            co_await detail::call_processor(processor_, e, context_);
+    asio::awaitable<result_type> call_async(const event_type& e, processor_context<Id>& context) {
+        if constexpr (batch_processor) {
+            co_return only_result(co_await std::invoke(processor_, std::span<const T>(&e.payload(), 1)));
+        } else if constexpr (std::is_same_v<typename traits::raw_result, asio::awaitable<void>>) {
+            co_await detail::call_processor(processor_, e, context);
             co_return std::monostate{};
         } else {
-            co_return co_await detail::call_processor(processor_, e, context_);
+            co_return co_await detail::call_processor(processor_, e, context);
         }
+    }
+
+    /// The one result of a batch of one event.
+    static result_type only_result(std::vector<result_type>&& results) {
+        if (results.size() != 1) {
+            throw std::length_error(fmt::format(
+                "the batch processor returned {} results for 1 event", results.size()));
+        }
+        return std::move(results.front());
+    }
+
+    std::vector<result_type> call_batch(std::span<const T> payloads) {
+        return std::invoke(processor_, payloads);
     }
 
     /// Called from a catch block: keeps the message and says whether another
     /// attempt is allowed.
-    bool retry_after_failure(unsigned attempt, std::string& error) {
+    bool retry_after_failure(unsigned attempt_number, std::string& error) {
         error = describe(std::current_exception());
-        if (attempt > state_.options.retry)
-            return false;
+        if (attempt_number > state_.options.retry) return false;
         state_.retries.fetch_add(1, std::memory_order_relaxed);
         return true;
     }
@@ -254,17 +535,38 @@ private:
         counter.fetch_add(1, std::memory_order_relaxed);
     }
 
-    void keep_if_final(event_type&& e) {
-        if (e.is_final())
-            final_event_.emplace(std::move(e));
+    void measure(const event_type& e) noexcept {
+        ++measured_.finished;
+        measured_.total_latency += *e.completed() - *e.started();
     }
+
+    void keep_if_final(event_type&& e) {
+        if (e.is_final()) final_event_.emplace(std::move(e));
+    }
+
+    struct finished {
+        event_type e;
+        attempt result;
+        std::optional<duration> timeout;
+    };
 
     state_type& state_;
     Processor processor_;
     Collector collector_;
-    processor_context<Id> context_;
+    processor_context<Id> context_;  // for processing in the consumer coroutine
     std::vector<event_error> errors_;
     std::optional<event_type> final_event_;
+    pipeline_measurement measured_;
+
+    // Concurrent processing; touched on the consumer strand only.
+    std::size_t in_flight_ = 0;
+    bool waiting_for_room_ = false;
+    asio::steady_timer consumer_signal_;  // cancelled to wake wait_in_flight_below
+    completion_order order_ = completion_order::completion;
+    std::map<std::uint64_t, finished> waiting_in_order_;
+    std::uint64_t next_in_order_ = 0;
+
+    std::vector<T> payloads_;  // the current batch's payloads, reused across batches
 };
 
 }  // namespace sweet_async

@@ -2,6 +2,7 @@
 #ifndef SWEET_ASYNC_DETAIL_COMPLETION_HPP
 #define SWEET_ASYNC_DETAIL_COMPLETION_HPP
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -41,12 +42,15 @@ public:
 
     bool done() const noexcept { return done_.load(std::memory_order_acquire); }
 
-    /// Completes (with an empty error code) once the result is set.
+    /// Completes (with an empty error code) once the result is set. Supports
+    /// per-operation cancellation: a cancelled wait completes with
+    /// `operation_aborted` and leaves the result where it is.
     template <class CompletionToken>
     auto async_wait(const asio::any_io_executor& executor, CompletionToken&& token) {
         return asio::async_initiate<CompletionToken, void(std::error_code)>(
             [this, &executor](auto handler) {
-                auto parked = make_waiter(std::move(handler), executor);
+                auto parked =
+                    make_waiter(std::move(handler), executor, [this](waiter* w) { withdraw(w); });
                 std::unique_lock lock(mutex_);
                 if (!value_ && !taken_) {
                     waiters_.push_back(std::move(parked));
@@ -75,6 +79,19 @@ public:
     }
 
 private:
+    void withdraw(waiter* which) {
+        std::unique_ptr<waiter> withdrawn;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = std::find_if(waiters_.begin(), waiters_.end(),
+                                   [which](const auto& parked) { return parked.get() == which; });
+            if (it == waiters_.end()) return;
+            withdrawn = std::move(*it);
+            waiters_.erase(it);
+        }
+        withdrawn->complete(operation_aborted());
+    }
+
     std::mutex mutex_;  // guards value_, taken_ and waiters_; never held across a suspension
     std::optional<Result> value_;
     bool taken_ = false;

@@ -39,6 +39,8 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
     } catch (...) {
         failure = "unknown exception";
     }
+    // Dispatched events may still be running; they are this task's too.
+    co_await pipeline.wait_in_flight_below(1);
     if (!failure.empty() || !state->channel.drained()) {
         // The strategy gave up early: nothing it left behind may vanish.
         if (failure.empty())
@@ -78,7 +80,7 @@ void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor p
     using pipeline_type = pipeline<typename State::event_type::payload_type,
                                    typename State::result_type::collection_type,
                                    typename State::event_type::task_id_type, Processor, Collector>;
-    auto executor = state->executor;
+    auto executor = state->consumer_executor;
     asio::co_spawn(
         executor,
         [](std::shared_ptr<State> state, Strategy strategy, Processor processor,

@@ -9,6 +9,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
 
 #include <sweet_async/channel.hpp>
 #include <sweet_async/detail/completion.hpp>
@@ -41,12 +42,16 @@ public:
         : options(std::move(settings)),
           id(Id::generate()),
           executor(std::move(executor)),
+          consumer_executor(asio::make_strand(this->executor)),
           channel(this->executor, options.capacity),
           deadline(this->executor) {}
 
     const task_options options;
     const Id id;
     const asio::any_io_executor executor;
+    /// A strand of `executor`: the consumer coroutine and the recording of
+    /// concurrently processed events run here, so they never overlap.
+    const asio::any_io_executor consumer_executor;
     sweet_async::channel<event_type> channel;
     asio::steady_timer deadline;  // used by the consumer coroutine only
     const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();

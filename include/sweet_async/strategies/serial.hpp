@@ -8,6 +8,7 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/post.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -54,14 +55,13 @@ struct serial {
                     pipeline.process_now(std::move(*e), timeout);
                     if (--budget == 0) {
                         budget = yield_interval;
-                        co_await asio::post(pipeline.get_executor(), asio::use_awaitable);
+                        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
                     }
                 } else {
                     co_await pipeline.process(std::move(*e), timeout);
                 }
             }
-            if (!co_await pipeline.wait_for_events())
-                co_return;
+            if (!co_await pipeline.wait_for_events()) co_return;
         }
     }
 };

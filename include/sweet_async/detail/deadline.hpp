@@ -1,0 +1,46 @@
+// sweet_async/detail/deadline.hpp: racing a coroutine against a timer.
+#ifndef SWEET_ASYNC_DETAIL_DEADLINE_HPP
+#define SWEET_ASYNC_DETAIL_DEADLINE_HPP
+
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/deferred.hpp>
+#include <asio/experimental/parallel_group.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace sweet_async::detail {
+
+template <class R>
+asio::awaitable<std::optional<R>> as_optional(asio::awaitable<R> work) {
+    co_return co_await std::move(work);
+}
+
+/// Runs `work` against a timer of `timeout` on the current executor; whichever
+/// finishes first cancels the other. Returns the work's value, or
+/// `std::nullopt` when the deadline came first; rethrows the work's own
+/// exception. (Unlike `awaitable_operators::operator||`, a work that fails
+/// before the deadline fails at once instead of waiting for the timer.)
+template <class R>
+asio::awaitable<std::optional<R>> within(asio::awaitable<R> work, std::chrono::nanoseconds timeout) {
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer timer(executor, timeout);
+    auto [order, failure, value, timer_result] =
+        co_await asio::experimental::make_parallel_group(
+            asio::co_spawn(executor, as_optional(std::move(work)), asio::experimental::deferred),
+            timer.async_wait(asio::experimental::deferred))
+            .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+    if (order[0] == 1 && !timer_result) co_return std::nullopt;  // the deadline came first
+    if (failure) std::rethrow_exception(failure);
+    co_return std::move(value);
+}
+
+}  // namespace sweet_async::detail
+
+#endif  // SWEET_ASYNC_DETAIL_DEADLINE_HPP

@@ -1,0 +1,122 @@
+// sweet_async/strategies/batched.hpp: events gathered into batches, by size or by time.
+#ifndef SWEET_ASYNC_STRATEGIES_BATCHED_HPP
+#define SWEET_ASYNC_STRATEGIES_BATCHED_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <fmt/format.h>
+
+#include <sweet_async/config.hpp>
+#include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/pipeline.hpp>
+#include <sweet_async/task_options.hpp>
+
+namespace sweet_async {
+
+/// Gathers events into batches of up to `batch_size`. A batch is processed
+/// when it is full, or when `window` has passed since its first event arrived,
+/// whichever comes first; the event that ends the stream flushes the partial
+/// batch at once. So an idle stream never holds an event longer than `window`.
+///
+/// With a per-batch processor, `std::vector<R>(std::span<const T>)` (or a
+/// coroutine returning `asio::awaitable<std::vector<R>>`), the processor is
+/// called once per batch, so a per-call cost (a database round trip, a
+/// syscall) is paid once per batch; it must return one result per payload, in
+/// order. With a per-event processor, the events of a batch are processed one
+/// after the other.
+///
+/// ```cpp
+/// .receiver(sa::batched{.batch_size = 100, .window = 5ms}, insert_rows)
+/// ```
+struct batched {
+    /// The most events per batch.
+    std::size_t batch_size = 100;
+    /// The longest a batch waits for more events after its first one arrived.
+    std::chrono::nanoseconds window = std::chrono::milliseconds(10);
+    /// Processing timeout per processor call; none by default.
+    std::optional<std::chrono::nanoseconds> timeout;
+
+    std::string_view name() const noexcept { return "batched"; }
+
+    void validate(const task_options& options) const {
+        if (batch_size == 0) throw options.invalid("batched.batch_size must be at least 1, got 0");
+        if (window <= std::chrono::nanoseconds::zero()) {
+            throw options.invalid(fmt::format("batched.window must be positive, got {}",
+                                              detail::duration_text(window)));
+        }
+        if (timeout && *timeout <= std::chrono::nanoseconds::zero()) {
+            throw options.invalid(fmt::format("batched.timeout must be positive, got {}",
+                                              detail::duration_text(*timeout)));
+        }
+    }
+
+    template <class Pipeline>
+    asio::awaitable<void> run(Pipeline& pipeline) const {
+        std::vector<typename Pipeline::event_type> batch;
+        batch.reserve(batch_size);
+        auto deadline = std::chrono::steady_clock::time_point::max();
+        for (;;) {
+            bool ends_stream = false;
+            while (batch.size() < batch_size && !ends_stream) {
+                auto e = pipeline.try_receive();
+                if (!e) break;
+                if (batch.empty()) deadline = std::chrono::steady_clock::now() + window;
+                ends_stream = e->is_final();
+                batch.push_back(std::move(*e));
+            }
+            if (batch.size() == batch_size || ends_stream) {
+                co_await flush(pipeline, batch);
+            } else if (batch.empty()) {
+                if (!co_await pipeline.wait_for_events()) co_return;
+            } else if (!co_await pipeline.wait_for_events_until(deadline)) {
+                // The window closed, or the stream ended: the partial batch goes now.
+                co_await flush(pipeline, batch);
+            }
+        }
+    }
+
+private:
+    template <class Pipeline>
+    asio::awaitable<void> flush(Pipeline& pipeline,
+                                std::vector<typename Pipeline::event_type>& batch) const {
+        if constexpr (Pipeline::batch_processor) {
+            if constexpr (Pipeline::synchronous_processor) {
+                pipeline.process_batch_now(batch, timeout);
+            } else {
+                co_await pipeline.process_batch(batch, timeout);
+            }
+        } else {
+            for (auto& e : batch) {
+                if constexpr (Pipeline::synchronous_processor) {
+                    pipeline.process_now(std::move(e), timeout);
+                } else {
+                    co_await pipeline.process(std::move(e), timeout);
+                }
+            }
+            batch.clear();
+        }
+    }
+};
+
+}  // namespace sweet_async
+
+template <>
+struct fmt::formatter<sweet_async::batched> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <class FormatContext>
+    auto format(const sweet_async::batched& b, FormatContext& ctx) const {
+        auto out = fmt::format_to(ctx.out(), "batched(size={}, window={}", b.batch_size,
+                                  sweet_async::detail::duration_text(b.window));
+        if (b.timeout) {
+            out = fmt::format_to(out, ", timeout={}", sweet_async::detail::duration_text(*b.timeout));
+        }
+        return fmt::format_to(out, ")");
+    }
+};
+
+#endif  // SWEET_ASYNC_STRATEGIES_BATCHED_HPP

@@ -1,0 +1,102 @@
+// sweet_async/strategies/parallel.hpp: several events in flight at once.
+#ifndef SWEET_ASYNC_STRATEGIES_PARALLEL_HPP
+#define SWEET_ASYNC_STRATEGIES_PARALLEL_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <fmt/format.h>
+
+#include <sweet_async/config.hpp>
+#include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/min_max.hpp>
+#include <sweet_async/pipeline.hpp>
+#include <sweet_async/task_options.hpp>
+
+namespace sweet_async {
+
+/// Processes up to `workers.max` events at the same time.
+///
+/// Each event is dispatched on its own: a synchronous processor runs on a
+/// thread of the executor (so on an `asio::thread_pool` or an `io_context`
+/// run by several threads, CPU-bound work really runs in parallel), a
+/// coroutine processor is spawned there (so its waits overlap). When the
+/// task's executor has a single thread, give CPU-bound work another one with
+/// `offload`. The processor is called concurrently and must be safe to call
+/// from several threads at once.
+///
+/// Never more than `workers.max` processors are in flight. Results reach the
+/// collector as they complete, or in arrival order with `ordered = true`
+/// (a slow event then holds back the results that overtook it, not the
+/// processing).
+///
+/// ```cpp
+/// .receiver(sa::parallel{.workers = {2, 8}}, hash_file)
+/// .receiver(sa::parallel{.workers = {1, 64}, .ordered = true}, fetch)  // coroutine processor
+/// ```
+struct parallel {
+    /// Bounds on the processors in flight. This strategy runs up to `max`;
+    /// `min` is the floor the adaptive strategy tunes within.
+    min_max<std::size_t> workers{1, 4};
+    /// Hand results to the collector in arrival order.
+    bool ordered = false;
+    /// Per-event processing timeout; none by default.
+    std::optional<std::chrono::nanoseconds> timeout;
+    /// Where processors run; the task's executor when empty.
+    asio::any_io_executor offload;
+
+    std::string_view name() const noexcept { return "parallel"; }
+
+    void validate(const task_options& options) const {
+        if (workers.max == 0) throw options.invalid("parallel.workers.max must be at least 1, got 0");
+        if (!workers.valid()) {
+            throw options.invalid(fmt::format(
+                "parallel.workers.min must not exceed parallel.workers.max, got {}", workers));
+        }
+        if (timeout && *timeout <= std::chrono::nanoseconds::zero()) {
+            throw options.invalid(fmt::format("parallel.timeout must be positive, got {}",
+                                              detail::duration_text(*timeout)));
+        }
+    }
+
+    template <class Pipeline>
+    asio::awaitable<void> run(Pipeline& pipeline) const {
+        const asio::any_io_executor where = offload ? offload : pipeline.get_executor();
+        const auto order = ordered ? completion_order::arrival : completion_order::completion;
+        for (;;) {
+            while (pipeline.in_flight() < workers.max) {
+                auto e = pipeline.try_receive();
+                if (!e) break;
+                pipeline.dispatch(std::move(*e), timeout, where, order);
+            }
+            if (pipeline.in_flight() >= workers.max) {
+                co_await pipeline.wait_in_flight_below(workers.max);
+            } else if (!co_await pipeline.wait_for_events()) {
+                break;
+            }
+        }
+        co_await pipeline.wait_in_flight_below(1);
+    }
+};
+
+}  // namespace sweet_async
+
+template <>
+struct fmt::formatter<sweet_async::parallel> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <class FormatContext>
+    auto format(const sweet_async::parallel& p, FormatContext& ctx) const {
+        auto out = fmt::format_to(ctx.out(), "parallel(workers={}{}", p.workers,
+                                  p.ordered ? ", ordered" : "");
+        if (p.timeout) {
+            out = fmt::format_to(out, ", timeout={}", sweet_async::detail::duration_text(*p.timeout));
+        }
+        return fmt::format_to(out, ")");
+    }
+};
+
+#endif  // SWEET_ASYNC_STRATEGIES_PARALLEL_HPP
