@@ -64,6 +64,8 @@ public:
     bool is_complete() const noexcept { return state_->done.done(); }
     /// Live statistics; final ones once the task is complete.
     task_stats stats() const { return state_->stats(); }
+    /// The strategy's current choice and its decisions so far.
+    sweet_async::strategy_report strategy_report() const { return state_->strategy_report(); }
 
     /// Sends `payload` if a slot is free, without suspending. Returns an empty
     /// error code on success, `async_task_error::full` when the channel is

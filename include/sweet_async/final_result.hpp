@@ -13,6 +13,7 @@
 
 #include <sweet_async/event.hpp>
 #include <sweet_async/outcome.hpp>
+#include <sweet_async/strategy_report.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/task_stats.hpp>
 #include <sweet_async/task_status.hpp>
@@ -43,14 +44,15 @@ public:
 
     final_result(Id task, std::string name, task_status status,
                  std::optional<event_type> final_event, Collection collection,
-                 std::vector<event_error> errors, task_stats stats)
+                 std::vector<event_error> errors, task_stats stats,
+                 sweet_async::strategy_report report = {})
         : task_id_(std::move(task)),
           name_(std::move(name)),
           status_(status),
           final_event_(std::move(final_event)),
           collection_(std::move(collection)),
           errors_(std::move(errors)),
-          stats_(stats) {}
+          stats_(stats), report_(std::move(report)) {}
 
     const Id& task_id() const noexcept { return task_id_; }
     const std::string& name() const noexcept { return name_; }
@@ -77,6 +79,9 @@ public:
 
     const task_stats& stats() const noexcept { return stats_; }
 
+    /// What the strategy ended on and the decisions it made on the way.
+    const sweet_async::strategy_report& strategy_report() const noexcept { return report_; }
+
 private:
     Id task_id_{};
     std::string name_;
@@ -85,6 +90,7 @@ private:
     Collection collection_;
     std::vector<event_error> errors_;
     task_stats stats_;
+    sweet_async::strategy_report report_;
 };
 
 }  // namespace sweet_async

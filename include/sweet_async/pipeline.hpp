@@ -29,6 +29,7 @@
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
+#include <sweet_async/detail/trace.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/outcome.hpp>
 #include <sweet_async/processor_context.hpp>
@@ -300,6 +301,13 @@ public:
         keep_if_final(std::move(e));
     }
 
+    /// Publishes the strategy's current choice, and a decision that led to it
+    /// (traced when the task's tracing is on). See `strategy_report`.
+    void report(std::string current, std::string decision = {}) {
+        if (!decision.empty() && tracing()) detail::trace(task_name(), "strategy: {}", decision);
+        state_.report_strategy(std::move(current), std::move(decision));
+    }
+
     /// The task's retry setting: extra attempts after a failure.
     unsigned retry() const noexcept { return state_.options.retry; }
 
@@ -323,7 +331,8 @@ public:
     final_result<T, Collection, Id> finish(task_status status, task_stats stats) && {
         return final_result<T, Collection, Id>(
             state_.id, state_.options.name, status, std::move(final_event_),
-            std::move(collector_).collection(), std::move(errors_), stats);
+            std::move(collector_).collection(), std::move(errors_), stats,
+            state_.strategy_report());
     }
 
 private:

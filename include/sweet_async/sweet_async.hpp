@@ -20,6 +20,9 @@
 #include <sweet_async/processing_strategy.hpp>
 #include <sweet_async/processor_context.hpp>
 #include <sweet_async/receiver_event.hpp>
+#include <sweet_async/receiver_strategy.hpp>
+#include <sweet_async/strategy_report.hpp>
+#include <sweet_async/strategies/adaptive.hpp>
 #include <sweet_async/strategies/batched.hpp>
 #include <sweet_async/strategies/parallel.hpp>
 #include <sweet_async/strategies/serial.hpp>

@@ -10,6 +10,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <fmt/format.h>
 
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/trace.hpp>
@@ -31,6 +32,11 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
         });
     }
 
+    if constexpr (fmt::is_formattable<Strategy>::value) {
+        state->report_strategy(fmt::format("{}", strategy));
+    } else {
+        state->report_strategy(std::string(strategy.name()));
+    }
     std::string failure;
     try {
         co_await strategy.run(pipeline);

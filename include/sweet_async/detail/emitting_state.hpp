@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/steady_timer.hpp>
@@ -15,6 +17,7 @@
 #include <sweet_async/detail/completion.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/final_result.hpp>
+#include <sweet_async/strategy_report.hpp>
 #include <sweet_async/task_options.hpp>
 #include <sweet_async/task_stats.hpp>
 #include <sweet_async/task_status.hpp>
@@ -65,7 +68,29 @@ public:
     std::atomic<std::size_t> retries{0};
     std::atomic<std::chrono::nanoseconds::rep> final_elapsed{-1};
 
+private:
+    mutable std::mutex report_mutex;
+    sweet_async::strategy_report report;
+
+public:
+
     completion<result_type> done;
+
+    /// Replaces the current choice and appends `decision` (if any) to the
+    /// strategy's report. Rare (a strategy's decisions), so a lock is fine.
+    void report_strategy(std::string current, std::string decision = {}) {
+        std::lock_guard lock(report_mutex);
+        report.current = std::move(current);
+        if (decision.empty()) return;
+        constexpr std::size_t kept = 64;
+        if (report.decisions.size() == kept) report.decisions.erase(report.decisions.begin());
+        report.decisions.push_back(std::move(decision));
+    }
+
+    sweet_async::strategy_report strategy_report() const {
+        std::lock_guard lock(report_mutex);
+        return report;
+    }
 
     /// Records the first stop request and closes the channel. Thread-safe.
     void request_stop(stop_request request) {

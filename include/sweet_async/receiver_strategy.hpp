@@ -1,0 +1,78 @@
+// sweet_async/receiver_strategy.hpp: any of the built-in strategies, chosen at run time.
+#ifndef SWEET_ASYNC_RECEIVER_STRATEGY_HPP
+#define SWEET_ASYNC_RECEIVER_STRATEGY_HPP
+
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include <asio/awaitable.hpp>
+#include <fmt/format.h>
+
+#include <sweet_async/config.hpp>
+#include <sweet_async/strategies/adaptive.hpp>
+#include <sweet_async/strategies/batched.hpp>
+#include <sweet_async/strategies/parallel.hpp>
+#include <sweet_async/strategies/serial.hpp>
+#include <sweet_async/task_options.hpp>
+
+namespace sweet_async {
+
+/// Holds one of `serial`, `parallel`, `batched` or `adaptive`, so the strategy
+/// can be picked at run time (from a configuration file, a flag, ...) while
+/// the task's type stays the same:
+///
+/// ```cpp
+/// sa::receiver_strategy strategy = config.parallel ? sa::receiver_strategy(sa::parallel{})
+///                                                  : sa::receiver_strategy(sa::serial{});
+/// ```
+///
+/// Every alternative is compiled for the task's processor, so the processor
+/// must suit all four (any per-event or per-batch processor does).
+class receiver_strategy {
+public:
+    using variant_type = std::variant<serial, parallel, batched, adaptive>;
+
+    /// Serial, with no per-event timeout.
+    receiver_strategy() = default;
+
+    template <class Strategy>
+        requires std::is_constructible_v<variant_type, Strategy&&> &&
+                 (!std::is_same_v<std::remove_cvref_t<Strategy>, receiver_strategy>)
+    receiver_strategy(Strategy&& strategy)  // NOLINT(google-explicit-constructor): a value of any
+        : choice_(std::forward<Strategy>(strategy)) {}  // alternative *is* a receiver_strategy
+
+    /// The held strategy's name.
+    std::string_view name() const noexcept {
+        return std::visit([](const auto& s) { return s.name(); }, choice_);
+    }
+
+    void validate(const task_options& options) const {
+        std::visit([&](const auto& s) { s.validate(options); }, choice_);
+    }
+
+    template <class Pipeline>
+    asio::awaitable<void> run(Pipeline& pipeline) const {
+        return std::visit([&](const auto& s) { return s.run(pipeline); }, choice_);
+    }
+
+    /// The strategy held.
+    const variant_type& get() const noexcept { return choice_; }
+
+private:
+    variant_type choice_;
+};
+
+}  // namespace sweet_async
+
+template <>
+struct fmt::formatter<sweet_async::receiver_strategy> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <class FormatContext>
+    auto format(const sweet_async::receiver_strategy& r, FormatContext& ctx) const {
+        return std::visit([&](const auto& s) { return fmt::format_to(ctx.out(), "{}", s); }, r.get());
+    }
+};
+
+#endif  // SWEET_ASYNC_RECEIVER_STRATEGY_HPP

@@ -1,0 +1,233 @@
+// sweet_async/strategies/adaptive.hpp: measures what each way of processing achieves and follows the best.
+#ifndef SWEET_ASYNC_STRATEGIES_ADAPTIVE_HPP
+#define SWEET_ASYNC_STRATEGIES_ADAPTIVE_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <fmt/format.h>
+
+#include <sweet_async/config.hpp>
+#include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/min_max.hpp>
+#include <sweet_async/pipeline.hpp>
+#include <sweet_async/strategies/adaptive_controller.hpp>
+#include <sweet_async/task_options.hpp>
+
+namespace sweet_async {
+
+/// Processes the stream in windows of `sample_size` events and, after each
+/// window, lets an `adaptive_controller` decide from what that window really
+/// achieved (throughput over the time work was available, and latency)
+/// whether to stay, or to move between serial, parallel (tuning its
+/// concurrency within `workers`) and batched (tuning the batch size within
+/// `batch_sizes`, only with a per-batch processor). It re-checks every
+/// `recheck_every` windows and when throughput drops, so a change in the
+/// workload is followed. Its current choice and every decision, with the
+/// figures behind it, are in the task's `strategy_report()` and traced.
+///
+/// Like `parallel`, it may call the processor from several threads at once.
+///
+/// ```cpp
+/// .receiver(sa::adaptive{.sample_size = 200, .workers = {1, 16}}, process)
+/// ```
+struct adaptive {
+    /// Events per measurement window.
+    std::size_t sample_size = 100;
+    /// Concurrency bounds when it runs in parallel.
+    min_max<std::size_t> workers{1, 8};
+    /// Batch size bounds when it runs in batches (per-batch processors only).
+    min_max<std::size_t> batch_sizes{8, 512};
+    /// The longest a partial batch waits for more events.
+    std::chrono::nanoseconds batch_window = std::chrono::milliseconds(10);
+    /// Windows on a settled choice before everything is measured again.
+    std::size_t recheck_every = 20;
+    /// Per-event (per-call) processing timeout; none by default.
+    std::optional<std::chrono::nanoseconds> timeout;
+    /// Where processors run in parallel; the task's executor when empty.
+    asio::any_io_executor offload;
+
+    std::string_view name() const noexcept { return "adaptive"; }
+
+    /// The controller's bounds for a processor that can (or cannot) take batches.
+    adaptive_limits limits(bool can_batch) const {
+        adaptive_limits l;
+        l.workers = workers;
+        l.batch_sizes = batch_sizes;
+        l.can_batch = can_batch;
+        l.recheck_every = recheck_every;
+        return l;
+    }
+
+    void validate(const task_options& options) const {
+        if (sample_size == 0) throw options.invalid("adaptive.sample_size must be at least 1, got 0");
+        try {
+            limits(true).validate();
+        } catch (const std::invalid_argument& e) {
+            throw options.invalid(fmt::format("adaptive.{}", e.what()));
+        }
+        if (batch_window <= std::chrono::nanoseconds::zero()) {
+            throw options.invalid(fmt::format("adaptive.batch_window must be positive, got {}",
+                                              detail::duration_text(batch_window)));
+        }
+        if (timeout && *timeout <= std::chrono::nanoseconds::zero()) {
+            throw options.invalid(fmt::format("adaptive.timeout must be positive, got {}",
+                                              detail::duration_text(*timeout)));
+        }
+    }
+
+    template <class Pipeline>
+    asio::awaitable<void> run(Pipeline& pipeline) const {
+        adaptive_controller controller(limits(Pipeline::batch_processor));
+        pipeline.report(fmt::format("adaptive: {}", controller.current()));
+        window<Pipeline> current{pipeline, *this, offload ? offload : pipeline.get_executor()};
+        for (bool more = true; more;) {
+            const adaptive_choice choice = controller.current();
+            const auto started = std::chrono::steady_clock::now();
+            current.idle = std::chrono::nanoseconds::zero();
+            (void)pipeline.take_measurement();
+            switch (choice.mode) {
+                case processing_mode::serial: more = co_await current.serially(); break;
+                case processing_mode::parallel:
+                    more = co_await current.in_parallel(choice.concurrency);
+                    break;
+                case processing_mode::batched:
+                    more = co_await current.in_batches(choice.batch_size);
+                    break;
+            }
+            const pipeline_measurement measured = pipeline.take_measurement();
+            window_measurement m;
+            m.events = measured.finished;
+            m.busy = std::chrono::steady_clock::now() - started - current.idle;
+            if (measured.finished != 0) {
+                m.mean_latency =
+                    measured.total_latency / static_cast<std::ptrdiff_t>(measured.finished);
+            }
+            const auto decisions_before = controller.decision_count();
+            const adaptive_choice next = controller.observe(m);
+            if (controller.decision_count() != decisions_before) {
+                pipeline.report(fmt::format("adaptive: {}", next),
+                                fmt::format("{} -> {}: {}", choice, next, controller.last_reason()));
+            }
+        }
+    }
+
+private:
+    /// One measurement window's worth of processing under one choice. Each
+    /// way returns false once the stream has ended; `idle` accumulates the
+    /// time spent waiting for events with nothing to do.
+    template <class Pipeline>
+    struct window {
+        Pipeline& pipeline;
+        const adaptive& options;
+        asio::any_io_executor where;
+        std::chrono::nanoseconds idle{0};
+        std::vector<typename Pipeline::event_type> batch{};
+
+        asio::awaitable<bool> wait_idle() {
+            const auto from = std::chrono::steady_clock::now();
+            const bool more = co_await pipeline.wait_for_events();
+            idle += std::chrono::steady_clock::now() - from;
+            co_return more;
+        }
+
+        asio::awaitable<bool> serially() {
+            for (std::size_t taken = 0; taken < options.sample_size;) {
+                auto e = pipeline.try_receive();
+                if (!e) {
+                    if (!co_await wait_idle()) co_return false;
+                    continue;
+                }
+                ++taken;
+                if constexpr (Pipeline::synchronous_processor) {
+                    pipeline.process_now(std::move(*e), options.timeout);
+                } else {
+                    co_await pipeline.process(std::move(*e), options.timeout);
+                }
+            }
+            co_return true;
+        }
+
+        asio::awaitable<bool> in_parallel(std::size_t concurrency) {
+            bool more = true;
+            for (std::size_t taken = 0; taken < options.sample_size && more;) {
+                if (pipeline.in_flight() >= concurrency) {
+                    co_await pipeline.wait_in_flight_below(concurrency);
+                    continue;
+                }
+                auto e = pipeline.try_receive();
+                if (!e) {
+                    // Waiting with work in flight is not idle time.
+                    more = pipeline.in_flight() == 0 ? co_await wait_idle()
+                                                     : co_await pipeline.wait_for_events();
+                    continue;
+                }
+                ++taken;
+                pipeline.dispatch(std::move(*e), options.timeout, where);
+            }
+            // The window's measurement covers exactly its own events.
+            co_await pipeline.wait_in_flight_below(1);
+            co_return more;
+        }
+
+        asio::awaitable<bool> in_batches(std::size_t batch_size) {
+            auto deadline = std::chrono::steady_clock::time_point::max();
+            for (std::size_t taken = 0; taken < options.sample_size;) {
+                bool ends_stream = false;
+                while (batch.size() < batch_size && !ends_stream) {
+                    auto e = pipeline.try_receive();
+                    if (!e) break;
+                    if (batch.empty()) {
+                        deadline = std::chrono::steady_clock::now() + options.batch_window;
+                    }
+                    ends_stream = e->is_final();
+                    batch.push_back(std::move(*e));
+                }
+                if (batch.size() == batch_size || ends_stream) {
+                    taken += batch.size();
+                    co_await flush();
+                } else if (batch.empty()) {
+                    if (!co_await wait_idle()) co_return false;
+                } else {
+                    const auto from = std::chrono::steady_clock::now();
+                    const bool ready = co_await pipeline.wait_for_events_until(deadline);
+                    idle += std::chrono::steady_clock::now() - from;
+                    if (!ready) {  // the batch window closed, or the stream ended
+                        taken += batch.size();
+                        co_await flush();
+                    }
+                }
+            }
+            co_return true;
+        }
+
+        asio::awaitable<void> flush() {
+            if constexpr (Pipeline::batch_processor) {
+                co_await pipeline.process_batch(batch, options.timeout);
+            } else {
+                for (auto& e : batch) co_await pipeline.process(std::move(e), options.timeout);
+                batch.clear();
+            }
+        }
+    };
+};
+
+}  // namespace sweet_async
+
+template <>
+struct fmt::formatter<sweet_async::adaptive> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <class FormatContext>
+    auto format(const sweet_async::adaptive& a, FormatContext& ctx) const {
+        return fmt::format_to(ctx.out(), "adaptive(sample_size={}, workers={}, batch_sizes={})",
+                              a.sample_size, a.workers, a.batch_sizes);
+    }
+};
+
+#endif  // SWEET_ASYNC_STRATEGIES_ADAPTIVE_HPP

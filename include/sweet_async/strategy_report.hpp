@@ -1,0 +1,37 @@
+// sweet_async/strategy_report.hpp: what a strategy says about how it is processing.
+#ifndef SWEET_ASYNC_STRATEGY_REPORT_HPP
+#define SWEET_ASYNC_STRATEGY_REPORT_HPP
+
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace sweet_async {
+
+/// How a task's strategy is processing: its current choice, and the decisions
+/// that led there (for fixed strategies, only the current choice). Read it
+/// live with `emitting_task::strategy_report()` or at the end from the final
+/// result.
+struct strategy_report {
+    /// E.g. "serial", "parallel(workers=2..8)", "adaptive: parallel(4)".
+    std::string current;
+    /// Every change the strategy made, oldest first, each with its reason
+    /// (the most recent 64 are kept).
+    std::vector<std::string> decisions;
+};
+
+}  // namespace sweet_async
+
+template <>
+struct fmt::formatter<sweet_async::strategy_report> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <class FormatContext>
+    auto format(const sweet_async::strategy_report& report, FormatContext& ctx) const {
+        auto out = fmt::format_to(ctx.out(), "{}", report.current);
+        for (const auto& decision : report.decisions) out = fmt::format_to(out, "\n  {}", decision);
+        return out;
+    }
+};
+
+#endif  // SWEET_ASYNC_STRATEGY_REPORT_HPP

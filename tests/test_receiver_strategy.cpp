@@ -1,0 +1,137 @@
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/thread_pool.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <sweet_async/sweet_async.hpp>
+
+#include "test_support.hpp"
+
+namespace sa = sweet_async;
+using namespace std::chrono_literals;
+using test_support::run;
+
+TEST_CASE("adaptive: 100 events with pauses and a final event (seed adaptive test)",
+          "[adaptive][strategy]") {
+    asio::thread_pool pool(2);
+    auto task = sa::emitting_builder<std::size_t, test_support::counter_id>(pool)
+                    .receiver(sa::adaptive{.sample_size = 20},
+                              [](const std::size_t& data, sa::processor_context<test_support::counter_id>&,
+                                 sa::uuid) { return data; })
+                    .start_queue();
+    auto result = asio::co_spawn(
+                      pool,
+                      [&]() -> asio::awaitable<decltype(task)::result_type> {
+                          auto executor = co_await asio::this_coro::executor;
+                          for (std::size_t i = 0; i < 100; ++i) {
+                              co_await task.send(i);
+                              if (i % 10 == 0) {  // the producer pauses now and then
+                                  asio::steady_timer pause(executor, 2ms);
+                                  co_await pause.async_wait(asio::use_awaitable);
+                              }
+                          }
+                          co_await task.send_final(999);
+                          co_return co_await task.wait();
+                      },
+                      asio::use_future)
+                      .get();
+    CHECK(result.collection().size() == 101);
+    CHECK(result.stats().balanced());
+    CHECK(*result.collection().get(result.final_event()->id()) == 999);
+    std::set<std::size_t> values;
+    for (const auto& entry : result.collection()) values.insert(entry.value);
+    CHECK(values.size() == 101);
+    CHECK(result.strategy_report().current.starts_with("adaptive: "));
+}
+
+TEST_CASE("adaptive: reports its choice and decisions; stays within its bounds",
+          "[adaptive][strategy]") {
+    asio::io_context io;
+    auto task = sa::emitting_builder<int>(io)
+                    .capacity(64)
+                    .receiver(sa::adaptive{.sample_size = 16, .workers = {1, 4}},
+                              [](int value) -> asio::awaitable<int> {
+                                  // Waiting work: concurrency pays off.
+                                  asio::steady_timer timer(co_await asio::this_coro::executor, 1ms);
+                                  co_await timer.async_wait(asio::use_awaitable);
+                                  co_return value;
+                              })
+                    .start_queue();
+    auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
+        for (int i = 0; i < 400; ++i) co_await task.send(i);
+        task.close();
+        co_return co_await task.wait();
+    });
+    CHECK(result.stats().processed == 400);
+    const auto& report = result.strategy_report();
+    REQUIRE_FALSE(report.decisions.empty());
+    for (const auto& decision : report.decisions) {
+        CHECK(decision.find("->") != std::string::npos);
+        CHECK(decision.find("parallel(8)") == std::string::npos);  // workers.max is 4
+        CHECK(decision.find("batched") == std::string::npos);      // no per-batch processor
+    }
+    // Waiting work gains from concurrency, so exploration reaches the upper bound.
+    CHECK(std::any_of(report.decisions.begin(), report.decisions.end(), [](const std::string& d) {
+        return d.find("-> parallel(4)") != std::string::npos;
+    }));
+}
+
+TEST_CASE("adaptive: invalid options are rejected naming the field", "[adaptive][builder]") {
+    asio::io_context io;
+    auto builder = sa::emitting_builder<int>(io).name("a");
+    auto identity = [](int v) { return v; };
+    CHECK_THROWS_WITH(builder.receiver(sa::adaptive{.sample_size = 0}, identity).start_queue(),
+                      Catch::Contains("adaptive.sample_size must be at least 1, got 0"));
+    CHECK_THROWS_WITH(builder.receiver(sa::adaptive{.workers = {3, 2}}, identity).start_queue(),
+                      Catch::Contains("adaptive.") && Catch::Contains("workers"));
+}
+
+TEST_CASE("receiver_strategy: any built-in strategy, chosen at run time", "[strategy]") {
+    const std::vector<sa::receiver_strategy> strategies{
+        sa::serial{}, sa::parallel{.workers = {1, 3}}, sa::batched{.batch_size = 7},
+        sa::adaptive{.sample_size = 10}};
+    const std::vector<std::string> names{"serial", "parallel", "batched", "adaptive"};
+    for (std::size_t i = 0; i < strategies.size(); ++i) {
+        asio::io_context io;
+        auto sizes = [](std::span<const std::string> batch) {
+            std::vector<std::size_t> out;
+            for (const auto& s : batch) out.push_back(s.size());
+            return out;
+        };
+        auto task = sa::emitting_builder<std::string>(io).receiver(strategies[i], sizes).start_queue();
+        INFO(names[i]);
+        CHECK(strategies[i].name() == names[i]);
+        auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
+            for (int n = 0; n < 50; ++n) co_await task.send(std::string(static_cast<std::size_t>(n), 'x'));
+            co_await task.send_final("end");
+            co_return co_await task.wait();
+        });
+        CHECK(result.stats().processed == 51);
+        std::size_t total = 0;
+        for (const auto& entry : result.collection()) total += entry.value;
+        CHECK(total == 49 * 50 / 2 + 3);
+        CHECK(result.strategy_report().current.starts_with(names[i]));
+    }
+    CHECK(fmt::format("{}", sa::receiver_strategy(sa::batched{.batch_size = 5, .window = 2ms})) ==
+          "batched(size=5, window=2ms)");
+    CHECK(fmt::format("{}", sa::receiver_strategy{}) == "serial");
+}
+
+TEST_CASE("receiver_strategy: validation reaches the held strategy", "[strategy][builder]") {
+    asio::io_context io;
+    const sa::receiver_strategy bad = sa::batched{.batch_size = 0};
+    CHECK_THROWS_WITH(sa::emitting_builder<int>(io).receiver(bad, [](int v) { return v; }).start_queue(),
+                      Catch::Contains("batched.batch_size must be at least 1, got 0"));
+}
