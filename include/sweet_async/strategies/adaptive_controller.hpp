@@ -201,16 +201,19 @@ inline std::string latency_text(double nanoseconds) {
 ///   or /2. A probe that wins is kept and the climb goes on in that direction;
 ///   one that does not is undone and the other direction tried. When a round
 ///   gains nothing the steps are halved (down to 1), so the climb homes in on
-///   the knee of the curve. On a throughput tie, a probe is kept only for a
-///   lower latency, and only within tolerance of the best throughput seen
-///   since the exploration, so that ties cannot walk it downhill.
+///   the knee of the curve; one that gains doubles them back. On a throughput
+///   tie, a probe is kept only for a lower latency, and only within tolerance
+///   of the best throughput seen since the exploration, so that ties cannot
+///   walk it downhill.
 /// - **Following change**: a settled window whose throughput departs from the
 ///   settled level by more than a factor of 1 - max(0.25, 3 x tolerance) (down
 ///   or up), twice in a row, means the workload changed: everything is
-///   explored again. So it is after `recheck_every` windows anyway. A new
-///   exploration keeps what is known: the settled choice competes with its
-///   latest figures without being run again, and when it wins, the climb's
-///   step sizes are kept.
+///   measured again. After `recheck_every` settled windows the exploration is
+///   run again anyway, keeping what is known: the settled choice competes
+///   with its current level without being run, a step that ran at 1/k of that
+///   level last time is measured again on every k-th re-check only (a window
+///   of it costs k settled windows' time), and when the settled choice wins
+///   again, the climb keeps its step sizes.
 ///
 /// ```cpp
 /// sa::adaptive_controller controller({.workers = {1, 16}, .can_batch = true});
@@ -281,6 +284,12 @@ private:
         adaptive_choice choice;
         double throughput = 0;
         double latency = 0;  // nanoseconds
+    };
+
+    /// A step of an exploration, and how many re-checks in a row took it from memory.
+    struct remembered {
+        sample figures;
+        std::size_t skipped = 0;
     };
 
     enum class phase_id { exploring, settled, climbing };
@@ -387,24 +396,28 @@ private:
         return adaptive_choice::batched(limits_.batch_sizes.min);
     }
 
-    /// Records `s` (measured now, or `known` from before the exploration) and
-    /// returns the next choice to measure, if any; appends what it saw to `note`.
-    std::optional<adaptive_choice> advance(const sample& s, bool known, std::string& note) {
-        measured_.push_back(s);
-        if (!note.empty())
-            note += "; ";
-        const std::string_view verb = known ? "had" : "ran";
+    /// Records `s` as the figures of the current step (`skipped` counts the
+    /// re-checks in a row that took them from memory) and returns the next
+    /// choice to measure, if any; appends what it saw to `note` ("serial ran
+    /// ...", `verb` being how the figures were obtained; nothing if it is empty).
+    std::optional<adaptive_choice> advance(const sample& s, std::size_t skipped,
+                                           std::string_view verb, std::string& note) {
+        measured_.push_back({s, skipped});
+        std::string ignored;
+        std::string& out = verb.empty() ? ignored : note;
+        if (!out.empty())
+            out += "; ";
         if (stage_ == stage_id::serial) {
             serial_ = s;
-            note += fmt::format("serial {} {} (latency {})", verb, detail::rate_text(s.throughput),
-                                detail::latency_text(s.latency));
+            out += fmt::format("serial {} {} (latency {})", verb, detail::rate_text(s.throughput),
+                               detail::latency_text(s.latency));
             return start_parallel_stage();
         }
         // Each step of a ladder has to beat the one before it (serial for the
         // first): past the first step that does not, bigger is not better.
         const bool gain = faster(s.throughput, rung_base_.throughput);
-        note += fmt::format("{} {} {}{}", to_string(s.choice), verb, versus(s, rung_base_),
-                            gain ? "" : ": no gain");
+        out += fmt::format("{} {} {}{}", to_string(s.choice), verb, versus(s, rung_base_),
+                           gain ? "" : ": no gain");
         if (stage_ == stage_id::parallel) {
             if (gain) {
                 if (auto next = doubled(s.choice.concurrency, limits_.workers.max)) {
@@ -423,24 +436,68 @@ private:
         return std::nullopt;
     }
 
-    /// Skips the steps whose figures are already known (the choice that was
-    /// settled before this exploration): it would only be measured again.
+    /// What the previous exploration found for `choice`, if it was a step of it.
+    const remembered* recall(const adaptive_choice& choice) const noexcept {
+        for (const remembered& r : memory_) {
+            if (r.figures.choice == choice)
+                return &r;
+        }
+        return nullptr;
+    }
+
+    /// True when a periodic re-check may take `r` from memory instead of
+    /// running it. A window costs time in inverse proportion to its
+    /// throughput: a step that ran at 1/k of the settled level is measured on
+    /// every k-th re-check only, so that on average it costs about one settled
+    /// window's time per re-check. Without this, a re-check of a choice a
+    /// hundred times slower would cost a hundred windows' time. Steps about as
+    /// fast as the settled choice are always measured.
+    bool may_skip(const remembered& r) const noexcept {
+        if (!faster(settled_.throughput, r.figures.throughput))
+            return false;
+        return static_cast<double>(r.skipped + 1) < settled_.throughput / r.figures.throughput;
+    }
+
+    /// Moves past the steps that need no window: the settled choice (its
+    /// figures are current) and, in a periodic re-check, steps taken from memory.
     std::optional<adaptive_choice> skip_known(std::optional<adaptive_choice> next,
                                               std::string& note) {
-        while (next && carried_ && *next == carried_->choice) next = advance(*carried_, true, note);
+        std::string skipped;  // "serial, parallel(2)"
+        const auto flush_skipped = [&] {
+            if (skipped.empty())
+                return;
+            note += fmt::format("{}{} as last time (far slower: not measured on every re-check)",
+                                note.empty() ? "" : "; ", skipped);
+            skipped.clear();
+        };
+        while (next) {
+            if (carried_ && *next == carried_->choice) {
+                flush_skipped();
+                next = advance(*carried_, 0, "runs", note);
+            } else if (const remembered* r = recall(*next); r && may_skip(*r)) {
+                skipped += (skipped.empty() ? "" : ", ") + to_string(r->figures.choice);
+                next = advance(r->figures, r->skipped + 1, {}, note);
+            } else {
+                break;
+            }
+        }
+        flush_skipped();
         return next;
     }
 
     /// Starts an exploration after window `window` (which measured `s`); `known`
     /// is the settled choice with its latest figures, which competes without
-    /// being measured again.
-    void begin_exploration(std::size_t window, const sample& s, const sample& known,
+    /// being measured again. When the workload `changed`, what the last
+    /// exploration found is stale: every step is measured.
+    void begin_exploration(std::size_t window, const sample& s, const sample& known, bool changed,
                            const std::string& why) {
         phase_ = phase_id::exploring;
         stage_ = stage_id::serial;
         measured_.clear();
         serial_.reset();
         carried_ = known;
+        if (changed)
+            memory_.clear();
         std::string note;
         if (auto next = skip_known(adaptive_choice::serial(), note)) {
             decide(window, s, *next,
@@ -453,24 +510,22 @@ private:
 
     void on_exploring(std::size_t window, const sample& s) {
         std::string note;
-        auto next = skip_known(advance(s, false, note), note);
+        auto next = skip_known(advance(s, 0, "ran", note), note);
         if (next) {
-            decide(window, s, *next, fmt::format("exploring: {}; trying {}", note, to_string(*next)));
+            decide(window, s, *next,
+                   fmt::format("exploring: {}; trying {}", note, to_string(*next)));
             return;
         }
         finish_exploration(window, s, fmt::format("exploring: {}", note));
     }
 
     void finish_exploration(std::size_t window, const sample& s, const std::string& prefix) {
-        std::vector<sample> candidates = measured_;
-        if (carried_) {
-            const bool measured = std::any_of(candidates.begin(), candidates.end(),
-                                              [&](const sample& c) {
-                                                  return c.choice == carried_->choice;
-                                              });
-            if (!measured)
-                candidates.push_back(*carried_);
-        }
+        // The steps of this exploration are the memory of the next one.
+        memory_ = measured_;
+        if (carried_ && !recall(carried_->choice))
+            memory_.push_back({*carried_, 0});
+        std::vector<sample> candidates;
+        for (const remembered& r : memory_) candidates.push_back(r.figures);
         std::string how;
         const sample best = best_of(candidates, how);
         std::string reason =
@@ -495,7 +550,6 @@ private:
         held_ = 0;
         departures_ = 0;
         carried_.reset();
-        measured_.clear();
         if (!confirmed) {
             refinement_ = 0;
             direction_ = 1;
@@ -540,9 +594,9 @@ private:
             const std::size_t lo = limits_.batch_sizes.min, hi = limits_.batch_sizes.max;
             // Batch sizes act multiplicatively (a per-call cost spread over b
             // events): up doubles, down halves, before refinement.
-            const std::size_t next = direction > 0 ? (hi - b < step(b) ? hi : b + step(b))
-                                                   : std::max(lo, b > step(b / 2) ? b - step(b / 2)
-                                                                                  : 0);
+            const std::size_t up = step(b), down = step(b / 2);
+            const std::size_t next = direction > 0 ? (hi - b < up ? hi : b + up)
+                                                   : std::max(lo, b > down ? b - down : 0);
             if (next != b && next >= lo && next <= hi)
                 return adaptive_choice::batched(next);
             return std::nullopt;
@@ -573,7 +627,7 @@ private:
         if (departs(s.throughput)) {
             if (++departures_ >= departures_to_reexplore) {
                 const sample level = settled_;
-                begin_exploration(window, s, s,
+                begin_exploration(window, s, s, true,
                                   fmt::format("workload changed: {} ran {} for {} windows in a "
                                               "row, {:.2f}x its settled {}",
                                               to_string(s.choice), detail::rate_text(s.throughput),
@@ -588,7 +642,7 @@ private:
         settled_.latency += smoothing * (s.latency - settled_.latency);
         peak_ = std::max(peak_, settled_.throughput);
         if (since_exploration_ >= limits_.recheck_every) {
-            begin_exploration(window, s, settled_,
+            begin_exploration(window, s, settled_, false,
                               fmt::format("re-checking after {} windows on {} at {}",
                                           since_exploration_, to_string(settled_.choice),
                                           detail::rate_text(settled_.throughput)));
@@ -661,16 +715,22 @@ private:
             }
         }
         end_round();
-        decide(window, s, base.choice, fmt::format("{}; back to {}", verdict, to_string(base.choice)));
+        decide(window, s, base.choice,
+               fmt::format("{}; back to {}", verdict, to_string(base.choice)));
     }
 
     /// Back to holding the settled choice. A round that gained nothing makes
-    /// the next one later and its steps smaller; one that gained resets the pace.
+    /// the next one later and its steps smaller; one that gained resets the
+    /// pace and makes the steps bigger again.
     void end_round() {
         phase_ = phase_id::settled;
         held_ = 0;
         if (gained_) {
+            // The curve moved under the climb (or the climb was far from its
+            // top): allow bigger steps again.
             hold_ = base_hold();
+            if (refinement_ > 0)
+                --refinement_;
             return;
         }
         hold_ = std::min(hold_ * 2, max_hold());
@@ -689,7 +749,8 @@ private:
     // Exploration: where it is, what it measured, the step to beat, and the
     // settled choice carried over from before it.
     stage_id stage_ = stage_id::serial;
-    std::vector<sample> measured_;
+    std::vector<remembered> measured_;  // the steps so far, measured or not
+    std::vector<remembered> memory_;    // the steps of the previous exploration
     std::optional<sample> serial_;
     sample rung_base_{};
     std::optional<sample> carried_;
