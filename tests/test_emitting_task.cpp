@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -602,4 +603,24 @@ TEST_CASE("builder: every setter returns a new builder; the original is unchange
     auto result = run(io, [&] { return task.wait(); });
     CHECK(result.task_id() == task.id());
     CHECK(result.final_event()->task_id() == task.id());
+}
+
+TEST_CASE("emitting task: a caller may cancel its wait() without harming the task",
+          "[emitting][cancel]") {
+    asio::io_context io;
+    auto task = sa::emitting_builder<int>(io).receiver(sa::serial{}, [](int v) { return v; }).start_queue();
+    CHECK_FALSE(task.try_send(1));
+    // The task never closes by itself: wait() can only end by being cancelled.
+    const bool waited_out = run(io, [&]() -> asio::awaitable<bool> {
+        using namespace asio::experimental::awaitable_operators;
+        asio::steady_timer give_up(co_await asio::this_coro::executor, 20ms);
+        auto first = co_await (task.wait() || give_up.async_wait(asio::use_awaitable));
+        co_return first.index() == 1;
+    });
+    CHECK(waited_out);
+    CHECK_FALSE(task.is_complete());
+    CHECK(task.status() == sa::task_status::running);
+    CHECK_FALSE(task.try_send_final(2));
+    auto result = run(io, [&] { return task.wait(); });  // the result is still there
+    CHECK(result.stats().processed == 2);
 }

@@ -20,18 +20,20 @@
 
 namespace test_support {
 
-/// Runs the coroutine made by `make()` on `io` until `io` has no more work,
-/// and returns its value (or rethrows its exception). Everything happens on
-/// the calling thread (unlike `asio::use_future`, whose promise is completed
-/// on Asio's system thread).
+/// Runs `io` until the coroutine made by `make()` has finished, and returns
+/// its value (or rethrows its exception). Everything happens on the calling
+/// thread (unlike `asio::use_future`, whose promise is completed on Asio's
+/// system thread).
 template <class MakeCoroutine>
 auto run(asio::io_context& io, MakeCoroutine&& make) {
     using awaitable_type = decltype(std::forward<MakeCoroutine>(make)());
     using value_type = typename awaitable_type::value_type;
     std::exception_ptr failure;
     std::optional<std::conditional_t<std::is_void_v<value_type>, bool, value_type>> value;
+    bool finished = false;
     asio::co_spawn(io, std::forward<MakeCoroutine>(make)(),
                    [&](std::exception_ptr e, auto&&... result) {
+                       finished = true;
                        failure = e;
                        if constexpr (std::is_void_v<value_type>) {
                            value.emplace(true);
@@ -40,13 +42,11 @@ auto run(asio::io_context& io, MakeCoroutine&& make) {
                        }
                    });
     io.restart();
-    io.run();
-    if (failure)
-        std::rethrow_exception(failure);
-    if (!value)
-        throw std::logic_error("test_support::run: the coroutine did not finish");
-    if constexpr (!std::is_void_v<value_type>)
-        return std::move(*value);
+    while (!finished && io.run_one() != 0) {
+    }
+    if (failure) std::rethrow_exception(failure);
+    if (!value) throw std::logic_error("test_support::run: the coroutine did not finish");
+    if constexpr (!std::is_void_v<value_type>) return std::move(*value);
 }
 
 /// The seed's test id: a process-wide counter.
