@@ -18,8 +18,8 @@
 namespace sweet_async::detail {
 
 template <class R>
-asio::awaitable<std::optional<R>> as_optional(asio::awaitable<R> work) {
-    co_return co_await std::move(work);
+asio::awaitable<void> store_into(asio::awaitable<R> work, std::optional<R>& result) {
+    result.emplace(co_await std::move(work));
 }
 
 /// Runs `work` against a timer of `timeout` on the current executor; whichever
@@ -30,15 +30,19 @@ asio::awaitable<std::optional<R>> as_optional(asio::awaitable<R> work) {
 template <class R>
 asio::awaitable<std::optional<R>> within(asio::awaitable<R> work, std::chrono::nanoseconds timeout) {
     auto executor = co_await asio::this_coro::executor;
+    // The value stays here rather than travelling through the group's
+    // completion: the group resumes us only after both operations ended.
+    std::optional<R> result;
     asio::steady_timer timer(executor, timeout);
-    auto [order, failure, value, timer_result] =
+    auto [order, failure, timer_result] =
         co_await asio::experimental::make_parallel_group(
-            asio::co_spawn(executor, as_optional(std::move(work)), asio::experimental::deferred),
+            asio::co_spawn(executor, store_into(std::move(work), result),
+                           asio::experimental::deferred),
             timer.async_wait(asio::experimental::deferred))
             .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
     if (order[0] == 1 && !timer_result) co_return std::nullopt;  // the deadline came first
     if (failure) std::rethrow_exception(failure);
-    co_return std::move(value);
+    co_return result;
 }
 
 }  // namespace sweet_async::detail
