@@ -17,6 +17,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
@@ -190,20 +191,25 @@ public:
             finish_dispatched(std::move(e), std::move(cancelled), timeout);
             return;
         }
+        // Until the outcome is recorded, the task's own executor has work: its
+        // io_context cannot run out (and be destroyed) while another thread
+        // still hands the outcome back to the consumer strand.
+        auto work = asio::make_work_guard(state_.executor);
         if constexpr (synchronous_processor) {
-            asio::post(where, [this, e = std::move(e), timeout]() mutable {
+            asio::post(where, [this, e = std::move(e), timeout, work = std::move(work)]() mutable {
                 processor_context<Id> context(state_.id, state_.options.name, state_.executor);
                 attempt result = attempt_sync(e, timeout, context);
                 asio::post(state_.consumer_executor,
                            [this, e = std::move(e), result = std::move(result), timeout]() mutable {
                                finish_dispatched(std::move(e), std::move(result), timeout);
                            });
+                work.reset();
             });
         } else {
             asio::co_spawn(
                 where,
-                [](pipeline* self, event_type e,
-                   std::optional<duration> timeout) -> asio::awaitable<void> {
+                [](pipeline* self, event_type e, std::optional<duration> timeout,
+                   auto work) -> asio::awaitable<void> {
                     processor_context<Id> context(self->state_.id, self->state_.options.name,
                                                   self->state_.executor);
                     attempt result = co_await self->attempt_async(e, timeout, context);
@@ -213,7 +219,8 @@ public:
                                    self->finish_dispatched(std::move(e), std::move(result),
                                                            timeout);
                                });
-                }(this, std::move(e), timeout),
+                    work.reset();
+                }(this, std::move(e), timeout, std::move(work)),
                 asio::detached);
         }
     }
@@ -307,6 +314,11 @@ public:
         if (!decision.empty() && tracing()) detail::trace(task_name(), "strategy: {}", decision);
         state_.report_strategy(std::move(current), std::move(decision));
     }
+
+    /// True once `cancel(immediate)` or the task's deadline asked the task to
+    /// stop: events processed from now on end as cancelled, so a strategy
+    /// that waits between events (pacing, windows) should stop waiting.
+    bool stopping() const noexcept { return state_.stopping(); }
 
     /// The task's retry setting: extra attempts after a failure.
     unsigned retry() const noexcept { return state_.options.retry; }

@@ -61,6 +61,10 @@ public:
 private:
     template <class Withdraw>
     struct cancel_handler {
+        // A constructor, not an aggregate: the slot constructs it with
+        // parentheses, which Clang 14 does not accept for aggregates.
+        cancel_handler(Withdraw w, waiter* p) : withdraw(std::move(w)), parked(p) {}
+
         Withdraw withdraw;
         waiter* parked;
         void operator()(asio::cancellation_type type) {

@@ -110,8 +110,12 @@ struct adaptive {
                     measured.total_latency / static_cast<std::ptrdiff_t>(measured.finished);
             }
             const auto decisions_before = controller.decision_count();
+            const std::string_view phase_before = controller.phase();
             const adaptive_choice next = controller.observe(m);
-            if (controller.decision_count() != decisions_before) {
+            // A change of choice, or a verdict that keeps the choice (such as
+            // exploration settling on the step it ended with), is reported.
+            if (controller.decision_count() != decisions_before ||
+                controller.phase() != phase_before) {
                 pipeline.report(fmt::format("adaptive: {}", next),
                                 fmt::format("{} -> {}: {}", choice, next, controller.last_reason()));
             }
