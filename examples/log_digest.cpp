@@ -70,8 +70,7 @@ struct request {
 /// The start of `line`, short enough to quote in an error message.
 std::string excerpt(std::string_view line) {
     constexpr std::size_t max_length = 60;
-    if (line.size() <= max_length)
-        return std::string(line);
+    if (line.size() <= max_length) return std::string(line);
     return fmt::format("{}...", line.substr(0, max_length));
 }
 
@@ -81,30 +80,26 @@ std::optional<Number> to_number(std::string_view text) {
     Number value{};
     const char* end = text.data() + text.size();
     const auto [stop, error] = std::from_chars(text.data(), end, value);
-    if (text.empty() || error != std::errc{} || stop != end)
-        return std::nullopt;
+    if (text.empty() || error != std::errc{} || stop != end) return std::nullopt;
     return value;
 }
 
 bool is_ipv4(std::string_view text) {
     for (int octet = 0; octet < 4; ++octet) {
         if (octet > 0) {
-            if (text.empty() || text.front() != '.')
-                return false;
+            if (text.empty() || text.front() != '.') return false;
             text.remove_prefix(1);
         }
         const auto digits = std::min(text.find('.'), text.size());
         const auto value = to_number<unsigned>(text.substr(0, digits));
-        if (!value || *value > 255 || digits > 3)
-            return false;
+        if (!value || *value > 255 || digits > 3) return false;
         text.remove_prefix(digits);
     }
     return text.empty();
 }
 
 bool is_ip_address(std::string_view text) {
-    if (text.find(':') == std::string_view::npos)
-        return is_ipv4(text);
+    if (text.find(':') == std::string_view::npos) return is_ipv4(text);
     return text.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
 }
 
@@ -112,8 +107,7 @@ bool is_ip_address(std::string_view text) {
 std::optional<int> hour_of(std::string_view timestamp) {
     static constexpr std::string_view shape = "dd/Mon/yyyy:hh:mm:ss +zzzz";
     static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    if (timestamp.size() != shape.size())
-        return std::nullopt;
+    if (timestamp.size() != shape.size()) return std::nullopt;
     for (std::size_t i = 0; i < shape.size(); ++i) {
         const char c = timestamp[i];
         const bool digit = c >= '0' && c <= '9';
@@ -124,19 +118,16 @@ std::optional<int> hour_of(std::string_view timestamp) {
         case 'm':
         case 's':
         case 'z':
-            if (!digit)
-                return std::nullopt;
+            if (!digit) return std::nullopt;
             break;
         case 'M':
         case 'o':
         case 'n': break;  // checked below
         case '+':
-            if (c != '+' && c != '-')
-                return std::nullopt;
+            if (c != '+' && c != '-') return std::nullopt;
             break;
         default:
-            if (c != shape[i])
-                return std::nullopt;
+            if (c != shape[i]) return std::nullopt;
         }
     }
     const auto month = months.find(timestamp.substr(3, 3));
@@ -167,8 +158,7 @@ std::optional<request_parts> split_request(std::string_view text) {
     const bool path_ok = path.starts_with('/') || path == "*";
     const bool protocol_ok =
         protocol.size() == 8 && protocol.starts_with("HTTP/") && protocol[6] == '.';
-    if (!method_ok || !path_ok || !protocol_ok)
-        return std::nullopt;
+    if (!method_ok || !path_ok || !protocol_ok) return std::nullopt;
     return request_parts{method, path};
 }
 
@@ -181,8 +171,7 @@ public:
     /// The text up to `delimiter`, which is consumed too.
     std::string_view until(char delimiter, std::string_view what) {
         const auto end = rest_.find(delimiter);
-        if (end == std::string_view::npos)
-            fail(fmt::format("line ends inside the {}", what));
+        if (end == std::string_view::npos) fail(fmt::format("line ends inside the {}", what));
         const auto field = rest_.substr(0, end);
         rest_.remove_prefix(end + 1);
         return field;
@@ -191,15 +180,13 @@ public:
     /// A non-empty field ended by a space.
     std::string_view word(std::string_view what) {
         const auto field = until(' ', what);
-        if (field.empty())
-            fail(fmt::format("line has no {}", what));
+        if (field.empty()) fail(fmt::format("line has no {}", what));
         return field;
     }
 
     /// Consumes `c`, which must come next.
     void expect(char c, std::string_view what) {
-        if (rest_.empty() || rest_.front() != c)
-            fail(fmt::format("line has no {}", what));
+        if (rest_.empty() || rest_.front() != c) fail(fmt::format("line has no {}", what));
         rest_.remove_prefix(1);
     }
 
@@ -215,8 +202,7 @@ public:
     /// Throws `problem`, quoting the start of the line (the event's `sequence` tells which
     /// line it was; the quote shows what it looked like).
     [[noreturn]] void fail(std::string_view problem) const {
-        if (line_.empty())
-            throw std::invalid_argument(std::string(problem));
+        if (line_.empty()) throw std::invalid_argument(std::string(problem));
         throw std::invalid_argument(fmt::format("{}: {}", problem, excerpt(line_)));
     }
 
@@ -229,8 +215,7 @@ private:
 /// with a malformed one (the task records that event as failed, with this message).
 request parse_line(const std::string& line) {
     field_reader fields(line);
-    if (line.empty())
-        fields.fail("line is empty");
+    if (line.empty()) fields.fail("line is empty");
     request r;
 
     const auto ip = fields.word("client address");
@@ -258,8 +243,7 @@ request parse_line(const std::string& line) {
     fields.expect(' ', "status code");
     const auto status_text = fields.word("status code");
     const auto status = to_number<int>(status_text);
-    if (!status)
-        fields.fail(fmt::format("status '{}' is not a number", status_text));
+    if (!status) fields.fail(fmt::format("status '{}' is not a number", status_text));
     if (*status < 100 || *status > 599)
         fields.fail(fmt::format("status {} is not between 100 and 599", *status));
     r.status = *status;
@@ -267,8 +251,7 @@ request parse_line(const std::string& line) {
     const auto bytes_text = fields.word("byte count");
     const auto bytes =
         bytes_text == "-" ? std::optional<std::uint64_t>(0) : to_number<std::uint64_t>(bytes_text);
-    if (!bytes)
-        fields.fail(fmt::format("byte count '{}' is neither a number nor '-'", bytes_text));
+    if (!bytes) fields.fail(fmt::format("byte count '{}' is neither a number nor '-'", bytes_text));
     r.bytes = *bytes;
 
     fields.quoted("quoted referer");
@@ -338,8 +321,7 @@ struct digest {
         std::size_t seen = 0;
         for (std::size_t ms = 0; ms < latency_histogram.size(); ++ms) {
             seen += latency_histogram[ms];
-            if (seen >= rank)
-                return ms;
+            if (seen >= rank) return ms;
         }
         return latency_limit_ms;
     }
@@ -392,13 +374,11 @@ void print_traffic(const digest& d) {
     fmt::print("\nrequests  {}\nbytes     {} ({} bytes)\n", d.requests, human_bytes(d.bytes),
                d.bytes);
 
-    if (d.requests == 0)
-        return;
+    if (d.requests == 0) return;
 
     fmt::print("\nstatus classes\n");
     for (std::size_t c = 1; c < d.status_classes.size(); ++c) {
-        if (c == 1 && d.status_classes[c] == 0)
-            continue;  // informational answers are rare
+        if (c == 1 && d.status_classes[c] == 0) continue;  // informational answers are rare
         fmt::print("  {}xx {:>7} {:5.1f}%\n", c, d.status_classes[c],
                    percent(d.status_classes[c], d.requests));
     }
@@ -426,8 +406,7 @@ void print_errors(std::span<const sa::event_error> errors) {
         // Every line is sent, in order, so the event's arrival index is its line number - 1.
         fmt::print("  line {:>5} {}: {}\n", error.sequence + 1, error.kind, error.message);
     }
-    if (errors.size() > shown)
-        fmt::print("  ... and {} more\n", errors.size() - shown);
+    if (errors.size() > shown) fmt::print("  ... and {} more\n", errors.size() - shown);
 }
 
 void print_accounting(const sa::task_stats& stats) {
@@ -458,8 +437,7 @@ void print_report(const std::string& path, std::size_t lines_read, const Result&
 template <class Task>
 void send_lines(std::istream& in, Task& task, std::size_t& sent) {
     for (std::string line; std::getline(in, line);) {
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
+        if (!line.empty() && line.back() == '\r') line.pop_back();
         const std::error_code ec = task.try_send(std::move(line));  // `line` is kept on failure
         if (ec == sa::async_task_error::full) {
             task.async_send(std::move(line), asio::use_future).get();  // throws if the task closed
@@ -468,8 +446,7 @@ void send_lines(std::istream& in, Task& task, std::size_t& sent) {
         }
         ++sent;
     }
-    if (in.bad())
-        throw std::runtime_error("read error");
+    if (in.bad()) throw std::runtime_error("read error");
 }
 
 }  // namespace

@@ -135,8 +135,7 @@ std::vector<choice> settled_choices(const std::vector<step>& steps, std::size_t 
     std::vector<choice> out;
     for (std::size_t i = first; i + 1 < steps.size(); ++i) {
         // the window after one that ended settled runs the settled choice
-        if (steps[i].phase == "settled")
-            out.push_back(steps[i + 1].ran);
+        if (steps[i].phase == "settled") out.push_back(steps[i + 1].ran);
     }
     return out;
 }
@@ -146,8 +145,7 @@ std::vector<choice> settled_choices(const std::vector<step>& steps, std::size_t 
 std::size_t first_settled_on(const std::vector<step>& steps, const choice& target,
                              std::size_t first) {
     for (std::size_t i = first; i < steps.size(); ++i) {
-        if (steps[i].phase == "settled" && steps[i].next == target)
-            return i;
+        if (steps[i].phase == "settled" && steps[i].next == target) return i;
     }
     return steps.size();
 }
@@ -198,8 +196,7 @@ TEST_CASE("adaptive: invalid limits throw std::invalid_argument naming the field
         }
         return "(no exception)";
     };
-    CHECK(message({.workers = {0, 8}}) ==
-          "adaptive_limits.workers.min must be at least 1, got 0");
+    CHECK(message({.workers = {0, 8}}) == "adaptive_limits.workers.min must be at least 1, got 0");
     CHECK(message({.workers = {5, 3}}) == "adaptive_limits.workers must have min <= max, got 5..3");
     CHECK(message({.batch_sizes = {0, 64}}) ==
           "adaptive_limits.batch_sizes.min must be at least 1, got 0");
@@ -212,8 +209,9 @@ TEST_CASE("adaptive: invalid limits throw std::invalid_argument naming the field
     CHECK_THAT(message({.tolerance = std::numeric_limits<double>::quiet_NaN()}),
                Catch::Contains("adaptive_limits.tolerance") && Catch::Contains("nan"));
     // the edges that do work
-    CHECK(message({.workers = {1, 1}, .batch_sizes = {1, 1}, .recheck_every = 1,
-                   .tolerance = 0.0}) == "(no exception)");
+    CHECK(
+        message({.workers = {1, 1}, .batch_sizes = {1, 1}, .recheck_every = 1, .tolerance = 0.0}) ==
+        "(no exception)");
 
     const sa::adaptive_controller controller({.workers = {2, 16}, .can_batch = true});
     CHECK(controller.limits().workers == sa::min_max<std::size_t>{2, 16});
@@ -264,10 +262,8 @@ TEST_CASE("adaptive: heavy CPU work on 4 cores settles on parallel(4)", "[adapti
         sa::adaptive_controller controller({.workers = {1, 8}, .can_batch = can_batch});
         const auto steps = drive(controller, 300, heavy_cpu);
         // batched(8) (if allowed) is 8 events per 8 ms: no gain over serial
-        std::vector<std::string> exploration{"serial", "parallel(2)", "parallel(4)",
-                                             "parallel(8)"};
-        if (can_batch)
-            exploration.push_back("batched(8)");
+        std::vector<std::string> exploration{"serial", "parallel(2)", "parallel(4)", "parallel(8)"};
+        if (can_batch) exploration.push_back("batched(8)");
         CHECK(ran(steps, 0, exploration.size()) == exploration);
         const std::size_t explored = exploration.size() - 1;
         CHECK(steps[explored].next == choice::parallel(4));
@@ -282,9 +278,8 @@ TEST_CASE("adaptive: heavy CPU work on 4 cores settles on parallel(4)", "[adapti
                 CHECK((s.next == choice::parallel(3) || s.next == choice::parallel(5)));
             }
         }
-        const auto on_four = std::count_if(steps.begin(), steps.end(), [](const step& s) {
-            return s.ran == choice::parallel(4);
-        });
+        const auto on_four = std::count_if(
+            steps.begin(), steps.end(), [](const step& s) { return s.ran == choice::parallel(4); });
         CHECK(on_four >= 200);  // probing and re-checking cost at most a third of the windows
     }
 }
@@ -325,8 +320,7 @@ TEST_CASE("adaptive: with a downstream cap, the climb homes in on the knee", "[a
     }
 }
 
-TEST_CASE("adaptive: a per-call cost is batched away when a batch processor exists",
-          "[adaptive]") {
+TEST_CASE("adaptive: a per-call cost is batched away when a batch processor exists", "[adaptive]") {
     SECTION("can_batch: batched at the largest size") {
         // A 4 ms round trip per call: serial 250 events/s, parallel(8) 2.00k/s,
         // batched(b) b per (4 ms + b us): every doubling gains, 512 makes
@@ -379,8 +373,7 @@ TEST_CASE("adaptive: a change of workload shape is followed within a bounded num
     CHECK(back - switch_back <= bound);
     // and it stays with each choice while its workload lasts
     for (std::size_t i = batching; i < switch_back; ++i) {
-        if (steps[i].phase == "settled")
-            CHECK(steps[i].next == choice::batched(512));
+        if (steps[i].phase == "settled") CHECK(steps[i].next == choice::batched(512));
     }
     CHECK_THAT(steps[back].phase, Catch::Equals("settled"));
     const auto changed = std::any_of(
@@ -405,9 +398,9 @@ TEST_CASE("adaptive: a change that keeps the throughput is found by the periodic
     const std::size_t bound = 4 * (limits.recheck_every + 2 + 2) + 7;
     sa::adaptive_controller controller(limits);
     const auto steps = drive(controller, 120, [](std::size_t window) {
-        return window >= change ? workload{.call_cpu = 1 * ms, .item_cpu = 2 * us,
-                                           .dispatch = 2 * us}
-                                : heavy_cpu;
+        return window >= change
+                   ? workload{.call_cpu = 1 * ms, .item_cpu = 2 * us, .dispatch = 2 * us}
+                   : heavy_cpu;
     });
     CHECK(evaluate(per_call_cpu, choice::parallel(4)).throughput /
               evaluate(heavy_cpu, choice::parallel(4)).throughput ==
@@ -486,8 +479,7 @@ TEST_CASE("adaptive: every choice stays inside the limits", "[adaptive]") {
         const auto steps = drive(
             controller, 1500,
             [&](std::size_t window) {
-                if (window % 37 == 0)
-                    current_workload = random.next() % workloads.size();
+                if (window % 37 == 0) current_workload = random.next() % workloads.size();
                 return workloads[current_workload];
             },
             [&](std::size_t) { return 1.0 + 0.1 * random.symmetric(); });
@@ -495,9 +487,7 @@ TEST_CASE("adaptive: every choice stays inside the limits", "[adaptive]") {
         for (const step& s : steps) {
             const choice& c = s.next;
             switch (c.mode) {
-            case sa::processing_mode::serial:
-                CHECK(c == choice::serial());
-                break;
+            case sa::processing_mode::serial: CHECK(c == choice::serial()); break;
             case sa::processing_mode::parallel:
                 ++parallel_windows;
                 CHECK(limits.workers.contains(c.concurrency));
@@ -523,13 +513,11 @@ TEST_CASE("adaptive: every choice stays inside the limits", "[adaptive]") {
 
 TEST_CASE("adaptive: the decision log explains every change of choice", "[adaptive]") {
     sa::adaptive_controller controller({.workers = {1, 8}, .can_batch = true});
-    const auto steps = drive(controller, 45, [](std::size_t window) {
-        return window < 25 ? heavy_cpu : per_call;
-    });
+    const auto steps = drive(controller, 45,
+                             [](std::size_t window) { return window < 25 ? heavy_cpu : per_call; });
     std::vector<step> changes;
     for (const step& s : steps) {
-        if (!(s.next == s.ran))
-            changes.push_back(s);
+        if (!(s.next == s.ran)) changes.push_back(s);
     }
     REQUIRE(controller.decision_count() == changes.size());
     REQUIRE(controller.decisions().size() == changes.size());  // fewer than 64
@@ -545,8 +533,7 @@ TEST_CASE("adaptive: the decision log explains every change of choice", "[adapti
         // it says what it measured and where it goes
         CHECK_THAT(d.reason, Catch::Contains(fmt::format("{}", d.to)));
         CHECK_THAT(d.reason, Catch::Contains("events/s"));
-        if (i > 0)
-            CHECK(d.from == controller.decisions()[i - 1].to);
+        if (i > 0) CHECK(d.from == controller.decisions()[i - 1].to);
     }
     // the first exploration, in words
     REQUIRE(controller.decisions().size() >= 5);
@@ -561,14 +548,12 @@ TEST_CASE("adaptive: the decision log explains every change of choice", "[adapti
                Catch::Contains("settled on parallel(4), the best of 5 choices (lowest latency"));
     CHECK_THAT(controller.decisions()[4].reason, Catch::Contains("3.99x serial"));
     CHECK(fmt::format("{}", controller.decisions()[0]) ==
-          "window 0: serial -> parallel(2) (1.00k events/s): " +
-              controller.decisions()[0].reason);
+          "window 0: serial -> parallel(2) (1.00k events/s): " + controller.decisions()[0].reason);
     CHECK_FALSE(controller.last_reason().empty());
 
     SECTION("the log keeps the last 64 changes") {
-        drive(controller, 2000, [](std::size_t window) {
-            return (window / 50) % 2 == 0 ? heavy_cpu : per_call;
-        });
+        drive(controller, 2000,
+              [](std::size_t window) { return (window / 50) % 2 == 0 ? heavy_cpu : per_call; });
         CHECK(controller.decision_count() > sa::adaptive_controller::decision_log_size);
         REQUIRE(controller.decisions().size() == sa::adaptive_controller::decision_log_size);
         CHECK(controller.decisions().back().to == controller.current());

@@ -36,18 +36,22 @@ TEST_CASE("batched: full batches go at once, the rest when the stream ends", "[b
                               [&](std::span<const int> batch) {
                                   calls.push_back(batch.size());
                                   std::vector<int> doubled;
-                                  for (int v : batch) doubled.push_back(v * 2);
+                                  for (int v : batch)
+                                      doubled.push_back(v * 2);
                                   return doubled;
                               })
                     .start_queue();
-    for (int i = 0; i < 12; ++i) CHECK_FALSE(task.try_send(i));
+    for (int i = 0; i < 12; ++i)
+        CHECK_FALSE(task.try_send(i));
     task.close();
     auto result = run(io, [&] { return task.wait(); });
     CHECK(calls == std::vector<std::size_t>{5, 5, 2});
     std::vector<int> values;
-    for (const auto& entry : result.collection()) values.push_back(entry.value);
+    for (const auto& entry : result.collection())
+        values.push_back(entry.value);
     std::vector<int> expected(12);
-    for (int i = 0; i < 12; ++i) expected[static_cast<std::size_t>(i)] = 2 * i;
+    for (int i = 0; i < 12; ++i)
+        expected[static_cast<std::size_t>(i)] = 2 * i;
     CHECK(values == expected);
     check_accounting(result);
 }
@@ -81,23 +85,25 @@ TEST_CASE("batched: a partial batch goes when its window closes", "[batched]") {
     constexpr auto window = 40ms;
     std::vector<std::size_t> calls;
     std::optional<std::chrono::steady_clock::time_point> called_at;
-    using task_type = decltype(sa::emitting_builder<int>(io)
-                                   .receiver(sa::batched{}, [](std::span<const int>) {
-                                       return std::vector<int>{};
-                                   })
-                                   .start_queue());
-    std::optional<task_type> task;
-    task.emplace(sa::emitting_builder<int>(io)
-                     .receiver(sa::batched{.batch_size = 100, .window = window},
-                               [&](std::span<const int> batch) {
-                                   calls.push_back(batch.size());
-                                   called_at = std::chrono::steady_clock::now();
-                                   task->close();  // the stream was never closed: the window flushed it
-                                   return std::vector<int>(batch.begin(), batch.end());
-                               })
+    using task_type =
+        decltype(sa::emitting_builder<int>(io)
+                     .receiver(sa::batched{},
+                               [](std::span<const int>) { return std::vector<int>{}; })
                      .start_queue());
+    std::optional<task_type> task;
+    task.emplace(
+        sa::emitting_builder<int>(io)
+            .receiver(sa::batched{.batch_size = 100, .window = window},
+                      [&](std::span<const int> batch) {
+                          calls.push_back(batch.size());
+                          called_at = std::chrono::steady_clock::now();
+                          task->close();  // the stream was never closed: the window flushed it
+                          return std::vector<int>(batch.begin(), batch.end());
+                      })
+            .start_queue());
     const auto sent_at = std::chrono::steady_clock::now();
-    for (int i = 0; i < 3; ++i) CHECK_FALSE(task->try_send(i));
+    for (int i = 0; i < 3; ++i)
+        CHECK_FALSE(task->try_send(i));
     auto result = run(io, [&] { return task->wait(); });
     CHECK(calls == std::vector<std::size_t>{3});
     REQUIRE(called_at);
@@ -115,7 +121,8 @@ TEST_CASE("batched: a per-batch processor returning the wrong count fails that b
                                   return std::vector<int>(batch.begin(), batch.end());
                               })
                     .start_queue();
-    for (int i = 0; i < 6; ++i) CHECK_FALSE(task.try_send(i));
+    for (int i = 0; i < 6; ++i)
+        CHECK_FALSE(task.try_send(i));
     task.close();
     auto result = run(io, [&] { return task.wait(); });
     CHECK(result.stats().failed == 3);
@@ -139,7 +146,8 @@ TEST_CASE("batched: a throwing per-batch processor is retried, then fails every 
                                   throw std::runtime_error("database unavailable");
                               })
                     .start_queue();
-    for (int i = 0; i < 4; ++i) CHECK_FALSE(task.try_send(i));
+    for (int i = 0; i < 4; ++i)
+        CHECK_FALSE(task.try_send(i));
     task.close();
     auto result = run(io, [&] { return task.wait(); });
     CHECK(calls == 3);
@@ -150,17 +158,19 @@ TEST_CASE("batched: a throwing per-batch processor is retried, then fails every 
 
 TEST_CASE("batched: coroutine per-batch processors and per-event processors", "[batched]") {
     asio::io_context io;
-    auto batch_task = sa::emitting_builder<int>(io)
-                          .receiver(sa::batched{.batch_size = 4, .window = 1h},
-                                    [](std::span<const int> batch) -> asio::awaitable<std::vector<int>> {
-                                        asio::steady_timer timer(co_await asio::this_coro::executor, 1ms);
-                                        co_await timer.async_wait(asio::use_awaitable);
-                                        co_return std::vector<int>(batch.begin(), batch.end());
-                                    })
-                          .start_queue();
-    auto item_task = sa::emitting_builder<int>(io)
-                         .receiver(sa::batched{.batch_size = 4, .window = 1h}, [](int v) { return -v; })
-                         .start_queue();
+    auto batch_task =
+        sa::emitting_builder<int>(io)
+            .receiver(sa::batched{.batch_size = 4, .window = 1h},
+                      [](std::span<const int> batch) -> asio::awaitable<std::vector<int>> {
+                          asio::steady_timer timer(co_await asio::this_coro::executor, 1ms);
+                          co_await timer.async_wait(asio::use_awaitable);
+                          co_return std::vector<int>(batch.begin(), batch.end());
+                      })
+            .start_queue();
+    auto item_task =
+        sa::emitting_builder<int>(io)
+            .receiver(sa::batched{.batch_size = 4, .window = 1h}, [](int v) { return -v; })
+            .start_queue();
     for (int i = 0; i < 10; ++i) {
         CHECK_FALSE(batch_task.try_send(i));
         CHECK_FALSE(item_task.try_send(i));
@@ -171,7 +181,8 @@ TEST_CASE("batched: coroutine per-batch processors and per-event processors", "[
     auto item_result = run(io, [&] { return item_task.wait(); });
     CHECK(batch_result.stats().processed == 10);
     std::vector<int> items;
-    for (const auto& entry : item_result.collection()) items.push_back(entry.value);
+    for (const auto& entry : item_result.collection())
+        items.push_back(entry.value);
     CHECK(items == std::vector<int>{0, -1, -2, -3, -4, -5, -6, -7, -8, -9});
 }
 
@@ -180,11 +191,14 @@ TEST_CASE("batched: a per-batch processor also serves serial and parallel, one e
     asio::io_context io;
     auto sizes = [](std::span<const std::string> batch) {
         std::vector<std::size_t> out;
-        for (const auto& s : batch) out.push_back(s.size());
+        for (const auto& s : batch)
+            out.push_back(s.size());
         return out;
     };
-    auto serial_task = sa::emitting_builder<std::string>(io).receiver(sa::serial{}, sizes).start_queue();
-    auto parallel_task = sa::emitting_builder<std::string>(io).receiver(sa::parallel{}, sizes).start_queue();
+    auto serial_task =
+        sa::emitting_builder<std::string>(io).receiver(sa::serial{}, sizes).start_queue();
+    auto parallel_task =
+        sa::emitting_builder<std::string>(io).receiver(sa::parallel{}, sizes).start_queue();
     CHECK_FALSE(serial_task.try_send_final("abc"));
     CHECK_FALSE(parallel_task.try_send_final("abcd"));
     auto serial_result = run(io, [&] { return serial_task.wait(); });

@@ -26,8 +26,7 @@ asio::awaitable<std::vector<T>> drain(sa::channel<T>& ch) {
     for (;;) {
         while (auto value = ch.try_receive())
             received.push_back(std::move(*value));
-        if (ch.drained())
-            co_return received;
+        if (ch.drained()) co_return received;
         co_await ch.async_wait_readable(asio::use_awaitable);
     }
 }
@@ -120,8 +119,7 @@ TEST_CASE("channel: async_send suspends while full and resumes as the consumer d
                 ++ready;
             }
             max_seen = std::max(max_seen, ready);
-            if (ch.drained())
-                co_return got;
+            if (ch.drained()) co_return got;
             co_await ch.async_wait_readable(asio::use_awaitable);
         }
     });
@@ -173,8 +171,7 @@ TEST_CASE("channel: producers on many threads, nothing lost, per-producer order 
         threads.emplace_back([&ch, p] {
             for (int i = 0; i < per_producer; ++i) {
                 // Alternate the non-suspending and the suspending send.
-                if (i % 2 == 0 && !ch.try_send({p, i}))
-                    continue;
+                if (i % 2 == 0 && !ch.try_send({p, i})) continue;
                 ch.async_send({p, i}, asio::use_future).get();
             }
         });

@@ -75,8 +75,7 @@ TEST_CASE("fold collector: keeps only the aggregate", "[collector]") {
     CHECK_FALSE(collection.empty());
 
     sa::fold_collector longest{std::string{}, [](std::string& best, const std::string& s) {
-                                   if (s.size() > best.size())
-                                       best = s;
+                                   if (s.size() > best.size()) best = s;
                                }};
     longest.collect(sa::uuid(), std::string("ab"));
     longest.collect(sa::uuid(), std::string("abcd"));

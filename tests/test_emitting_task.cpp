@@ -189,8 +189,7 @@ TEST_CASE("emitting task: producers on several plain threads, nothing lost",
         threads.emplace_back([task, p]() mutable {
             for (int i = 0; i < per_producer; ++i) {
                 const int value = p * per_producer + i;
-                if (task.try_send(value))
-                    task.async_send(value, asio::use_future).get();
+                if (task.try_send(value)) task.async_send(value, asio::use_future).get();
             }
         });
     }
@@ -334,8 +333,7 @@ TEST_CASE("emitting task: a throwing processor fails that event, with its messag
     auto task = sa::emitting_builder<int>(io)
                     .receiver(sa::serial{},
                               [](int value) {
-                                  if (value == 2)
-                                      throw std::runtime_error("two is not allowed");
+                                  if (value == 2) throw std::runtime_error("two is not allowed");
                                   return value;
                               })
                     .start_queue();
@@ -366,8 +364,7 @@ TEST_CASE("emitting task: retries until success or until attempts run out", "[em
                         .receiver(sa::serial{},
                                   [&](int value, sa::processor_context<>& context, sa::uuid) {
                                       ++calls;
-                                      if (context.attempt() < 3)
-                                          throw std::runtime_error("flaky");
+                                      if (context.attempt() < 3) throw std::runtime_error("flaky");
                                       return value;
                                   })
                         .start_queue();
@@ -608,7 +605,8 @@ TEST_CASE("builder: every setter returns a new builder; the original is unchange
 TEST_CASE("emitting task: a caller may cancel its wait() without harming the task",
           "[emitting][cancel]") {
     asio::io_context io;
-    auto task = sa::emitting_builder<int>(io).receiver(sa::serial{}, [](int v) { return v; }).start_queue();
+    auto task =
+        sa::emitting_builder<int>(io).receiver(sa::serial{}, [](int v) { return v; }).start_queue();
     CHECK_FALSE(task.try_send(1));
     // The task never closes by itself: wait() can only end by being cancelled.
     const bool waited_out = run(io, [&]() -> asio::awaitable<bool> {

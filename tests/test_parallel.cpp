@@ -29,8 +29,10 @@ template <class Result>
 void check_accounting(const Result& result) {
     CHECK(result.stats().balanced());
     std::set<sa::uuid> ids;
-    for (const auto& entry : result.collection()) ids.insert(entry.key);
-    for (const auto& error : result.errors()) ids.insert(error.event_id);
+    for (const auto& entry : result.collection())
+        ids.insert(entry.key);
+    for (const auto& error : result.errors())
+        ids.insert(error.event_id);
     CHECK(ids.size() == result.stats().sent);
 }
 
@@ -52,15 +54,17 @@ struct concurrency_probe {
 TEST_CASE("parallel: 10 events and a final event with workers 2..4 (seed parallel test)",
           "[parallel]") {
     asio::thread_pool pool(2);
-    auto task = sa::emitting_builder<std::size_t, test_support::counter_id>(pool)
-                    .receiver(sa::parallel{.workers = {2, 4}},
-                              [](const std::size_t& data, sa::processor_context<test_support::counter_id>&,
-                                 sa::uuid) { return data * 2; })
-                    .start_queue();
+    auto task =
+        sa::emitting_builder<std::size_t, test_support::counter_id>(pool)
+            .receiver(sa::parallel{.workers = {2, 4}},
+                      [](const std::size_t& data, sa::processor_context<test_support::counter_id>&,
+                         sa::uuid) { return data * 2; })
+            .start_queue();
     auto result = asio::co_spawn(
                       pool,
                       [&]() -> asio::awaitable<decltype(task)::result_type> {
-                          for (std::size_t i = 0; i < 10; ++i) co_await task.send(i);
+                          for (std::size_t i = 0; i < 10; ++i)
+                              co_await task.send(i);
                           co_await task.send_final(100);
                           co_return co_await task.wait();
                       },
@@ -68,7 +72,8 @@ TEST_CASE("parallel: 10 events and a final event with workers 2..4 (seed paralle
                       .get();
     CHECK(result.collection().size() == 11);
     std::multiset<std::size_t> values;
-    for (const auto& entry : result.collection()) values.insert(entry.value);
+    for (const auto& entry : result.collection())
+        values.insert(entry.value);
     CHECK(values == std::multiset<std::size_t>{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 200});
     CHECK(*result.collection().get(result.final_event()->id()) == 200);
     check_accounting(result);
@@ -79,26 +84,29 @@ TEST_CASE("parallel: never more than workers.max in flight, under many producers
     for (std::size_t max : {1u, 3u, 8u}) {
         asio::thread_pool pool(4);
         concurrency_probe probe;
-        auto task = sa::emitting_builder<int>(pool)
-                        .capacity(16)
-                        .receiver(sa::parallel{.workers = {1, max}},
-                                  [&](int value) -> asio::awaitable<int> {
-                                      probe.enter();
-                                      asio::steady_timer timer(co_await asio::this_coro::executor, 200us);
-                                      co_await timer.async_wait(asio::use_awaitable);
-                                      probe.leave();
-                                      co_return value;
-                                  })
-                        .start_queue();
+        auto task =
+            sa::emitting_builder<int>(pool)
+                .capacity(16)
+                .receiver(sa::parallel{.workers = {1, max}},
+                          [&](int value) -> asio::awaitable<int> {
+                              probe.enter();
+                              asio::steady_timer timer(co_await asio::this_coro::executor, 200us);
+                              co_await timer.async_wait(asio::use_awaitable);
+                              probe.leave();
+                              co_return value;
+                          })
+                .start_queue();
         std::vector<std::thread> producers;
         for (int p = 0; p < 4; ++p) {
             producers.emplace_back([task, p]() mutable {
                 for (int i = 0; i < 100; ++i) {
-                    if (task.try_send(p * 100 + i)) task.async_send(p * 100 + i, asio::use_future).get();
+                    if (task.try_send(p * 100 + i))
+                        task.async_send(p * 100 + i, asio::use_future).get();
                 }
             });
         }
-        for (auto& t : producers) t.join();
+        for (auto& t : producers)
+            t.join();
         task.close();
         auto result = asio::co_spawn(pool, task.wait(), asio::use_future).get();
         INFO("workers.max = " << max);
@@ -109,7 +117,8 @@ TEST_CASE("parallel: never more than workers.max in flight, under many producers
     }
 }
 
-TEST_CASE("parallel: synchronous processors run on several threads at once", "[parallel][threads]") {
+TEST_CASE("parallel: synchronous processors run on several threads at once",
+          "[parallel][threads]") {
     asio::thread_pool pool(2);
     concurrency_probe probe;
     std::atomic<bool> release{false};
@@ -121,18 +130,21 @@ TEST_CASE("parallel: synchronous processors run on several threads at once", "[p
                                   probe.enter();
                                   if (value < 2) {
                                       if (probe.now.load() == 2) release = true;
-                                      while (!release.load()) std::this_thread::yield();
+                                      while (!release.load())
+                                          std::this_thread::yield();
                                   }
                                   probe.leave();
                                   return std::this_thread::get_id();
                               })
                     .start_queue();
-    for (int i = 0; i < 4; ++i) CHECK_FALSE(task.try_send(i));
+    for (int i = 0; i < 4; ++i)
+        CHECK_FALSE(task.try_send(i));
     task.close();
     auto result = asio::co_spawn(pool, task.wait(), asio::use_future).get();
     CHECK(probe.most.load() == 2);
     std::set<std::thread::id> threads;
-    for (const auto& entry : result.collection()) threads.insert(entry.value);
+    for (const auto& entry : result.collection())
+        threads.insert(entry.value);
     CHECK(threads.size() == 2);
 }
 
@@ -174,7 +186,8 @@ TEST_CASE("parallel: coroutine processors overlap their waits", "[parallel][coro
                                   co_return value;
                               })
                     .start_queue();
-    for (int i = 0; i < 32; ++i) CHECK_FALSE(task.try_send(i));
+    for (int i = 0; i < 32; ++i)
+        CHECK_FALSE(task.try_send(i));
     task.close();
     auto result = run(io, [&] { return task.wait(); });
     CHECK(result.stats().processed == 32);
@@ -183,22 +196,25 @@ TEST_CASE("parallel: coroutine processors overlap their waits", "[parallel][coro
 
 TEST_CASE("parallel: ordered mode hands results over in arrival order", "[parallel]") {
     asio::io_context io;
-    auto task = sa::emitting_builder<int>(io)
-                    .capacity(64)
-                    .receiver(sa::parallel{.workers = {1, 8}, .ordered = true},
-                              [](int value) -> asio::awaitable<int> {
-                                  // Later events finish first.
-                                  asio::steady_timer timer(co_await asio::this_coro::executor,
-                                                           std::chrono::microseconds(2000 - 30 * value));
-                                  co_await timer.async_wait(asio::use_awaitable);
-                                  co_return value;
-                              })
-                    .start_queue();
-    for (int i = 0; i < 40; ++i) CHECK_FALSE(task.try_send(i));
+    auto task =
+        sa::emitting_builder<int>(io)
+            .capacity(64)
+            .receiver(sa::parallel{.workers = {1, 8}, .ordered = true},
+                      [](int value) -> asio::awaitable<int> {
+                          // Later events finish first.
+                          asio::steady_timer timer(co_await asio::this_coro::executor,
+                                                   std::chrono::microseconds(2000 - 30 * value));
+                          co_await timer.async_wait(asio::use_awaitable);
+                          co_return value;
+                      })
+            .start_queue();
+    for (int i = 0; i < 40; ++i)
+        CHECK_FALSE(task.try_send(i));
     task.close();
     auto result = run(io, [&] { return task.wait(); });
     std::vector<int> order;
-    for (const auto& entry : result.collection()) order.push_back(entry.value);
+    for (const auto& entry : result.collection())
+        order.push_back(entry.value);
     std::vector<int> expected(40);
     std::iota(expected.begin(), expected.end(), 0);
     CHECK(order == expected);
@@ -206,16 +222,18 @@ TEST_CASE("parallel: ordered mode hands results over in arrival order", "[parall
 
 TEST_CASE("parallel: completion order is the default", "[parallel]") {
     asio::io_context io;
-    auto task = sa::emitting_builder<int>(io)
-                    .receiver(sa::parallel{.workers = {1, 4}},
-                              [](int value) -> asio::awaitable<int> {
-                                  asio::steady_timer timer(co_await asio::this_coro::executor,
-                                                           std::chrono::milliseconds(value == 0 ? 30 : 1));
-                                  co_await timer.async_wait(asio::use_awaitable);
-                                  co_return value;
-                              })
-                    .start_queue();
-    for (int i = 0; i < 4; ++i) CHECK_FALSE(task.try_send(i));
+    auto task =
+        sa::emitting_builder<int>(io)
+            .receiver(sa::parallel{.workers = {1, 4}},
+                      [](int value) -> asio::awaitable<int> {
+                          asio::steady_timer timer(co_await asio::this_coro::executor,
+                                                   std::chrono::milliseconds(value == 0 ? 30 : 1));
+                          co_await timer.async_wait(asio::use_awaitable);
+                          co_return value;
+                      })
+            .start_queue();
+    for (int i = 0; i < 4; ++i)
+        CHECK_FALSE(task.try_send(i));
     task.close();
     auto result = run(io, [&] { return task.wait(); });
     REQUIRE(result.collection().size() == 4);
@@ -224,19 +242,21 @@ TEST_CASE("parallel: completion order is the default", "[parallel]") {
 
 TEST_CASE("parallel: failures, retries and per-event timeouts", "[parallel][failure]") {
     asio::io_context io;
-    auto task = sa::emitting_builder<int>(io)
-                    .retry(1)
-                    .receiver(sa::parallel{.workers = {1, 4}, .timeout = 50ms},
-                              [](int value) -> asio::awaitable<int> {
-                                  if (value == 1) throw std::runtime_error("one fails");
-                                  if (value == 2) {
-                                      asio::steady_timer never(co_await asio::this_coro::executor, 1h);
-                                      co_await never.async_wait(asio::use_awaitable);
-                                  }
-                                  co_return value;
-                              })
-                    .start_queue();
-    for (int i = 0; i < 4; ++i) CHECK_FALSE(task.try_send(i));
+    auto task =
+        sa::emitting_builder<int>(io)
+            .retry(1)
+            .receiver(sa::parallel{.workers = {1, 4}, .timeout = 50ms},
+                      [](int value) -> asio::awaitable<int> {
+                          if (value == 1) throw std::runtime_error("one fails");
+                          if (value == 2) {
+                              asio::steady_timer never(co_await asio::this_coro::executor, 1h);
+                              co_await never.async_wait(asio::use_awaitable);
+                          }
+                          co_return value;
+                      })
+            .start_queue();
+    for (int i = 0; i < 4; ++i)
+        CHECK_FALSE(task.try_send(i));
     task.close();
     auto result = run(io, [&] { return task.wait(); });
     CHECK(result.stats().processed == 2);
@@ -252,6 +272,7 @@ TEST_CASE("parallel: invalid worker bounds are rejected", "[parallel][builder]")
     auto identity = [](int v) { return v; };
     CHECK_THROWS_WITH(builder.receiver(sa::parallel{.workers = {0, 0}}, identity).start_queue(),
                       Catch::Contains("parallel.workers.max must be at least 1, got 0"));
-    CHECK_THROWS_WITH(builder.receiver(sa::parallel{.workers = {5, 2}}, identity).start_queue(),
-                      Catch::Contains("parallel.workers.min must not exceed parallel.workers.max, got 5..2"));
+    CHECK_THROWS_WITH(
+        builder.receiver(sa::parallel{.workers = {5, 2}}, identity).start_queue(),
+        Catch::Contains("parallel.workers.min must not exceed parallel.workers.max, got 5..2"));
 }

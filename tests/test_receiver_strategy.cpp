@@ -26,11 +26,12 @@ using test_support::run;
 TEST_CASE("adaptive: 100 events with pauses and a final event (seed adaptive test)",
           "[adaptive][strategy]") {
     asio::thread_pool pool(2);
-    auto task = sa::emitting_builder<std::size_t, test_support::counter_id>(pool)
-                    .receiver(sa::adaptive{.sample_size = 20},
-                              [](const std::size_t& data, sa::processor_context<test_support::counter_id>&,
-                                 sa::uuid) { return data; })
-                    .start_queue();
+    auto task =
+        sa::emitting_builder<std::size_t, test_support::counter_id>(pool)
+            .receiver(sa::adaptive{.sample_size = 20},
+                      [](const std::size_t& data, sa::processor_context<test_support::counter_id>&,
+                         sa::uuid) { return data; })
+            .start_queue();
     auto result = asio::co_spawn(
                       pool,
                       [&]() -> asio::awaitable<decltype(task)::result_type> {
@@ -51,7 +52,8 @@ TEST_CASE("adaptive: 100 events with pauses and a final event (seed adaptive tes
     CHECK(result.stats().balanced());
     CHECK(*result.collection().get(result.final_event()->id()) == 999);
     std::set<std::size_t> values;
-    for (const auto& entry : result.collection()) values.insert(entry.value);
+    for (const auto& entry : result.collection())
+        values.insert(entry.value);
     CHECK(values.size() == 101);
     CHECK(result.strategy_report().current.starts_with("adaptive: "));
 }
@@ -70,7 +72,8 @@ TEST_CASE("adaptive: reports its choice and decisions; stays within its bounds",
                               })
                     .start_queue();
     auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
-        for (int i = 0; i < 400; ++i) co_await task.send(i);
+        for (int i = 0; i < 400; ++i)
+            co_await task.send(i);
         task.close();
         co_return co_await task.wait();
     });
@@ -107,20 +110,24 @@ TEST_CASE("receiver_strategy: any built-in strategy, chosen at run time", "[stra
         asio::io_context io;
         auto sizes = [](std::span<const std::string> batch) {
             std::vector<std::size_t> out;
-            for (const auto& s : batch) out.push_back(s.size());
+            for (const auto& s : batch)
+                out.push_back(s.size());
             return out;
         };
-        auto task = sa::emitting_builder<std::string>(io).receiver(strategies[i], sizes).start_queue();
+        auto task =
+            sa::emitting_builder<std::string>(io).receiver(strategies[i], sizes).start_queue();
         INFO(names[i]);
         CHECK(strategies[i].name() == names[i]);
         auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
-            for (int n = 0; n < 50; ++n) co_await task.send(std::string(static_cast<std::size_t>(n), 'x'));
+            for (int n = 0; n < 50; ++n)
+                co_await task.send(std::string(static_cast<std::size_t>(n), 'x'));
             co_await task.send_final("end");
             co_return co_await task.wait();
         });
         CHECK(result.stats().processed == 51);
         std::size_t total = 0;
-        for (const auto& entry : result.collection()) total += entry.value;
+        for (const auto& entry : result.collection())
+            total += entry.value;
         CHECK(total == 49 * 50 / 2 + 3);
         CHECK(result.strategy_report().current.starts_with(names[i]));
     }
@@ -132,6 +139,7 @@ TEST_CASE("receiver_strategy: any built-in strategy, chosen at run time", "[stra
 TEST_CASE("receiver_strategy: validation reaches the held strategy", "[strategy][builder]") {
     asio::io_context io;
     const sa::receiver_strategy bad = sa::batched{.batch_size = 0};
-    CHECK_THROWS_WITH(sa::emitting_builder<int>(io).receiver(bad, [](int v) { return v; }).start_queue(),
-                      Catch::Contains("batched.batch_size must be at least 1, got 0"));
+    CHECK_THROWS_WITH(
+        sa::emitting_builder<int>(io).receiver(bad, [](int v) { return v; }).start_queue(),
+        Catch::Contains("batched.batch_size must be at least 1, got 0"));
 }

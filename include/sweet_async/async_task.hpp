@@ -117,13 +117,11 @@ private:
     explicit async_task(std::shared_ptr<state> s) : state_(std::move(s)) {}
 
     static asio::awaitable<T> wait_for(std::shared_ptr<state> s) {
-        if (!s->done.done())
-            co_await s->done.async_wait(s->strand, asio::use_awaitable);
+        if (!s->done.done()) co_await s->done.async_wait(s->strand, asio::use_awaitable);
         outcome_type result = s->done.take(s->options.name);
         if (auto* failure = std::get_if<std::exception_ptr>(&result))
             std::rethrow_exception(*failure);
-        if constexpr (!std::is_void_v<T>)
-            co_return std::get<stored>(std::move(result));
+        if constexpr (!std::is_void_v<T>) co_return std::get<stored>(std::move(result));
     }
 
     template <class Work>
@@ -179,8 +177,7 @@ private:
                                fmt::format("task '{}' was cancelled", s->options.name)))
                          : std::current_exception();
         }
-        if (s->options.tracing)
-            detail::trace(s->options.name, "{}", status);
+        if (s->options.tracing) detail::trace(s->options.name, "{}", status);
         s->status.store(status, std::memory_order_release);
         s->done.set(std::move(result));
     }

@@ -123,8 +123,7 @@ public:
     /// Accepts nothing more. Elements already sent stay receivable; parked
     /// senders complete with `closed`. Idempotent, callable from any thread.
     void close() {
-        if (!queue_.close())
-            return;
+        if (!queue_.close()) return;
         wake_consumer();
         wake_all_producers();
     }
@@ -139,8 +138,7 @@ public:
     std::optional<T> try_receive(std::size_t* arrival = nullptr) {
         std::optional<T> value = queue_.try_pop(arrival);
         // Pairs with the count increment in park_producer.
-        if (value && producers_waiting_.load(std::memory_order_seq_cst) != 0)
-            wake_one_producer();
+        if (value && producers_waiting_.load(std::memory_order_seq_cst) != 0) wake_one_producer();
         return value;
     }
 
@@ -246,8 +244,7 @@ private:
         std::unique_ptr<detail::waiter> woken;
         {
             std::lock_guard lock(mutex_);
-            if (producer_waiters_.empty())
-                return;
+            if (producer_waiters_.empty()) return;
             woken = std::move(producer_waiters_.front());
             producer_waiters_.pop_front();
             producers_waiting_.fetch_sub(1, std::memory_order_relaxed);
@@ -262,8 +259,7 @@ private:
             std::lock_guard lock(mutex_);
             auto it = std::find_if(producer_waiters_.begin(), producer_waiters_.end(),
                                    [which](const auto& parked) { return parked.get() == which; });
-            if (it == producer_waiters_.end())
-                return;
+            if (it == producer_waiters_.end()) return;
             woken = std::move(*it);
             producer_waiters_.erase(it);
             producers_waiting_.fetch_sub(1, std::memory_order_relaxed);

@@ -53,14 +53,11 @@ public:
     /// The result collected for the event `key`, or nullptr when there is
     /// none. If a key was collected twice, the later result is found.
     const R* get(const uuid& key) const noexcept {
-        if (slots_.empty())
-            return nullptr;
+        if (slots_.empty()) return nullptr;
         for (std::size_t slot = home(key);; slot = (slot + 1) & mask()) {
             const std::size_t position = slots_[slot];
-            if (position == empty_slot)
-                return nullptr;
-            if (entries_[position].key == key)
-                return &entries_[position].value;
+            if (position == empty_slot) return nullptr;
+            if (entries_[position].key == key) return &entries_[position].value;
         }
     }
 
@@ -79,8 +76,7 @@ private:
     // An open-addressing table of positions in entries_, built once in O(n).
     // Event ids are random, so their low bits are a good hash as they are.
     void build_index() {
-        if (entries_.empty())
-            return;
+        if (entries_.empty()) return;
         std::size_t size = 2;
         while (size < entries_.size() * 2)
             size *= 2;  // load factor at most 1/2

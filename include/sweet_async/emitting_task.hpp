@@ -49,8 +49,7 @@ public:
     explicit emitting_task(std::shared_ptr<state_type> state)
         : state_(std::move(state)),
           lifetime_(nullptr, [weak = std::weak_ptr<state_type>(state_)](void*) {
-              if (auto alive = weak.lock())
-                  alive->channel.close();
+              if (auto alive = weak.lock()) alive->channel.close();
           }) {}
 
     const Id& id() const noexcept { return state_->id; }

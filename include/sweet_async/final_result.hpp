@@ -52,7 +52,8 @@ public:
           final_event_(std::move(final_event)),
           collection_(std::move(collection)),
           errors_(std::move(errors)),
-          stats_(stats), report_(std::move(report)) {}
+          stats_(stats),
+          report_(std::move(report)) {}
 
     const Id& task_id() const noexcept { return task_id_; }
     const std::string& name() const noexcept { return name_; }

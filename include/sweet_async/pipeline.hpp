@@ -45,7 +45,7 @@ enum class completion_order {
 
 /// What a pipeline has measured since it was last asked (see `take_measurement`).
 struct pipeline_measurement {
-    std::size_t finished = 0;                  ///< Events that got an outcome.
+    std::size_t finished = 0;                   ///< Events that got an outcome.
     std::chrono::nanoseconds total_latency{0};  ///< Sum of started-to-completed times.
 };
 
@@ -87,7 +87,9 @@ public:
     static constexpr bool batch_processor = traits::takes_batch;
 
     pipeline(state_type& state, Processor processor, Collector collector)
-        : state_(state), processor_(std::move(processor)), collector_(std::move(collector)),
+        : state_(state),
+          processor_(std::move(processor)),
+          collector_(std::move(collector)),
           context_(state.id, state.options.name, state.executor),
           consumer_signal_(state.consumer_executor) {}
 
@@ -129,17 +131,16 @@ public:
     /// ended (tell them apart with `ended()`).
     asio::awaitable<bool> wait_for_events_until(std::chrono::steady_clock::time_point deadline) {
         auto& channel = state_.channel;
-        if (!channel.ready() && !channel.drained() &&
-            std::chrono::steady_clock::now() < deadline) {
+        if (!channel.ready() && !channel.drained() && std::chrono::steady_clock::now() < deadline) {
             using namespace asio::experimental::awaitable_operators;
             asio::steady_timer timer(state_.consumer_executor, deadline);
             std::error_code wait_result;
             std::error_code timer_result;
             // Whichever finishes first cancels the other (the channel's wait
             // supports per-operation cancellation); either way we re-check.
-            co_await (
-                channel.async_wait_readable(asio::redirect_error(asio::use_awaitable, wait_result)) ||
-                timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_result)));
+            co_await (channel.async_wait_readable(
+                          asio::redirect_error(asio::use_awaitable, wait_result)) ||
+                      timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_result)));
         }
         co_return channel.ready();
     }
@@ -153,9 +154,8 @@ public:
     /// processor, retrying on exceptions, and records the outcome. A
     /// synchronous processor cannot be interrupted; when it overruns
     /// `timeout`, its result is discarded and the event ends `timed_out`.
-    void process_now(event_type&& e, std::optional<duration> timeout = {})
-        requires synchronous_processor
-    {
+    void process_now(event_type&& e,
+                     std::optional<duration> timeout = {}) requires synchronous_processor {
         if (state_.stopping()) return cancel(std::move(e));
         attempt result = attempt_sync(e, timeout, context_);
         settle(std::move(e), std::move(result), timeout);
@@ -181,7 +181,8 @@ public:
     /// call concurrently). The outcome is recorded on the consumer strand; with
     /// `completion_order::arrival`, results reach the collector in arrival
     /// order, which requires every received event to be dispatched.
-    void dispatch(event_type&& e, std::optional<duration> timeout, const asio::any_io_executor& where,
+    void dispatch(event_type&& e, std::optional<duration> timeout,
+                  const asio::any_io_executor& where,
                   completion_order order = completion_order::completion) {
         ++in_flight_;
         order_ = order;
@@ -213,12 +214,11 @@ public:
                     processor_context<Id> context(self->state_.id, self->state_.options.name,
                                                   self->state_.executor);
                     attempt result = co_await self->attempt_async(e, timeout, context);
-                    asio::post(self->state_.consumer_executor,
-                               [self, e = std::move(e), result = std::move(result),
-                                timeout]() mutable {
-                                   self->finish_dispatched(std::move(e), std::move(result),
-                                                           timeout);
-                               });
+                    asio::post(
+                        self->state_.consumer_executor,
+                        [self, e = std::move(e), result = std::move(result), timeout]() mutable {
+                            self->finish_dispatched(std::move(e), std::move(result), timeout);
+                        });
                     work.reset();
                 }(this, std::move(e), timeout, std::move(work)),
                 asio::detached);
@@ -247,9 +247,9 @@ public:
     /// now, and clears it. Every event gets its own outcome; if the processor
     /// throws on its last attempt or returns a wrong number of results, every
     /// event of the batch fails with that message.
-    void process_batch_now(std::vector<event_type>& batch, std::optional<duration> timeout = {})
-        requires(synchronous_processor && batch_processor)
-    {
+    void process_batch_now(
+        std::vector<event_type>& batch,
+        std::optional<duration> timeout = {}) requires(synchronous_processor&& batch_processor) {
         if (!begin_batch(batch)) return;
         std::optional<std::vector<result_type>> results;
         std::string error;
@@ -268,10 +268,9 @@ public:
 
     /// Like `process_batch_now`, for any per-batch processor; a coroutine
     /// processor that overruns `timeout` is cancelled.
-    asio::awaitable<void> process_batch(std::vector<event_type>& batch,
-                                        std::optional<duration> timeout = {})
-        requires batch_processor
-    {
+    asio::awaitable<void>
+    process_batch(std::vector<event_type>& batch,
+                  std::optional<duration> timeout = {}) requires batch_processor {
         if constexpr (synchronous_processor) {
             process_batch_now(batch, timeout);
         } else {
@@ -334,17 +333,18 @@ public:
         co_await wait_in_flight_below(1);
         state_.channel.close();
         for (;;) {
-            while (auto e = try_receive()) cancel(std::move(*e), reason);
+            while (auto e = try_receive())
+                cancel(std::move(*e), reason);
             if (!co_await wait_for_events()) co_return;
         }
     }
 
     /// Hands over everything collected. Called once, at the end.
     final_result<T, Collection, Id> finish(task_status status, task_stats stats) && {
-        return final_result<T, Collection, Id>(
-            state_.id, state_.options.name, status, std::move(final_event_),
-            std::move(collector_).collection(), std::move(errors_), stats,
-            state_.strategy_report());
+        return final_result<T, Collection, Id>(state_.id, state_.options.name, status,
+                                               std::move(final_event_),
+                                               std::move(collector_).collection(),
+                                               std::move(errors_), stats, state_.strategy_report());
     }
 
 private:
@@ -421,7 +421,8 @@ private:
             settle(std::move(e), std::move(result), timeout);
         } else {
             // Hold results that overtook earlier events until those are in.
-            waiting_in_order_.emplace(e.sequence(), finished{std::move(e), std::move(result), timeout});
+            waiting_in_order_.emplace(e.sequence(),
+                                      finished{std::move(e), std::move(result), timeout});
             for (auto next = waiting_in_order_.begin();
                  next != waiting_in_order_.end() && next->first == next_in_order_;
                  next = waiting_in_order_.begin()) {
@@ -440,7 +441,8 @@ private:
     bool begin_batch(std::vector<event_type>& batch) {
         if (batch.empty()) return false;
         if (state_.stopping()) {
-            for (auto& e : batch) cancel(std::move(e));
+            for (auto& e : batch)
+                cancel(std::move(e));
             batch.clear();
             return false;
         }
@@ -493,7 +495,8 @@ private:
 
     asio::awaitable<result_type> call_async(const event_type& e, processor_context<Id>& context) {
         if constexpr (batch_processor) {
-            co_return only_result(co_await std::invoke(processor_, std::span<const T>(&e.payload(), 1)));
+            co_return only_result(
+                co_await std::invoke(processor_, std::span<const T>(&e.payload(), 1)));
         } else if constexpr (std::is_same_v<typename traits::raw_result, asio::awaitable<void>>) {
             co_await detail::call_processor(processor_, e, context);
             co_return std::monostate{};
@@ -505,8 +508,8 @@ private:
     /// The one result of a batch of one event.
     static result_type only_result(std::vector<result_type>&& results) {
         if (results.size() != 1) {
-            throw std::length_error(fmt::format(
-                "the batch processor returned {} results for 1 event", results.size()));
+            throw std::length_error(
+                fmt::format("the batch processor returned {} results for 1 event", results.size()));
         }
         return std::move(results.front());
     }

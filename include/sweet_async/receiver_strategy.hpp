@@ -38,9 +38,9 @@ public:
     receiver_strategy() = default;
 
     template <class Strategy>
-        requires std::is_constructible_v<variant_type, Strategy&&> &&
-                 (!std::is_same_v<std::remove_cvref_t<Strategy>, receiver_strategy>)
-    receiver_strategy(Strategy&& strategy)  // NOLINT(google-explicit-constructor): a value of any
+    requires std::is_constructible_v<variant_type, Strategy&&> &&
+        (!std::is_same_v<std::remove_cvref_t<Strategy>, receiver_strategy>)receiver_strategy(
+            Strategy&& strategy)  // NOLINT(google-explicit-constructor): a value of any
         : choice_(std::forward<Strategy>(strategy)) {}  // alternative *is* a receiver_strategy
 
     /// The held strategy's name.
@@ -71,7 +71,8 @@ struct fmt::formatter<sweet_async::receiver_strategy> {
     constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
     template <class FormatContext>
     auto format(const sweet_async::receiver_strategy& r, FormatContext& ctx) const {
-        return std::visit([&](const auto& s) { return fmt::format_to(ctx.out(), "{}", s); }, r.get());
+        return std::visit([&](const auto& s) { return fmt::format_to(ctx.out(), "{}", s); },
+                          r.get());
     }
 };
 

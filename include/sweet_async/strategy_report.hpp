@@ -29,7 +29,8 @@ struct fmt::formatter<sweet_async::strategy_report> {
     template <class FormatContext>
     auto format(const sweet_async::strategy_report& report, FormatContext& ctx) const {
         auto out = fmt::format_to(ctx.out(), "{}", report.current);
-        for (const auto& decision : report.decisions) out = fmt::format_to(out, "\n  {}", decision);
+        for (const auto& decision : report.decisions)
+            out = fmt::format_to(out, "\n  {}", decision);
         return out;
     }
 };

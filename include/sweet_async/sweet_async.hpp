@@ -21,11 +21,11 @@
 #include <sweet_async/processor_context.hpp>
 #include <sweet_async/receiver_event.hpp>
 #include <sweet_async/receiver_strategy.hpp>
-#include <sweet_async/strategy_report.hpp>
 #include <sweet_async/strategies/adaptive.hpp>
 #include <sweet_async/strategies/batched.hpp>
 #include <sweet_async/strategies/parallel.hpp>
 #include <sweet_async/strategies/serial.hpp>
+#include <sweet_async/strategy_report.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/task_options.hpp>
 #include <sweet_async/task_priority.hpp>

@@ -37,8 +37,7 @@ struct task_options {
             throw invalid(
                 fmt::format("timeout must be positive, got {}", detail::duration_text(*timeout)));
         }
-        if (capacity == 0)
-            throw invalid("capacity must be at least 1, got 0");
+        if (capacity == 0) throw invalid("capacity must be at least 1, got 0");
     }
 
     /// An `invalid_configuration` exception whose message names this task.

@@ -86,8 +86,7 @@ inline char* uuid::format_to(char* out) const noexcept {
         return static_cast<unsigned>(half >> (60 - 4 * (index % 16))) & 0xF;
     };
     for (int i = 0; i < 32; ++i) {
-        if (i == 8 || i == 12 || i == 16 || i == 20)
-            *out++ = '-';
+        if (i == 8 || i == 12 || i == 16 || i == 20) *out++ = '-';
         *out++ = digits[nibble(i)];
     }
     return out;
@@ -100,15 +99,13 @@ inline std::string uuid::to_string() const {
 }
 
 inline std::optional<uuid> uuid::parse(std::string_view text) noexcept {
-    if (text.size() != text_size)
-        return std::nullopt;
+    if (text.size() != text_size) return std::nullopt;
     std::uint64_t halves[2] = {0, 0};
     int digit_count = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return std::nullopt;
+            if (c != '-') return std::nullopt;
             continue;
         }
         unsigned value = 0;
@@ -129,8 +126,7 @@ inline std::optional<uuid> uuid::parse(std::string_view text) noexcept {
 }
 
 inline uuid uuid::from_string(std::string_view text) {
-    if (auto id = parse(text))
-        return *id;
+    if (auto id = parse(text)) return *id;
     throw std::invalid_argument(
         fmt::format("uuid: '{}' is not a UUID in the canonical 8-4-4-4-12 hex form", text));
 }

@@ -63,13 +63,11 @@ public:
         std::size_t raw = enqueue_position_.load(std::memory_order_relaxed);
         cell* target = nullptr;
         for (;;) {
-            if (raw & closed_bit)
-                return push_result::closed;
+            if (raw & closed_bit) return push_result::closed;
             target = &cells_[raw % ring_size_];
             const std::size_t sequence = target->sequence.load(std::memory_order_acquire);
             const auto lag = static_cast<std::intptr_t>(sequence - raw);
-            if (lag == 0 && over_capacity(raw))
-                return push_result::full;
+            if (lag == 0 && over_capacity(raw)) return push_result::full;
             if (lag == 0) {
                 // The cell's sequence (acquire above, publish below) orders
                 // the element itself; seq_cst here only matters for a closing
@@ -106,8 +104,7 @@ public:
     std::optional<T> try_pop(std::size_t* arrival = nullptr) {
         for (;;) {
             const std::size_t position = dequeue_position_.load(std::memory_order_relaxed);
-            if (arrival)
-                *arrival = position;
+            if (arrival) *arrival = position;
             cell& source = cells_[position % ring_size_];
             if (source.sequence.load(std::memory_order_acquire) != position + 1)
                 return std::nullopt;
@@ -123,8 +120,7 @@ public:
                                                       ? std::memory_order_seq_cst
                                                       : std::memory_order_relaxed);
             source.sequence.store(position + ring_size_, std::memory_order_seq_cst);
-            if (value)
-                return value;
+            if (value) return value;
         }
     }
 

@@ -25,10 +25,8 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
     if (state->options.timeout) {
         state->deadline.expires_after(*state->options.timeout);
         state->deadline.async_wait([weak = std::weak_ptr<State>(state)](std::error_code ec) {
-            if (ec)
-                return;
-            if (auto alive = weak.lock())
-                alive->request_stop(stop_request::deadline);
+            if (ec) return;
+            if (auto alive = weak.lock()) alive->request_stop(stop_request::deadline);
         });
     }
 
@@ -49,10 +47,8 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
     co_await pipeline.wait_in_flight_below(1);
     if (!failure.empty() || !state->channel.drained()) {
         // The strategy gave up early: nothing it left behind may vanish.
-        if (failure.empty())
-            failure = "the strategy returned before the stream ended";
-        if (state->options.tracing)
-            trace(state->options.name, "strategy failed: {}", failure);
+        if (failure.empty()) failure = "the strategy returned before the stream ended";
+        if (state->options.tracing) trace(state->options.name, "strategy failed: {}", failure);
         co_await pipeline.cancel_remaining("the strategy stopped: " + failure);
     }
     state->deadline.cancel();
@@ -72,8 +68,7 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
     state->final_elapsed.store(std::chrono::nanoseconds(elapsed).count(),
                                std::memory_order_release);
     const task_stats stats = state->stats();
-    if (state->options.tracing)
-        trace(state->options.name, "{}: {}", status, stats);
+    if (state->options.tracing) trace(state->options.name, "{}: {}", status, stats);
     state->status.store(status, std::memory_order_release);
     state->done.set(std::move(pipeline).finish(status, stats));
 }

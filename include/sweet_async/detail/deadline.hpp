@@ -28,7 +28,8 @@ asio::awaitable<void> store_into(asio::awaitable<R> work, std::optional<R>& resu
 /// exception. (Unlike `awaitable_operators::operator||`, a work that fails
 /// before the deadline fails at once instead of waiting for the timer.)
 template <class R>
-asio::awaitable<std::optional<R>> within(asio::awaitable<R> work, std::chrono::nanoseconds timeout) {
+asio::awaitable<std::optional<R>> within(asio::awaitable<R> work,
+                                         std::chrono::nanoseconds timeout) {
     auto executor = co_await asio::this_coro::executor;
     // The value stays here rather than travelling through the group's
     // completion: the group resumes us only after both operations ended.

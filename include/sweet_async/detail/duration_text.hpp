@@ -15,8 +15,7 @@ namespace sweet_async::detail {
 inline std::string duration_text(std::chrono::nanoseconds d) {
     using namespace std::chrono;
     if (d.count() != 0) {
-        if (d % hours(1) == nanoseconds::zero())
-            return fmt::format("{}", duration_cast<hours>(d));
+        if (d % hours(1) == nanoseconds::zero()) return fmt::format("{}", duration_cast<hours>(d));
         if (d % minutes(1) == nanoseconds::zero())
             return fmt::format("{}", duration_cast<minutes>(d));
         if (d % seconds(1) == nanoseconds::zero())

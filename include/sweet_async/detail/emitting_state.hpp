@@ -73,7 +73,6 @@ private:
     sweet_async::strategy_report report;
 
 public:
-
     completion<result_type> done;
 
     /// Replaces the current choice and appends `decision` (if any) to the

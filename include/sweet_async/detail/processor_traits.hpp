@@ -59,8 +59,8 @@ struct processor_traits {
         !takes_payload && std::invocable<P&, const T&, processor_context<Id>&, const uuid&>;
     static constexpr bool takes_event =
         !takes_payload && !takes_context && std::invocable<P&, receiver_event<T, Id>>;
-    static constexpr bool takes_batch = !takes_payload && !takes_context && !takes_event &&
-                                        std::invocable<P&, std::span<const T>>;
+    static constexpr bool takes_batch =
+        !takes_payload && !takes_context && !takes_event && std::invocable<P&, std::span<const T>>;
 
     static auto raw_result_of() {
         if constexpr (takes_payload) {
@@ -82,9 +82,8 @@ struct processor_traits {
     static constexpr bool is_coroutine = awaited<raw_result>::is_awaitable;
     using produced = typename awaited<raw_result>::type;
 
-    static constexpr bool valid =
-        takes_payload || takes_context || takes_event ||
-        (takes_batch && batch_results<produced>::is_vector);
+    static constexpr bool valid = takes_payload || takes_context || takes_event ||
+                                  (takes_batch && batch_results<produced>::is_vector);
 
     /// What is collected per processed event.
     using result_type = stored_result_t<

@@ -1,4 +1,5 @@
-// sweet_async/strategies/adaptive.hpp: measures what each way of processing achieves and follows the best.
+// sweet_async/strategies/adaptive.hpp: measures what each way of processing achieves and follows
+// the best.
 #ifndef SWEET_ASYNC_STRATEGIES_ADAPTIVE_HPP
 #define SWEET_ASYNC_STRATEGIES_ADAPTIVE_HPP
 
@@ -66,7 +67,8 @@ struct adaptive {
     }
 
     void validate(const task_options& options) const {
-        if (sample_size == 0) throw options.invalid("adaptive.sample_size must be at least 1, got 0");
+        if (sample_size == 0)
+            throw options.invalid("adaptive.sample_size must be at least 1, got 0");
         try {
             limits(true).validate();
         } catch (const std::invalid_argument& e) {
@@ -93,13 +95,13 @@ struct adaptive {
             current.idle = std::chrono::nanoseconds::zero();
             (void)pipeline.take_measurement();
             switch (choice.mode) {
-                case processing_mode::serial: more = co_await current.serially(); break;
-                case processing_mode::parallel:
-                    more = co_await current.in_parallel(choice.concurrency);
-                    break;
-                case processing_mode::batched:
-                    more = co_await current.in_batches(choice.batch_size);
-                    break;
+            case processing_mode::serial: more = co_await current.serially(); break;
+            case processing_mode::parallel:
+                more = co_await current.in_parallel(choice.concurrency);
+                break;
+            case processing_mode::batched:
+                more = co_await current.in_batches(choice.batch_size);
+                break;
             }
             const pipeline_measurement measured = pipeline.take_measurement();
             window_measurement m;
@@ -116,8 +118,9 @@ struct adaptive {
             // exploration settling on the step it ended with), is reported.
             if (controller.decision_count() != decisions_before ||
                 controller.phase() != phase_before) {
-                pipeline.report(fmt::format("adaptive: {}", next),
-                                fmt::format("{} -> {}: {}", choice, next, controller.last_reason()));
+                pipeline.report(
+                    fmt::format("adaptive: {}", next),
+                    fmt::format("{} -> {}: {}", choice, next, controller.last_reason()));
             }
         }
     }
@@ -215,7 +218,8 @@ private:
             if constexpr (Pipeline::batch_processor) {
                 co_await pipeline.process_batch(batch, options.timeout);
             } else {
-                for (auto& e : batch) co_await pipeline.process(std::move(e), options.timeout);
+                for (auto& e : batch)
+                    co_await pipeline.process(std::move(e), options.timeout);
                 batch.clear();
             }
         }

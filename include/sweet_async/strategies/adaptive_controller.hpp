@@ -60,10 +60,8 @@ struct adaptive_choice {
     /// batched, then the lower concurrency or batch size. Ties of throughput
     /// and latency go to the simpler choice, which costs less to run.
     friend constexpr bool simpler(const adaptive_choice& a, const adaptive_choice& b) noexcept {
-        if (a.mode != b.mode)
-            return a.mode < b.mode;
-        if (a.concurrency != b.concurrency)
-            return a.concurrency < b.concurrency;
+        if (a.mode != b.mode) return a.mode < b.mode;
+        if (a.concurrency != b.concurrency) return a.concurrency < b.concurrency;
         return a.batch_size < b.batch_size;
     }
 
@@ -97,8 +95,7 @@ struct window_measurement {
     }
     /// Events per busy second; 0 when not `informative()`.
     constexpr double throughput() const noexcept {
-        if (!informative())
-            return 0.0;
+        if (!informative()) return 0.0;
         return static_cast<double>(events) * 1e9 / static_cast<double>(busy.count());
     }
 };
@@ -136,8 +133,8 @@ struct adaptive_limits {
         if (workers.min == 0)
             throw std::invalid_argument("adaptive_limits.workers.min must be at least 1, got 0");
         if (!workers.valid()) {
-            throw std::invalid_argument(fmt::format(
-                "adaptive_limits.workers must have min <= max, got {}", workers));
+            throw std::invalid_argument(
+                fmt::format("adaptive_limits.workers must have min <= max, got {}", workers));
         }
         if (batch_sizes.min == 0) {
             throw std::invalid_argument(
@@ -161,21 +158,16 @@ namespace detail {
 
 /// "950 events/s", "3.99k events/s", "1.20M events/s".
 inline std::string rate_text(double per_second) {
-    if (per_second >= 1e6)
-        return fmt::format("{:.2f}M events/s", per_second / 1e6);
-    if (per_second >= 1e3)
-        return fmt::format("{:.2f}k events/s", per_second / 1e3);
+    if (per_second >= 1e6) return fmt::format("{:.2f}M events/s", per_second / 1e6);
+    if (per_second >= 1e3) return fmt::format("{:.2f}k events/s", per_second / 1e3);
     return fmt::format("{:.1f} events/s", per_second);
 }
 
 /// "850ns", "12.50us", "1.00ms", "2.50s".
 inline std::string latency_text(double nanoseconds) {
-    if (nanoseconds >= 1e9)
-        return fmt::format("{:.2f}s", nanoseconds / 1e9);
-    if (nanoseconds >= 1e6)
-        return fmt::format("{:.2f}ms", nanoseconds / 1e6);
-    if (nanoseconds >= 1e3)
-        return fmt::format("{:.2f}us", nanoseconds / 1e3);
+    if (nanoseconds >= 1e9) return fmt::format("{:.2f}s", nanoseconds / 1e9);
+    if (nanoseconds >= 1e6) return fmt::format("{:.2f}ms", nanoseconds / 1e6);
+    if (nanoseconds >= 1e3) return fmt::format("{:.2f}us", nanoseconds / 1e3);
     return fmt::format("{:.0f}ns", nanoseconds);
 }
 
@@ -242,8 +234,7 @@ public:
     /// `informative()` changes nothing.
     adaptive_choice observe(const window_measurement& m) {
         const std::size_t window = windows_++;
-        if (!m.informative())
-            return current_;
+        if (!m.informative()) return current_;
         const sample s{current_, m.throughput(),
                        static_cast<double>(
                            std::max(m.mean_latency.count(), std::chrono::nanoseconds::rep{0}))};
@@ -313,18 +304,18 @@ private:
     /// that, the simplest. Sets `how` to the rule that decided.
     sample best_of(const std::vector<sample>& candidates, std::string& how) const {
         double top = 0;
-        for (const sample& c : candidates) top = std::max(top, c.throughput);
+        for (const sample& c : candidates)
+            top = std::max(top, c.throughput);
         std::vector<sample> tied;
         for (const sample& c : candidates) {
-            if (!faster(top, c.throughput))
-                tied.push_back(c);
+            if (!faster(top, c.throughput)) tied.push_back(c);
         }
         double lowest = tied.front().latency;
-        for (const sample& c : tied) lowest = std::min(lowest, c.latency);
+        for (const sample& c : tied)
+            lowest = std::min(lowest, c.latency);
         std::vector<sample> quickest;
         for (const sample& c : tied) {
-            if (!quicker(lowest, c.latency))
-                quickest.push_back(c);
+            if (!quicker(lowest, c.latency)) quickest.push_back(c);
         }
         const sample best = *std::min_element(
             quickest.begin(), quickest.end(),
@@ -354,8 +345,7 @@ private:
     void decide(std::size_t window, const sample& measured, const adaptive_choice& next,
                 std::string reason) {
         if (!(next == current_)) {
-            if (decisions_.size() == decision_log_size)
-                decisions_.erase(decisions_.begin());
+            if (decisions_.size() == decision_log_size) decisions_.erase(decisions_.begin());
             decisions_.push_back({window, current_, next, measured.throughput, reason});
             ++decision_count_;
             current_ = next;
@@ -375,23 +365,20 @@ private:
     /// `value` doubled within `max`, if that moves it.
     static std::optional<std::size_t> doubled(std::size_t value, std::size_t max) noexcept {
         const std::size_t next = value > max / 2 ? max : value * 2;
-        if (next > value)
-            return next;
+        if (next > value) return next;
         return std::nullopt;
     }
 
     std::optional<adaptive_choice> start_parallel_stage() {
         stage_ = stage_id::parallel;
-        if (!parallel_allowed())
-            return start_batched_stage();
+        if (!parallel_allowed()) return start_batched_stage();
         rung_base_ = *serial_;
         return adaptive_choice::parallel(lowest_concurrency());
     }
 
     std::optional<adaptive_choice> start_batched_stage() {
         stage_ = stage_id::batched;
-        if (!limits_.can_batch)
-            return std::nullopt;
+        if (!limits_.can_batch) return std::nullopt;
         rung_base_ = *serial_;
         return adaptive_choice::batched(limits_.batch_sizes.min);
     }
@@ -405,8 +392,7 @@ private:
         measured_.push_back({s, skipped});
         std::string ignored;
         std::string& out = verb.empty() ? ignored : note;
-        if (!out.empty())
-            out += "; ";
+        if (!out.empty()) out += "; ";
         if (stage_ == stage_id::serial) {
             serial_ = s;
             out += fmt::format("serial {} {} (latency {})", verb, detail::rate_text(s.throughput),
@@ -439,8 +425,7 @@ private:
     /// What the previous exploration found for `choice`, if it was a step of it.
     const remembered* recall(const adaptive_choice& choice) const noexcept {
         for (const remembered& r : memory_) {
-            if (r.figures.choice == choice)
-                return &r;
+            if (r.figures.choice == choice) return &r;
         }
         return nullptr;
     }
@@ -453,8 +438,7 @@ private:
     /// hundred times slower would cost a hundred windows' time. Steps about as
     /// fast as the settled choice are always measured.
     bool may_skip(const remembered& r) const noexcept {
-        if (!faster(settled_.throughput, r.figures.throughput))
-            return false;
+        if (!faster(settled_.throughput, r.figures.throughput)) return false;
         return static_cast<double>(r.skipped + 1) < settled_.throughput / r.figures.throughput;
     }
 
@@ -464,8 +448,7 @@ private:
                                               std::string& note) {
         std::string skipped;  // "serial, parallel(2)"
         const auto flush_skipped = [&] {
-            if (skipped.empty())
-                return;
+            if (skipped.empty()) return;
             note += fmt::format("{}{} as last time (far slower: not measured on every re-check)",
                                 note.empty() ? "" : "; ", skipped);
             skipped.clear();
@@ -496,8 +479,7 @@ private:
         measured_.clear();
         serial_.reset();
         carried_ = known;
-        if (changed)
-            memory_.clear();
+        if (changed) memory_.clear();
         std::string note;
         if (auto next = skip_known(adaptive_choice::serial(), note)) {
             decide(window, s, *next,
@@ -522,10 +504,10 @@ private:
     void finish_exploration(std::size_t window, const sample& s, const std::string& prefix) {
         // The steps of this exploration are the memory of the next one.
         memory_ = measured_;
-        if (carried_ && !recall(carried_->choice))
-            memory_.push_back({*carried_, 0});
+        if (carried_ && !recall(carried_->choice)) memory_.push_back({*carried_, 0});
         std::vector<sample> candidates;
-        for (const remembered& r : memory_) candidates.push_back(r.figures);
+        for (const remembered& r : memory_)
+            candidates.push_back(r.figures);
         std::string how;
         const sample best = best_of(candidates, how);
         std::string reason =
@@ -585,8 +567,7 @@ private:
             const std::size_t delta = step(c / 4);
             const std::size_t next = direction > 0 ? (hi - c < delta ? hi : c + delta)
                                                    : std::max(lo, c > delta ? c - delta : 0);
-            if (next != c && next >= lo && next <= hi)
-                return adaptive_choice::parallel(next);
+            if (next != c && next >= lo && next <= hi) return adaptive_choice::parallel(next);
             return std::nullopt;
         }
         if (choice.mode == processing_mode::batched) {
@@ -595,10 +576,9 @@ private:
             // Batch sizes act multiplicatively (a per-call cost spread over b
             // events): up doubles, down halves, before refinement.
             const std::size_t up = step(b), down = step(b / 2);
-            const std::size_t next = direction > 0 ? (hi - b < up ? hi : b + up)
-                                                   : std::max(lo, b > down ? b - down : 0);
-            if (next != b && next >= lo && next <= hi)
-                return adaptive_choice::batched(next);
+            const std::size_t next =
+                direction > 0 ? (hi - b < up ? hi : b + up) : std::max(lo, b > down ? b - down : 0);
+            if (next != b && next >= lo && next <= hi) return adaptive_choice::batched(next);
             return std::nullopt;
         }
         return std::nullopt;
@@ -607,10 +587,8 @@ private:
     /// True when smaller climbing steps remain possible on the settled choice.
     bool can_refine() const noexcept {
         const adaptive_choice& c = settled_.choice;
-        if (c.mode == processing_mode::parallel)
-            return step(c.concurrency / 4) > 1;
-        if (c.mode == processing_mode::batched)
-            return step(c.batch_size) > 1;
+        if (c.mode == processing_mode::parallel) return step(c.concurrency / 4) > 1;
+        if (c.mode == processing_mode::batched) return step(c.batch_size) > 1;
         return false;
     }
 
@@ -648,8 +626,7 @@ private:
                                           detail::rate_text(settled_.throughput)));
             return;
         }
-        if (++held_ < hold_)
-            return;
+        if (++held_ < hold_) return;
         held_ = 0;
         // A probe round: the direction that last paid off first.
         gained_ = false;
@@ -661,8 +638,7 @@ private:
             tried_other_ = true;
             probe = neighbour(settled_.choice, probe_direction_);
         }
-        if (!probe)
-            return;  // nothing to tune: serial, or a knob pinned by its limits
+        if (!probe) return;  // nothing to tune: serial, or a knob pinned by its limits
         phase_ = phase_id::climbing;
         decide(window, s, *probe,
                fmt::format("climbing: {} holds {}; trying {}", to_string(settled_.choice),
@@ -673,10 +649,8 @@ private:
     /// tolerance, or tied and quicker, as long as it stays within tolerance of
     /// the best level seen (a chain of ties must not walk downhill).
     bool wins(const sample& p) const noexcept {
-        if (faster(p.throughput, settled_.throughput))
-            return true;
-        if (faster(settled_.throughput, p.throughput) || faster(peak_, p.throughput))
-            return false;
+        if (faster(p.throughput, settled_.throughput)) return true;
+        if (faster(settled_.throughput, p.throughput) || faster(peak_, p.throughput)) return false;
         return quicker(p.latency, settled_.latency);
     }
 
@@ -684,13 +658,12 @@ private:
         ++since_exploration_;
         const sample base = settled_;
         if (wins(s)) {
-            const std::string verdict =
-                fmt::format("climbing: {} ran {}{}: keep it", to_string(s.choice), versus(s, base),
-                            faster(s.throughput, base.throughput)
-                                ? std::string()
-                                : fmt::format(" at lower latency ({} vs {})",
-                                              detail::latency_text(s.latency),
-                                              detail::latency_text(base.latency)));
+            const std::string verdict = fmt::format(
+                "climbing: {} ran {}{}: keep it", to_string(s.choice), versus(s, base),
+                faster(s.throughput, base.throughput)
+                    ? std::string()
+                    : fmt::format(" at lower latency ({} vs {})", detail::latency_text(s.latency),
+                                  detail::latency_text(base.latency)));
             settled_ = s;
             peak_ = std::max(peak_, s.throughput);
             gained_ = true;
@@ -709,8 +682,7 @@ private:
             tried_other_ = true;
             probe_direction_ = -probe_direction_;
             if (auto other = neighbour(base.choice, probe_direction_)) {
-                decide(window, s, *other,
-                       fmt::format("{}; trying {}", verdict, to_string(*other)));
+                decide(window, s, *other, fmt::format("{}; trying {}", verdict, to_string(*other)));
                 return;
             }
         }
@@ -729,13 +701,11 @@ private:
             // The curve moved under the climb (or the climb was far from its
             // top): allow bigger steps again.
             hold_ = base_hold();
-            if (refinement_ > 0)
-                --refinement_;
+            if (refinement_ > 0) --refinement_;
             return;
         }
         hold_ = std::min(hold_ * 2, max_hold());
-        if (can_refine())
-            ++refinement_;
+        if (can_refine()) ++refinement_;
     }
 
     adaptive_limits limits_;

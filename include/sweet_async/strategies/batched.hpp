@@ -113,7 +113,8 @@ struct fmt::formatter<sweet_async::batched> {
         auto out = fmt::format_to(ctx.out(), "batched(size={}, window={}", b.batch_size,
                                   sweet_async::detail::duration_text(b.window));
         if (b.timeout) {
-            out = fmt::format_to(out, ", timeout={}", sweet_async::detail::duration_text(*b.timeout));
+            out =
+                fmt::format_to(out, ", timeout={}", sweet_async::detail::duration_text(*b.timeout));
         }
         return fmt::format_to(out, ")");
     }

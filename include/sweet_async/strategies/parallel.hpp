@@ -52,7 +52,8 @@ struct parallel {
     std::string_view name() const noexcept { return "parallel"; }
 
     void validate(const task_options& options) const {
-        if (workers.max == 0) throw options.invalid("parallel.workers.max must be at least 1, got 0");
+        if (workers.max == 0)
+            throw options.invalid("parallel.workers.max must be at least 1, got 0");
         if (!workers.valid()) {
             throw options.invalid(fmt::format(
                 "parallel.workers.min must not exceed parallel.workers.max, got {}", workers));
@@ -93,7 +94,8 @@ struct fmt::formatter<sweet_async::parallel> {
         auto out = fmt::format_to(ctx.out(), "parallel(workers={}{}", p.workers,
                                   p.ordered ? ", ordered" : "");
         if (p.timeout) {
-            out = fmt::format_to(out, ", timeout={}", sweet_async::detail::duration_text(*p.timeout));
+            out =
+                fmt::format_to(out, ", timeout={}", sweet_async::detail::duration_text(*p.timeout));
         }
         return fmt::format_to(out, ")");
     }

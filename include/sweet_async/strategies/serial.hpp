@@ -55,7 +55,8 @@ struct serial {
                     pipeline.process_now(std::move(*e), timeout);
                     if (--budget == 0) {
                         budget = yield_interval;
-                        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+                        co_await asio::post(co_await asio::this_coro::executor,
+                                            asio::use_awaitable);
                     }
                 } else {
                     co_await pipeline.process(std::move(*e), timeout);
@@ -73,8 +74,7 @@ struct fmt::formatter<sweet_async::serial> {
     constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
     template <class FormatContext>
     auto format(const sweet_async::serial& s, FormatContext& ctx) const {
-        if (!s.timeout)
-            return fmt::format_to(ctx.out(), "serial");
+        if (!s.timeout) return fmt::format_to(ctx.out(), "serial");
         return fmt::format_to(ctx.out(), "serial(timeout={})",
                               sweet_async::detail::duration_text(*s.timeout));
     }
