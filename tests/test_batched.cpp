@@ -18,15 +18,8 @@
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
+using test_support::check_accounting;
 using test_support::run;
-
-namespace {
-template <class Result>
-void check_accounting(const Result& result) {
-    CHECK(result.stats().balanced());
-    CHECK(result.collection().size() + result.errors().size() == result.stats().sent);
-}
-}  // namespace
 
 TEST_CASE("batched: full batches go at once, the rest when the stream ends", "[batched]") {
     asio::io_context io;

@@ -26,27 +26,13 @@
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
+using test_support::check_accounting;
 using test_support::run;
 
 namespace {
 
 std::size_t length(const std::string& s) {
     return s.size();
-}
-
-/// Asserts the accounting identity and that every event id appears once.
-template <class Result>
-void check_accounting(const Result& result) {
-    const auto& stats = result.stats();
-    CHECK(stats.balanced());
-    std::set<sa::uuid> ids;
-    for (const auto& entry : result.collection())
-        ids.insert(entry.key);
-    for (const auto& error : result.errors())
-        ids.insert(error.event_id);
-    CHECK(ids.size() == stats.sent);
-    CHECK(result.collection().size() == stats.processed);
-    CHECK(result.errors().size() == stats.failed + stats.timed_out + stats.cancelled);
 }
 
 }  // namespace

@@ -21,20 +21,10 @@
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
+using test_support::check_accounting;
 using test_support::run;
 
 namespace {
-
-template <class Result>
-void check_accounting(const Result& result) {
-    CHECK(result.stats().balanced());
-    std::set<sa::uuid> ids;
-    for (const auto& entry : result.collection())
-        ids.insert(entry.key);
-    for (const auto& error : result.errors())
-        ids.insert(error.event_id);
-    CHECK(ids.size() == result.stats().sent);
-}
 
 /// Counts processors in flight and remembers the most seen at once.
 struct concurrency_probe {

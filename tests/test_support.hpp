@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -14,9 +15,11 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_future.hpp>
+#include <catch2/catch.hpp>
 #include <fmt/format.h>
 
 #include <sweet_async/config.hpp>
+#include <sweet_async/uuid.hpp>
 
 namespace test_support {
 
@@ -47,6 +50,23 @@ auto run(asio::io_context& io, MakeCoroutine&& make) {
     if (failure) std::rethrow_exception(failure);
     if (!value) throw std::logic_error("test_support::run: the coroutine did not finish");
     if constexpr (!std::is_void_v<value_type>) return std::move(*value);
+}
+
+/// Checks the accounting of a finished task: `sent == processed + failed +
+/// timed_out + cancelled`, and every event id appears exactly once across the
+/// collection (keyed collections) and the errors.
+template <class Result>
+void check_accounting(const Result& result) {
+    const auto& stats = result.stats();
+    CHECK(stats.balanced());
+    CHECK(result.errors().size() == stats.failed + stats.timed_out + stats.cancelled);
+    CHECK(result.collection().size() == stats.processed);
+    std::set<sweet_async::uuid> ids;
+    for (const auto& entry : result.collection())
+        ids.insert(entry.key);
+    for (const auto& error : result.errors())
+        ids.insert(error.event_id);
+    CHECK(ids.size() == stats.sent);
 }
 
 /// The seed's test id: a process-wide counter.

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -33,11 +34,22 @@ struct task_options {
     /// Throws `async_task_exception` (`invalid_configuration`) naming the
     /// first field whose value cannot work.
     void validate() const {
-        if (timeout && *timeout <= std::chrono::nanoseconds::zero()) {
-            throw invalid(
-                fmt::format("timeout must be positive, got {}", detail::duration_text(*timeout)));
-        }
+        require_positive("timeout", timeout);
         if (capacity == 0) throw invalid("capacity must be at least 1, got 0");
+    }
+
+    /// Throws `invalid(...)` naming `field` unless `value` is positive.
+    void require_positive(std::string_view field, std::chrono::nanoseconds value) const {
+        if (value <= std::chrono::nanoseconds::zero()) {
+            throw invalid(
+                fmt::format("{} must be positive, got {}", field, detail::duration_text(value)));
+        }
+    }
+
+    /// Like the above for an optional duration: empty is fine.
+    void require_positive(std::string_view field,
+                          const std::optional<std::chrono::nanoseconds>& value) const {
+        if (value) require_positive(field, *value);
     }
 
     /// An `invalid_configuration` exception whose message names this task.

@@ -74,14 +74,8 @@ struct adaptive {
         } catch (const std::invalid_argument& e) {
             throw options.invalid(fmt::format("adaptive.{}", e.what()));
         }
-        if (batch_window <= std::chrono::nanoseconds::zero()) {
-            throw options.invalid(fmt::format("adaptive.batch_window must be positive, got {}",
-                                              detail::duration_text(batch_window)));
-        }
-        if (timeout && *timeout <= std::chrono::nanoseconds::zero()) {
-            throw options.invalid(fmt::format("adaptive.timeout must be positive, got {}",
-                                              detail::duration_text(*timeout)));
-        }
+        options.require_positive("adaptive.batch_window", batch_window);
+        options.require_positive("adaptive.timeout", timeout);
     }
 
     template <class Pipeline>

@@ -45,14 +45,8 @@ struct batched {
 
     void validate(const task_options& options) const {
         if (batch_size == 0) throw options.invalid("batched.batch_size must be at least 1, got 0");
-        if (window <= std::chrono::nanoseconds::zero()) {
-            throw options.invalid(fmt::format("batched.window must be positive, got {}",
-                                              detail::duration_text(window)));
-        }
-        if (timeout && *timeout <= std::chrono::nanoseconds::zero()) {
-            throw options.invalid(fmt::format("batched.timeout must be positive, got {}",
-                                              detail::duration_text(*timeout)));
-        }
+        options.require_positive("batched.window", window);
+        options.require_positive("batched.timeout", timeout);
     }
 
     template <class Pipeline>

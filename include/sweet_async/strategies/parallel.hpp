@@ -58,10 +58,7 @@ struct parallel {
             throw options.invalid(fmt::format(
                 "parallel.workers.min must not exceed parallel.workers.max, got {}", workers));
         }
-        if (timeout && *timeout <= std::chrono::nanoseconds::zero()) {
-            throw options.invalid(fmt::format("parallel.timeout must be positive, got {}",
-                                              detail::duration_text(*timeout)));
-        }
+        options.require_positive("parallel.timeout", timeout);
     }
 
     template <class Pipeline>

@@ -34,10 +34,7 @@ struct serial {
     std::string_view name() const noexcept { return "serial"; }
 
     void validate(const task_options& options) const {
-        if (timeout && *timeout <= std::chrono::nanoseconds::zero()) {
-            throw options.invalid(fmt::format("serial.timeout must be positive, got {}",
-                                              detail::duration_text(*timeout)));
-        }
+        options.require_positive("serial.timeout", timeout);
     }
 
     /// How many events a synchronous processor may handle back to back
