@@ -37,6 +37,15 @@ struct concurrency_probe {
         }
     }
     void leave() { --now; }
+
+    /// A coroutine processor body: counted in flight while it waits `d`.
+    asio::awaitable<int> hold(int value, std::chrono::microseconds d) {
+        enter();
+        asio::steady_timer timer(co_await asio::this_coro::executor, d);
+        co_await timer.async_wait(asio::use_awaitable);
+        leave();
+        co_return value;
+    }
 };
 
 }  // namespace
@@ -74,18 +83,11 @@ TEST_CASE("parallel: never more than workers.max in flight, under many producers
     for (std::size_t max : {1u, 3u, 8u}) {
         asio::thread_pool pool(4);
         concurrency_probe probe;
-        auto task =
-            sa::emitting_builder<int>(pool)
-                .capacity(16)
-                .receiver(sa::parallel{.workers = {1, max}},
-                          [&](int value) -> asio::awaitable<int> {
-                              probe.enter();
-                              asio::steady_timer timer(co_await asio::this_coro::executor, 200us);
-                              co_await timer.async_wait(asio::use_awaitable);
-                              probe.leave();
-                              co_return value;
-                          })
-                .start_queue();
+        auto task = sa::emitting_builder<int>(pool)
+                        .capacity(16)
+                        .receiver(sa::parallel{.workers = {1, max}},
+                                  [&](int value) { return probe.hold(value, 200us); })
+                        .start_queue();
         std::vector<std::thread> producers;
         for (int p = 0; p < 4; ++p) {
             producers.emplace_back([task, p]() mutable {
@@ -168,13 +170,7 @@ TEST_CASE("parallel: coroutine processors overlap their waits", "[parallel][coro
     auto task = sa::emitting_builder<int>(io)
                     .capacity(64)
                     .receiver(sa::parallel{.workers = {1, 16}},
-                              [&](int value) -> asio::awaitable<int> {
-                                  probe.enter();
-                                  asio::steady_timer timer(co_await asio::this_coro::executor, 5ms);
-                                  co_await timer.async_wait(asio::use_awaitable);
-                                  probe.leave();
-                                  co_return value;
-                              })
+                              [&](int value) { return probe.hold(value, 5ms); })
                     .start_queue();
     for (int i = 0; i < 32; ++i)
         CHECK_FALSE(task.try_send(i));

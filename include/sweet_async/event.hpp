@@ -11,6 +11,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/event_type.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/uuid.hpp>
@@ -161,8 +162,7 @@ struct event_access {
 /// Formats an event's identity and kind: `event{id=..., type=final}`. The
 /// payload is shown too when it is formattable.
 template <class T, class Id>
-struct fmt::formatter<sweet_async::event<T, Id>> {
-    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+struct fmt::formatter<sweet_async::event<T, Id>> : sweet_async::detail::plain_formatter {
 
     template <class FormatContext>
     auto format(const sweet_async::event<T, Id>& e, FormatContext& ctx) const {

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/outcome.hpp>
 #include <sweet_async/strategy_report.hpp>
@@ -98,8 +99,8 @@ private:
 
 /// `task 'word-lengths' completed: sent=4 processed=4 ...`
 template <class T, class Collection, class Id>
-struct fmt::formatter<sweet_async::final_result<T, Collection, Id>> {
-    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+struct fmt::formatter<sweet_async::final_result<T, Collection, Id>>
+    : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::final_result<T, Collection, Id>& result,
                 FormatContext& ctx) const {

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include <sweet_async/detail/enum_formatter.hpp>
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/uuid.hpp>
 
 namespace sweet_async {
@@ -47,8 +48,7 @@ struct fmt::formatter<sweet_async::outcome>
     : sweet_async::detail::enum_formatter<sweet_async::outcome> {};
 
 template <>
-struct fmt::formatter<sweet_async::event_error> {
-    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+struct fmt::formatter<sweet_async::event_error> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::event_error& error, FormatContext& ctx) const {
         return fmt::format_to(ctx.out(), "event #{} ({}) {}: {}", error.sequence, error.event_id,

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <sweet_async/config.hpp>
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/strategies/adaptive.hpp>
 #include <sweet_async/strategies/batched.hpp>
 #include <sweet_async/strategies/parallel.hpp>
@@ -67,8 +68,7 @@ private:
 }  // namespace sweet_async
 
 template <>
-struct fmt::formatter<sweet_async::receiver_strategy> {
-    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+struct fmt::formatter<sweet_async::receiver_strategy> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::receiver_strategy& r, FormatContext& ctx) const {
         return std::visit([&](const auto& s) { return fmt::format_to(ctx.out(), "{}", s); },

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <sweet_async/detail/plain_formatter.hpp>
+
 namespace sweet_async {
 
 /// How a task's strategy is processing: its current choice, and the decisions
@@ -24,8 +26,7 @@ struct strategy_report {
 }  // namespace sweet_async
 
 template <>
-struct fmt::formatter<sweet_async::strategy_report> {
-    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+struct fmt::formatter<sweet_async::strategy_report> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::strategy_report& report, FormatContext& ctx) const {
         auto out = fmt::format_to(ctx.out(), "{}", report.current);

@@ -8,6 +8,8 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <sweet_async/detail/plain_formatter.hpp>
+
 namespace sweet_async {
 
 /// Counts of what happened to a task's events. Once a task has ended,
@@ -36,8 +38,7 @@ struct task_stats {
 
 /// `sent=4 processed=4 failed=0 timed_out=0 cancelled=0 retries=0 elapsed=1.25ms`
 template <>
-struct fmt::formatter<sweet_async::task_stats> {
-    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+struct fmt::formatter<sweet_async::task_stats> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::task_stats& s, FormatContext& ctx) const {
         const std::chrono::duration<double, std::milli> elapsed = s.elapsed;

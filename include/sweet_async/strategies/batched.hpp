@@ -13,6 +13,7 @@
 
 #include <sweet_async/config.hpp>
 #include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/pipeline.hpp>
 #include <sweet_async/task_options.hpp>
 
@@ -100,8 +101,7 @@ private:
 }  // namespace sweet_async
 
 template <>
-struct fmt::formatter<sweet_async::batched> {
-    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+struct fmt::formatter<sweet_async::batched> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::batched& b, FormatContext& ctx) const {
         auto out = fmt::format_to(ctx.out(), "batched(size={}, window={}", b.batch_size,

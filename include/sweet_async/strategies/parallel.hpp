@@ -13,6 +13,7 @@
 
 #include <sweet_async/config.hpp>
 #include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/min_max.hpp>
 #include <sweet_async/pipeline.hpp>
 #include <sweet_async/task_options.hpp>
@@ -84,8 +85,7 @@ struct parallel {
 }  // namespace sweet_async
 
 template <>
-struct fmt::formatter<sweet_async::parallel> {
-    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+struct fmt::formatter<sweet_async::parallel> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::parallel& p, FormatContext& ctx) const {
         auto out = fmt::format_to(ctx.out(), "parallel(workers={}{}", p.workers,

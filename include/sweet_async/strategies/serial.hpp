@@ -15,6 +15,7 @@
 
 #include <sweet_async/config.hpp>
 #include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/task_options.hpp>
 
 namespace sweet_async {
@@ -67,8 +68,7 @@ struct serial {
 }  // namespace sweet_async
 
 template <>
-struct fmt::formatter<sweet_async::serial> {
-    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+struct fmt::formatter<sweet_async::serial> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::serial& s, FormatContext& ctx) const {
         if (!s.timeout) return fmt::format_to(ctx.out(), "serial");
