@@ -16,6 +16,7 @@
 
 #include <sweet_async/config.hpp>
 #include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/min_max.hpp>
 #include <sweet_async/pipeline.hpp>
 #include <sweet_async/strategies/adaptive_controller.hpp>
@@ -110,6 +111,7 @@ struct adaptive {
             const adaptive_choice next = controller.observe(m);
             // A change of choice, or a verdict that keeps the choice (such as
             // exploration settling on the step it ended with), is reported.
+            if (next.mode != processing_mode::parallel) co_await pipeline.wait_in_flight_below(1);
             if (controller.decision_count() != decisions_before ||
                 controller.phase() != phase_before) {
                 pipeline.report(
@@ -172,8 +174,10 @@ private:
                 ++taken;
                 pipeline.dispatch(std::move(*e), options.timeout, where);
             }
-            // The window's measurement covers exactly its own events.
-            co_await pipeline.wait_in_flight_below(1);
+            // Events still in flight carry over into the next window when it
+            // runs in parallel too (no stall at every window's end); the
+            // run loop drains them before any other way of processing.
+            if (!more) co_await pipeline.wait_in_flight_below(1);
             co_return more;
         }
 
@@ -223,8 +227,7 @@ private:
 }  // namespace sweet_async
 
 template <>
-struct fmt::formatter<sweet_async::adaptive> {
-    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+struct fmt::formatter<sweet_async::adaptive> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::adaptive& a, FormatContext& ctx) const {
         return fmt::format_to(ctx.out(), "adaptive(sample_size={}, workers={}, batch_sizes={})",
