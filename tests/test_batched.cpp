@@ -182,12 +182,7 @@ TEST_CASE("batched: coroutine per-batch processors and per-event processors", "[
 TEST_CASE("batched: a per-batch processor also serves serial and parallel, one event per call",
           "[batched][serial][parallel]") {
     asio::io_context io;
-    auto sizes = [](std::span<const std::string> batch) {
-        std::vector<std::size_t> out;
-        for (const auto& s : batch)
-            out.push_back(s.size());
-        return out;
-    };
+    const auto sizes = test_support::string_sizes;
     auto serial_task =
         sa::emitting_builder<std::string>(io).receiver(sa::serial{}, sizes).start_queue();
     auto parallel_task =

@@ -182,18 +182,14 @@ TEST_CASE("parallel: coroutine processors overlap their waits", "[parallel][coro
 
 TEST_CASE("parallel: ordered mode hands results over in arrival order", "[parallel]") {
     asio::io_context io;
-    auto task =
-        sa::emitting_builder<int>(io)
-            .capacity(64)
-            .receiver(sa::parallel{.workers = {1, 8}, .ordered = true},
-                      [](int value) -> asio::awaitable<int> {
-                          // Later events finish first.
-                          asio::steady_timer timer(co_await asio::this_coro::executor,
-                                                   std::chrono::microseconds(2000 - 30 * value));
-                          co_await timer.async_wait(asio::use_awaitable);
-                          co_return value;
-                      })
-            .start_queue();
+    auto task = sa::emitting_builder<int>(io)
+                    .capacity(64)
+                    .receiver(sa::parallel{.workers = {1, 8}, .ordered = true},
+                              [](int value) {  // later events finish first
+                                  return test_support::after(
+                                      std::chrono::microseconds(2000 - 30 * value), value);
+                              })
+                    .start_queue();
     for (int i = 0; i < 40; ++i)
         CHECK_FALSE(task.try_send(i));
     task.close();
@@ -211,12 +207,7 @@ TEST_CASE("parallel: completion order is the default", "[parallel]") {
     auto task =
         sa::emitting_builder<int>(io)
             .receiver(sa::parallel{.workers = {1, 4}},
-                      [](int value) -> asio::awaitable<int> {
-                          asio::steady_timer timer(co_await asio::this_coro::executor,
-                                                   std::chrono::milliseconds(value == 0 ? 30 : 1));
-                          co_await timer.async_wait(asio::use_awaitable);
-                          co_return value;
-                      })
+                      [](int value) { return test_support::after(value == 0 ? 30ms : 1ms, value); })
             .start_queue();
     for (int i = 0; i < 4; ++i)
         CHECK_FALSE(task.try_send(i));

@@ -108,12 +108,7 @@ TEST_CASE("receiver_strategy: any built-in strategy, chosen at run time", "[stra
     const std::vector<std::string> names{"serial", "parallel", "batched", "adaptive"};
     for (std::size_t i = 0; i < strategies.size(); ++i) {
         asio::io_context io;
-        auto sizes = [](std::span<const std::string> batch) {
-            std::vector<std::size_t> out;
-            for (const auto& s : batch)
-                out.push_back(s.size());
-            return out;
-        };
+        const auto sizes = test_support::string_sizes;
         auto task =
             sa::emitting_builder<std::string>(io).receiver(strategies[i], sizes).start_queue();
         INFO(names[i]);

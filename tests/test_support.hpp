@@ -3,17 +3,23 @@
 #define SWEET_ASYNC_TESTS_TEST_SUPPORT_HPP
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <optional>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -67,6 +73,21 @@ void check_accounting(const Result& result) {
     for (const auto& error : result.errors())
         ids.insert(error.event_id);
     CHECK(ids.size() == stats.sent);
+}
+
+/// A per-batch processor: the length of every string of the batch.
+inline std::vector<std::size_t> string_sizes(std::span<const std::string> batch) {
+    std::vector<std::size_t> out;
+    for (const auto& s : batch)
+        out.push_back(s.size());
+    return out;
+}
+
+/// A coroutine processor body: waits `delay` on a timer, then yields `value`.
+inline asio::awaitable<int> after(std::chrono::microseconds delay, int value) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+    co_await timer.async_wait(asio::use_awaitable);
+    co_return value;
 }
 
 /// The seed's test id: a process-wide counter.
