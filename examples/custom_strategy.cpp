@@ -122,6 +122,8 @@ struct rate_limited {
             }
             if constexpr (Pipeline::synchronous_processor) {
                 pipeline.process_now(std::move(*e));
+                // A retry that waits its backoff continues in flight: one at a time.
+                if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
             } else {
                 co_await pipeline.process(std::move(*e));
             }

@@ -3,10 +3,13 @@
 #define SWEET_ASYNC_ASYNC_TASK_HPP
 
 #include <atomic>
+#include <chrono>
 #include <concepts>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -17,8 +20,10 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -28,6 +33,7 @@
 #include <sweet_async/detail/deadline.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
+#include <sweet_async/detail/task_registry.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/emitting_task_builder.hpp>
 #include <sweet_async/error.hpp>
@@ -47,12 +53,20 @@ namespace sweet_async {
 ///                                      []() -> asio::awaitable<int> { co_return 42; });
 /// int value = co_await task.wait();
 /// ```
+///
+/// If the execution context is destroyed before the work finished, the task
+/// is abandoned: the work's coroutine is destroyed with the context (Asio's
+/// rule), a parked `wait()` of another, live context throws `abandoned`, and
+/// the status becomes `cancelled`. A handle may outlive its context: then
+/// `cancel`, `status`, `is_complete` (false) and the destructor are safe, and
+/// `wait()` from a coroutine on a live context throws `abandoned` (or hands
+/// out the result of work that had finished).
 template <class T = void, task_id Id = uuid>
 class async_task {
     using stored = detail::stored_result_t<T>;
     using outcome_type = std::variant<stored, std::exception_ptr>;
 
-    struct state {
+    struct state final : detail::abandonable {
         state(asio::any_io_executor executor, task_options settings)
             : options(std::move(settings)),
               id(Id::generate()),
@@ -60,11 +74,38 @@ class async_task {
 
         const task_options options;
         const Id id;
-        const asio::strand<asio::any_io_executor> strand;  // serialises the work and cancel()
-        asio::cancellation_signal signal;                  // used on the strand only
+        /// Serialises the work and cancel(). Released by abandon(): a strand
+        /// must not outlive its context. Read off the strand only by cancel(),
+        /// under `abandon_mutex`.
+        asio::any_io_executor strand;
+        asio::cancellation_signal signal;  // used on the strand only
         std::atomic<task_status> status{task_status::running};
         std::atomic<bool> cancel_requested{false};
         detail::completion<outcome_type> done;
+        std::mutex abandon_mutex;  // orders cancel()'s post before abandonment
+        bool abandoned = false;    // guarded by abandon_mutex
+
+        /// The context is being destroyed before the work finished (see
+        /// `task_registry`): waiters end with `abandoned`, the task with
+        /// `cancelled`, and nothing is posted to the strand any more.
+        void abandon() noexcept override {
+            asio::any_io_executor released;
+            {
+                std::lock_guard lock(abandon_mutex);
+                abandoned = true;
+                released = std::exchange(strand, asio::any_io_executor());
+            }
+            auto running = task_status::running;
+            if (status.compare_exchange_strong(running, task_status::cancelled,
+                                               std::memory_order_acq_rel) &&
+                options.tracing) {
+                try {
+                    detail::trace(options.name, "abandoned: its execution context was destroyed");
+                } catch (...) {  // tracing is best effort; abandoning must go on
+                }
+            }
+            done.abandon(make_error_code(async_task_error::abandoned));
+        }
     };
 
 public:
@@ -79,7 +120,8 @@ public:
 
     /// Runs `work()`, a callable returning `asio::awaitable<T>`, on `executor`.
     /// A failed attempt (an exception) is retried up to `options.retry`
-    /// times; `options.timeout` bounds all attempts together. Throws
+    /// times, each after `options.retry_backoff`; `options.timeout` bounds
+    /// all attempts and waits together. Throws
     /// `async_task_exception` (`invalid_configuration`) for invalid options.
     template <class Work>
     requires std::same_as<std::invoke_result_t<Work&>, asio::awaitable<T>>
@@ -89,6 +131,8 @@ public:
         if (task_state->options.tracing) {
             detail::trace(task_state->options.name, "started: id={}", task_state->id.to_string());
         }
+        // Told when the context is destroyed first (see task_registry).
+        detail::task_registry::of(task_state->strand).add(task_state);
         asio::co_spawn(task_state->strand, body(task_state, std::move(work)),
                        asio::bind_cancellation_slot(task_state->signal.slot(), asio::detached));
         return async_task(std::move(task_state));
@@ -104,20 +148,34 @@ public:
     /// awaits). The task ends `cancelled` unless it already ended. Any thread.
     void cancel() {
         state_->cancel_requested.store(true, std::memory_order_release);
+        std::lock_guard lock(state_->abandon_mutex);
+        if (state_->abandoned) return;  // the strand is gone with its context
         asio::post(state_->strand,
                    [s = state_] { s->signal.emit(asio::cancellation_type::terminal); });
     }
 
     /// Waits for the end and returns the work's value, or throws: the work's
     /// own exception after the last attempt, or `async_task_exception` with
-    /// `timeout` or `cancelled`. The value is handed out once.
+    /// `timeout`, `cancelled`, or `abandoned` (the execution context was
+    /// destroyed before the work finished). The value is handed out once.
     asio::awaitable<T> wait() { return wait_for(state_); }
 
 private:
     explicit async_task(std::shared_ptr<state> s) : state_(std::move(s)) {}
 
     static asio::awaitable<T> wait_for(std::shared_ptr<state> s) {
-        if (!s->done.done()) co_await s->done.async_wait(s->strand, asio::use_awaitable);
+        if (!s->done.done()) {
+            // The caller's executor, not the strand: abandon() may release
+            // the strand while this runs on another context.
+            const asio::any_io_executor caller = co_await asio::this_coro::executor;
+            std::error_code ec;
+            co_await s->done.async_wait(caller, asio::redirect_error(asio::use_awaitable, ec));
+            if (ec == async_task_error::abandoned) {
+                throw async_task_exception(
+                    ec, fmt::format("task '{}': {}", s->options.name, ec.message()));
+            }
+            if (ec) throw std::system_error(ec);  // operation_aborted: the caller cancelled
+        }
         outcome_type result = s->done.take(s->options.name);
         if (auto* failure = std::get_if<std::exception_ptr>(&result))
             std::rethrow_exception(*failure);
@@ -139,6 +197,12 @@ private:
                     s->cancel_requested.load(std::memory_order_acquire)) {
                     throw;
                 }
+            }
+            if (const auto wait = s->options.retry_backoff.delay(attempt);
+                wait > std::chrono::nanoseconds::zero()) {
+                // Cancellation reaches this wait like any other operation.
+                asio::steady_timer backoff(s->strand, wait);
+                co_await backoff.async_wait(asio::use_awaitable);
             }
         }
     }

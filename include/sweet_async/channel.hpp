@@ -10,11 +10,13 @@
 #include <mutex>
 #include <optional>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
-#include <asio/compose.hpp>
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
@@ -97,7 +99,13 @@ public:
 
     /// Enqueues `value`, suspending while the channel is full. Completes with
     /// an empty error code, or `async_task_error::closed` if the channel was
-    /// or became closed first (the value is then dropped).
+    /// or became closed first (the value is then dropped). Supports
+    /// per-operation cancellation while it waits for room: it then completes
+    /// with `operation_aborted` and the value is dropped.
+    ///
+    /// The operation keeps work only on the handler's associated executor,
+    /// not on the channel's: a sender on another execution context can still
+    /// complete (with `closed`) after the channel's context was destroyed.
     template <class CompletionToken>
     auto async_send(T value, CompletionToken&& token) {
         return async_send(std::move(value), send_mode::keep_open,
@@ -107,8 +115,18 @@ public:
     /// `async_send` with a `send_mode`.
     template <class CompletionToken>
     auto async_send(T value, send_mode mode, CompletionToken&& token) {
-        return asio::async_compose<CompletionToken, void(std::error_code)>(
-            send_operation{this, std::move(value), mode}, token, executor_);
+        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+            [this](auto handler, T value, send_mode mode) {
+                std::error_code ec =
+                    try_send_with([&value]() -> T&& { return std::move(value); }, mode);
+                if (ec == async_task_error::full) {
+                    park_producer(send_operation<decltype(handler)>{this, std::move(value), mode,
+                                                                    std::move(handler)});
+                } else {
+                    detail::post_completion(std::move(handler), executor_, ec);
+                }
+            },
+            token, std::move(value), mode);
     }
 
     /// Completes when a slot may be free or the channel is closed. The caller
@@ -129,6 +147,34 @@ public:
     }
 
     bool is_closed() const noexcept { return queue_.closed(); }
+
+    /// For a task whose execution context is being destroyed: closes the
+    /// channel, completes every parked operation now (the consumer's too:
+    /// handlers of the dying context are posted to it, and Asio destroys them
+    /// unrun), and returns only once every completion that another thread
+    /// started is over. Afterwards no thread is still posting a handler it
+    /// took from this channel, so the context can be destroyed. Any thread.
+    void abandon() {
+        queue_.close();
+        std::unique_ptr<detail::waiter> consumer;
+        std::deque<std::unique_ptr<detail::waiter>> producers;
+        {
+            std::lock_guard lock(mutex_);
+            consumer = std::move(consumer_waiter_);
+            consumer_waiting_.store(false, std::memory_order_relaxed);
+            producers.swap(producer_waiters_);
+            producers_waiting_.store(0, std::memory_order_relaxed);
+            completing_.fetch_add((consumer ? 1 : 0) + producers.size(), std::memory_order_relaxed);
+        }
+        if (consumer) complete_taken(std::move(consumer), {});
+        for (auto& parked : producers)
+            complete_taken(std::move(parked), {});
+        // A waker that took a waiter before us counted it under the mutex,
+        // so it is seen here; its completion (a post) is short and never
+        // waits for us. Acquire pairs with the release in complete_taken.
+        while (completing_.load(std::memory_order_acquire) != 0)
+            std::this_thread::yield();
+    }
 
     // ----- the consumer --------------------------------------------------------
 
@@ -169,32 +215,35 @@ private:
         return capacity;
     }
 
+    /// A send waiting for room: parked as a producer waiter, it runs on the
+    /// handler's executor when woken, tries again and parks again while the
+    /// channel is full. Unlike `asio::async_compose`, it keeps no work on
+    /// the channel's executor (see `async_send`).
+    template <class Handler>
     struct send_operation {
         channel* owner;
         T value;
         send_mode mode;
-        enum class stage { starting, waiting, completing } current = stage::starting;
-        std::error_code result{};
+        Handler handler;
 
-        template <class Self>
-        void operator()(Self& self, std::error_code = {}) {
-            if (current == stage::completing) {
-                self.complete(result);
-                return;
-            }
-            result = owner->try_send_with([this]() -> T&& { return std::move(value); }, mode);
-            if (result != async_task_error::full) {
-                if (current == stage::starting) {
-                    // A handler may not run inside its initiating function.
-                    current = stage::completing;
-                    asio::post(owner->executor_, std::move(self));
-                } else {
-                    self.complete(result);
+        using executor_type = asio::associated_executor_t<Handler, channel::executor_type>;
+        executor_type get_executor() const noexcept {
+            return asio::get_associated_executor(handler, owner->executor_);
+        }
+        using cancellation_slot_type = asio::associated_cancellation_slot_t<Handler>;
+        cancellation_slot_type get_cancellation_slot() const noexcept {
+            return asio::get_associated_cancellation_slot(handler);
+        }
+
+        void operator()(std::error_code ec) {
+            if (!ec) {
+                ec = owner->try_send_with([this]() -> T&& { return std::move(value); }, mode);
+                if (ec == async_task_error::full) {
+                    owner->park_producer(std::move(*this));
+                    return;
                 }
-                return;
             }
-            current = stage::waiting;
-            owner->async_wait_writable(std::move(self));
+            std::move(handler)(ec);
         }
     };
 
@@ -236,8 +285,9 @@ private:
             if (!consumer_waiter_ || (which && consumer_waiter_.get() != which)) return;
             woken = std::move(consumer_waiter_);
             consumer_waiting_.store(false, std::memory_order_relaxed);
+            completing_.fetch_add(1, std::memory_order_relaxed);
         }
-        woken->complete(ec);
+        complete_taken(std::move(woken), ec);
     }
 
     void wake_one_producer() {
@@ -248,8 +298,9 @@ private:
             woken = std::move(producer_waiters_.front());
             producer_waiters_.pop_front();
             producers_waiting_.fetch_sub(1, std::memory_order_relaxed);
+            completing_.fetch_add(1, std::memory_order_relaxed);
         }
-        woken->complete({});
+        complete_taken(std::move(woken), {});
     }
 
     /// Wakes the given parked producer if it is still parked.
@@ -263,8 +314,9 @@ private:
             woken = std::move(*it);
             producer_waiters_.erase(it);
             producers_waiting_.fetch_sub(1, std::memory_order_relaxed);
+            completing_.fetch_add(1, std::memory_order_relaxed);
         }
-        woken->complete(ec);
+        complete_taken(std::move(woken), ec);
     }
 
     void wake_all_producers() {
@@ -273,9 +325,25 @@ private:
             std::lock_guard lock(mutex_);
             woken.swap(producer_waiters_);
             producers_waiting_.store(0, std::memory_order_relaxed);
+            completing_.fetch_add(woken.size(), std::memory_order_relaxed);
         }
         for (auto& parked : woken)
-            parked->complete({});
+            complete_taken(std::move(parked), {});
+    }
+
+    /// Completes `woken`, taken out of the lists under the mutex (where
+    /// `completing_` counted it), destroys it, then uncounts it: `abandon()`
+    /// waits for that, even if completing throws.
+    void complete_taken(std::unique_ptr<detail::waiter> woken, std::error_code ec) {
+        struct uncount {
+            std::atomic<std::size_t>& count;
+            std::unique_ptr<detail::waiter>& woken;
+            ~uncount() {
+                woken.reset();  // the waiter may hold a work guard: gone before it counts as done
+                count.fetch_sub(1, std::memory_order_release);
+            }
+        } guard{completing_, woken};
+        woken->complete(ec);
     }
 
     executor_type executor_;
@@ -286,6 +354,8 @@ private:
     std::deque<std::unique_ptr<detail::waiter>> producer_waiters_;
     std::atomic<bool> consumer_waiting_{false};
     std::atomic<std::size_t> producers_waiting_{0};
+    /// Waiters taken out of the lists and not yet completed (slow paths only).
+    std::atomic<std::size_t> completing_{0};
 };
 
 }  // namespace sweet_async

@@ -35,6 +35,21 @@ namespace sweet_async {
 /// copy and every member is safe to call from any thread. When the last
 /// handle is destroyed the task is closed: what was sent is still processed,
 /// and the result is discarded.
+///
+/// If the execution context is destroyed before the task finished, the task
+/// is abandoned: a `send()` parked on a full channel completes with `closed`
+/// and a parked `wait()` with `abandoned` (those of other, live contexts run;
+/// those of the dying context are destroyed unrun, as Asio does with all its
+/// handlers); the status becomes `cancelled`, and events that got no outcome
+/// count as cancelled in `stats()`. Handles may outlive the context: then
+/// `try_send` returns `closed`, `close`, `cancel`, `status`, `stats`,
+/// `is_complete` (false) and the destructor are safe, and from a coroutine on
+/// another, live context `send()` throws `closed` and `wait()` throws
+/// `abandoned` (or returns the result of a task that had finished). The
+/// completion-token forms (`async_send`, ...) and `get_executor()` refer to
+/// the dead context and must not be used (Asio's rule). A task built on a
+/// strand you made keeps that strand, which must not outlive its context:
+/// destroy such handles first.
 template <class T, class Collection, task_id Id = uuid>
 class emitting_task {
     using state_type = detail::emitting_state<T, Collection, Id>;
@@ -124,7 +139,8 @@ public:
 
     /// Waits until the task has ended and returns its final result. The
     /// result is handed out once; a second `wait()` throws
-    /// `async_task_exception` (`result_taken`).
+    /// `async_task_exception` (`result_taken`). Throws `abandoned` when the
+    /// task's execution context was destroyed before the task finished.
     asio::awaitable<result_type> wait() { return wait_for(state_); }
 
 private:
@@ -132,8 +148,16 @@ private:
     // coroutine starts lazily and may outlive the handle it was called on.
 
     static asio::awaitable<result_type> wait_for(std::shared_ptr<state_type> state) {
-        if (!state->done.done())
-            co_await state->done.async_wait(state->executor, asio::use_awaitable);
+        if (!state->done.done()) {
+            std::error_code ec;
+            co_await state->done.async_wait(state->executor,
+                                            asio::redirect_error(asio::use_awaitable, ec));
+            if (ec == async_task_error::abandoned) {
+                throw async_task_exception(
+                    ec, fmt::format("task '{}': {}", state->options.name, ec.message()));
+            }
+            if (ec) throw std::system_error(ec);  // operation_aborted: the caller cancelled
+        }
         co_return state->done.take(state->options.name);
     }
 

@@ -12,11 +12,13 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/execution_context.hpp>
 
+#include <sweet_async/backoff.hpp>
 #include <sweet_async/collector.hpp>
 #include <sweet_async/config.hpp>
 #include <sweet_async/detail/consumer.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
+#include <sweet_async/detail/task_registry.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/emitting_task.hpp>
 #include <sweet_async/pipeline.hpp>
@@ -85,6 +87,8 @@ public:
                           state->id.to_string(), strategy_.name(), options_.capacity,
                           options_.priority);
         }
+        // Told when the context is destroyed first (see task_registry).
+        detail::task_registry::of(executor_).add(state);
         detail::start_consumer(state, strategy_, processor_, make_collector());
         return task_type(std::move(state));
     }
@@ -132,9 +136,14 @@ public:
     [[nodiscard]] emitting_task_builder timeout(std::chrono::nanoseconds value) const {
         return with([&](task_options& o) { o.timeout = value; });
     }
-    /// Extra attempts for an event whose processor throws.
-    [[nodiscard]] emitting_task_builder retry(unsigned attempts) const {
-        return with([&](task_options& o) { o.retry = attempts; });
+    /// Extra attempts for an event whose processor throws, each after the
+    /// `wait` of the backoff (none by default). The event's outcome is its
+    /// last attempt's.
+    [[nodiscard]] emitting_task_builder retry(unsigned attempts, backoff wait = {}) const {
+        return with([&](task_options& o) {
+            o.retry = attempts;
+            o.retry_backoff = wait;
+        });
     }
     /// Writes lifecycle lines to stderr.
     [[nodiscard]] emitting_task_builder tracing(bool enabled = true) const {

@@ -20,6 +20,7 @@ enum class async_task_error {
     full,                   ///< The channel had no free slot (`try_send` only).
     invalid_configuration,  ///< A builder option has a value that cannot work.
     result_taken,           ///< The final result was already handed out by `wait()`.
+    abandoned,              ///< Its execution context was destroyed before the task finished.
 };
 
 constexpr std::string_view to_string(async_task_error error) noexcept {
@@ -31,6 +32,7 @@ constexpr std::string_view to_string(async_task_error error) noexcept {
     case async_task_error::full: return "full";
     case async_task_error::invalid_configuration: return "invalid_configuration";
     case async_task_error::result_taken: return "result_taken";
+    case async_task_error::abandoned: return "abandoned";
     }
     return "unknown";
 }
@@ -50,6 +52,8 @@ public:
         case async_task_error::full: return "the channel is full";
         case async_task_error::invalid_configuration: return "invalid configuration";
         case async_task_error::result_taken: return "the final result was already taken";
+        case async_task_error::abandoned:
+            return "the execution context running the task was destroyed before the task finished";
         }
         return "unknown sweet_async error";
     }

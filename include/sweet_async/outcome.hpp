@@ -39,6 +39,9 @@ struct event_error {
     outcome kind = outcome::failed;
     /// The exception's message for `failed`; a short explanation otherwise.
     std::string message;
+    /// Attempts made: 0 when the event never started, up to 1 + the task's
+    /// `retry` setting.
+    unsigned attempts = 0;
 };
 
 }  // namespace sweet_async

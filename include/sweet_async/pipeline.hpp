@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
@@ -22,6 +23,8 @@
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
@@ -29,6 +32,7 @@
 #include <sweet_async/detail/deadline.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
+#include <sweet_async/detail/interrupt_registry.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/event.hpp>
@@ -152,26 +156,50 @@ public:
 
     /// Processes `e` right here (synchronous per-event processors): runs the
     /// processor, retrying on exceptions, and records the outcome. A
-    /// synchronous processor cannot be interrupted; when it overruns
+    /// synchronous processor cannot be interrupted; when an attempt overruns
     /// `timeout`, its result is discarded and the event ends `timed_out`.
+    ///
+    /// Never suspends. When a retry must first wait its backoff, the event
+    /// continues as in-flight work (see `in_flight()`): a strategy that
+    /// processes one event at a time waits for it with
+    /// `wait_in_flight_below(1)` before the next.
     void process_now(event_type&& e,
                      std::optional<duration> timeout = {}) requires synchronous_processor {
         if (state_.stopping()) return cancel(std::move(e));
-        attempt result = attempt_sync(e, timeout, context_);
+        detail::event_access::mark_started(e, event_clock::now());
+        attempt result;
+        auto call = single_call(e, context_);
+        run_sync(call, timeout, result);
+        if (result.wait) {
+            ++in_flight_;
+            return spawn_attempts(std::move(e), std::move(result), timeout,
+                                  state_.consumer_executor, completion_order::completion);
+        }
+        detail::event_access::mark_completed(e, event_clock::now());
         settle(std::move(e), std::move(result), timeout);
     }
 
-    /// Processes `e` in the strategy's coroutine (any per-event processor). A
-    /// coroutine processor that overruns `timeout` is cancelled through
-    /// Asio's per-operation cancellation and the event ends `timed_out`.
+    /// Processes `e` in the strategy's coroutine (any per-event processor),
+    /// and returns once it has its outcome. A coroutine processor that
+    /// overruns `timeout`, or is still running when the task is cancelled
+    /// `immediate` or reaches its deadline, is cancelled through Asio's
+    /// per-operation cancellation.
     asio::awaitable<void> process(event_type e, std::optional<duration> timeout = {}) {
         if constexpr (synchronous_processor) {
-            process_now(std::move(e), timeout);
-        } else {
-            if (state_.stopping()) co_return cancel(std::move(e));
-            attempt result = co_await attempt_async(e, timeout, context_);
-            settle(std::move(e), std::move(result), timeout);
+            if (state_.options.retry_backoff.immediate())
+                co_return process_now(std::move(e), timeout);
         }
+        if (state_.stopping()) co_return cancel(std::move(e));
+        detail::event_access::mark_started(e, event_clock::now());
+        attempt result;
+        processor_context<Id> context(state_.id, state_.options.name, state_.executor);
+        auto call = single_call(e, context);
+        if constexpr (synchronous_processor) run_sync(call, timeout, result);
+        if (!synchronous_processor || result.wait) {
+            co_await interruptibly(run_async(call, timeout, result));
+        }
+        detail::event_access::mark_completed(e, event_clock::now());
+        settle(std::move(e), std::move(result), timeout);
     }
 
     // ----- processing concurrently ---------------------------------------------------
@@ -185,43 +213,39 @@ public:
                   const asio::any_io_executor& where,
                   completion_order order = completion_order::completion) {
         ++in_flight_;
-        order_ = order;
         if (state_.stopping()) {
             attempt cancelled;
             cancelled.cancelled = true;
-            finish_dispatched(std::move(e), std::move(cancelled), timeout);
+            finish_dispatched(std::move(e), std::move(cancelled), timeout, order);
             return;
         }
-        // Until the outcome is recorded, the task's own executor has work: its
-        // io_context cannot run out (and be destroyed) while another thread
-        // still hands the outcome back to the consumer strand.
-        auto work = asio::make_work_guard(state_.executor);
         if constexpr (synchronous_processor) {
-            asio::post(where, [this, e = std::move(e), timeout, work = std::move(work)]() mutable {
+            // Until the outcome is recorded, the task's own executor has
+            // work: its io_context cannot run out (and be destroyed) while
+            // another thread still hands the outcome back to the consumer.
+            asio::post(where, [this, e = std::move(e), timeout, where, order,
+                               work = asio::make_work_guard(state_.executor)]() mutable {
                 processor_context<Id> context(state_.id, state_.options.name, state_.executor);
-                attempt result = attempt_sync(e, timeout, context);
-                asio::post(state_.consumer_executor,
-                           [this, e = std::move(e), result = std::move(result), timeout]() mutable {
-                               finish_dispatched(std::move(e), std::move(result), timeout);
-                           });
+                detail::event_access::mark_started(e, event_clock::now());
+                attempt result;
+                auto call = single_call(e, context);
+                run_sync(call, timeout, result);
+                if (!result.wait) detail::event_access::mark_completed(e, event_clock::now());
+                asio::post(state_.consumer_executor, [this, e = std::move(e), timeout, where, order,
+                                                      result = std::move(result)]() mutable {
+                    if (result.wait) {
+                        spawn_attempts(std::move(e), std::move(result), timeout,
+                                       asio::make_strand(where), order);
+                    } else {
+                        finish_dispatched(std::move(e), std::move(result), timeout, order);
+                    }
+                });
                 work.reset();
             });
         } else {
-            asio::co_spawn(
-                where,
-                [](pipeline* self, event_type e, std::optional<duration> timeout,
-                   auto work) -> asio::awaitable<void> {
-                    processor_context<Id> context(self->state_.id, self->state_.options.name,
-                                                  self->state_.executor);
-                    attempt result = co_await self->attempt_async(e, timeout, context);
-                    asio::post(
-                        self->state_.consumer_executor,
-                        [self, e = std::move(e), result = std::move(result), timeout]() mutable {
-                            self->finish_dispatched(std::move(e), std::move(result), timeout);
-                        });
-                    work.reset();
-                }(this, std::move(e), timeout, std::move(work)),
-                asio::detached);
+            // Its own strand, so that an interruption can be delivered where
+            // the coroutine runs.
+            spawn_attempts(std::move(e), attempt{}, timeout, asio::make_strand(where), order);
         }
     }
 
@@ -246,65 +270,44 @@ public:
     /// Processes `batch` with one call of the per-batch processor, here and
     /// now, and clears it. Every event gets its own outcome; if the processor
     /// throws on its last attempt or returns a wrong number of results, every
-    /// event of the batch fails with that message.
+    /// event of the batch fails with that message. Never suspends: when a
+    /// retry must wait its backoff, the batch continues as in-flight work.
     void process_batch_now(
         std::vector<event_type>& batch,
         std::optional<duration> timeout = {}) requires(synchronous_processor&& batch_processor) {
         if (!begin_batch(batch)) return;
-        std::optional<std::vector<result_type>> results;
-        std::string error;
-        const auto started = batch.front().started().value();
-        for (unsigned attempt_number = 1;; ++attempt_number) {
-            try {
-                results.emplace(call_batch(std::span<const T>(payloads_)));
-                break;
-            } catch (...) {
-                if (!retry_after_failure(attempt_number, error)) break;
-            }
-        }
-        const bool overran = timeout && event_clock::now() - started > *timeout;
-        end_batch(batch, std::move(results), std::move(error), overran, timeout);
+        batch_attempt result;
+        auto call = batch_call(payloads_);
+        run_sync(call, timeout, result);
+        if (result.wait) return spawn_batch_attempts(batch, std::move(result), timeout);
+        end_batch(batch, payloads_, std::move(result), timeout);
     }
 
-    /// Like `process_batch_now`, for any per-batch processor; a coroutine
-    /// processor that overruns `timeout` is cancelled.
+    /// Like `process_batch_now`, for any per-batch processor, returning once
+    /// the batch has its outcomes; a coroutine processor that overruns
+    /// `timeout` or is running when the task stops is cancelled.
     asio::awaitable<void>
     process_batch(std::vector<event_type>& batch,
                   std::optional<duration> timeout = {}) requires batch_processor {
         if constexpr (synchronous_processor) {
-            process_batch_now(batch, timeout);
-        } else {
-            if (!begin_batch(batch)) co_return;
-            std::optional<std::vector<result_type>> results;
-            std::string error;
-            bool overran = false;
-            for (unsigned attempt_number = 1;; ++attempt_number) {
-                try {
-                    auto call = [this]() -> asio::awaitable<std::vector<result_type>> {
-                        co_return co_await std::invoke(processor_, std::span<const T>(payloads_));
-                    };
-                    if (timeout) {
-                        results = co_await detail::within(call(), *timeout);
-                        overran = !results;
-                    } else {
-                        results.emplace(co_await call());
-                    }
-                    break;
-                } catch (...) {
-                    if (!retry_after_failure(attempt_number, error)) break;
-                }
-            }
-            end_batch(batch, std::move(results), std::move(error), overran, timeout);
+            if (state_.options.retry_backoff.immediate())
+                co_return process_batch_now(batch, timeout);
         }
+        if (!begin_batch(batch)) co_return;
+        batch_attempt result;
+        auto call = batch_call(payloads_);
+        if constexpr (synchronous_processor) run_sync(call, timeout, result);
+        if (!synchronous_processor || result.wait) {
+            co_await interruptibly(run_async(call, timeout, result));
+        }
+        end_batch(batch, payloads_, std::move(result), timeout);
     }
 
     // ----- bookkeeping ---------------------------------------------------------------
 
     /// Ends `e` as cancelled without processing it.
     void cancel(event_type&& e, std::string reason = "the task stopped before it was processed") {
-        detail::event_access::mark_completed(e, event_clock::now());
-        record_error(e, outcome::cancelled, std::move(reason), state_.cancelled);
-        keep_if_final(std::move(e));
+        cancel(std::move(e), std::move(reason), 0);
     }
 
     /// Publishes the strategy's current choice, and a decision that led to it
@@ -348,66 +351,181 @@ public:
     }
 
 private:
-    /// The end of one event's processing, before it is recorded.
-    struct attempt {
-        std::optional<result_type> result;
-        std::string error;
-        bool overran = false;
-        bool cancelled = false;
+    /// Where the attempts at processing an event (or a batch) stand.
+    template <class R>
+    struct attempt_of {
+        std::optional<R> result;  ///< Set once an attempt succeeded.
+        std::string error;        ///< The last failed attempt's message.
+        unsigned made = 0;        ///< Attempts made so far.
+        bool overran = false;     ///< The last attempt exceeded the timeout.
+        bool cancelled = false;   ///< Interrupted, or never started, because the task stopped.
+        /// Set when the next attempt must first wait this backoff.
+        std::optional<duration> wait;
     };
+    using attempt = attempt_of<result_type>;
+    using batch_attempt = attempt_of<std::vector<result_type>>;
 
-    attempt attempt_sync(event_type& e, std::optional<duration> timeout,
-                         processor_context<Id>& context) {
-        const auto started = event_clock::now();
-        detail::event_access::mark_started(e, started);
-        attempt result;
-        for (unsigned attempt_number = 1;; ++attempt_number) {
+    /// One attempt at `e`: a callable taking the attempt number.
+    auto single_call(const event_type& e, processor_context<Id>& context) {
+        return [this, &e, &context](unsigned attempt_number) {
             detail::context_access::set_attempt(context, attempt_number);
-            try {
-                result.result.emplace(call_sync(e, context));
-                break;
-            } catch (...) {
-                if (!retry_after_failure(attempt_number, result.error)) break;
+            if constexpr (synchronous_processor) {
+                return call_sync(e, context);
+            } else {
+                return call_async(e, context);
             }
-        }
-        const auto completed = event_clock::now();
-        detail::event_access::mark_completed(e, completed);
-        if (timeout && completed - started > *timeout) result.overran = true;
-        return result;
+        };
     }
 
-    asio::awaitable<attempt> attempt_async(event_type& e, std::optional<duration> timeout,
-                                           processor_context<Id>& context) {
-        detail::event_access::mark_started(e, event_clock::now());
-        attempt result;
-        for (unsigned attempt_number = 1;; ++attempt_number) {
-            detail::context_access::set_attempt(context, attempt_number);
+    /// One attempt at a batch of `payloads`.
+    auto batch_call(const std::vector<T>& payloads) {
+        return [this, &payloads](unsigned) {
+            return std::invoke(processor_, std::span<const T>(payloads));
+        };
+    }
+
+    /// Runs synchronous attempts back to back until one succeeds, the last
+    /// one fails or overruns, or a retry must first wait its backoff (then
+    /// `r.wait` is set and `run_async` carries on). Never blocks.
+    template <class Call, class R>
+    void run_sync(Call& call, std::optional<duration> timeout, attempt_of<R>& r) {
+        for (;;) {
+            // The clock is read only when there is a timeout to check.
+            const auto begun = timeout ? event_clock::now() : event_clock::time_point{};
             try {
-                if (timeout) {
-                    result.result = co_await detail::within(call_async(e, context), *timeout);
-                    result.overran = !result.result;
-                } else {
-                    result.result.emplace(co_await call_async(e, context));
-                }
-                break;
+                r.result.emplace(call(++r.made));
             } catch (...) {
-                if (!retry_after_failure(attempt_number, result.error)) break;
+                r.error = describe(std::current_exception());
             }
+            if (timeout && event_clock::now() - begun > *timeout) {
+                r.result.reset();  // it cannot be interrupted, but it is not accepted late
+                r.overran = true;
+                return;
+            }
+            if (r.result || !may_retry(r)) return;
+            if (r.wait) return;
         }
-        detail::event_access::mark_completed(e, event_clock::now());
-        co_return result;
+    }
+
+    /// Runs the remaining attempts in a coroutine: waits each backoff, races
+    /// a coroutine processor against `timeout`, and stops at a stop request.
+    /// Never throws.
+    template <class Call, class R>
+    asio::awaitable<void> run_async(Call& call, std::optional<duration> timeout, attempt_of<R>& r) {
+        for (;;) {
+            try {
+                if (r.wait) {
+                    // A stop during the wait ends the retries: the last
+                    // attempt's outcome stands.
+                    asio::steady_timer backoff(co_await asio::this_coro::executor,
+                                               *std::exchange(r.wait, std::nullopt));
+                    std::error_code interrupted;
+                    co_await backoff.async_wait(
+                        asio::redirect_error(asio::use_awaitable, interrupted));
+                    if (interrupted || state_.stopping()) co_return;
+                }
+                if constexpr (synchronous_processor) {
+                    run_sync(call, timeout, r);
+                    if (!r.wait) co_return;
+                    continue;
+                } else if (timeout) {
+                    r.result = co_await detail::within(call(++r.made), *timeout);
+                    r.overran = !r.result;
+                    co_return;
+                } else {
+                    r.result.emplace(co_await call(++r.made));
+                    co_return;
+                }
+            } catch (...) {
+                r.error = describe(std::current_exception());
+            }
+            // After a stop, a coroutine processor's exception is taken for
+            // the interruption that most likely caused it.
+            if (state_.stopping()) {
+                r.cancelled = true;
+                co_return;
+            }
+            if (!may_retry(r)) co_return;
+        }
+    }
+
+    /// Awaits `work` on the consumer strand, interruptible by a stop request.
+    asio::awaitable<void> interruptibly(asio::awaitable<void> work) {
+        auto entry = state_.interrupts.enter(state_.consumer_executor);
+        co_await asio::co_spawn(
+            state_.consumer_executor, std::move(work),
+            asio::bind_cancellation_slot(entry->signal.slot(), asio::use_awaitable));
+        entry->ended = true;
+        state_.interrupts.leave(*entry);
+    }
+
+    /// Runs the (remaining) attempts at `e`, which already counts as in
+    /// flight, in a coroutine on `strand`, interruptible by a stop request;
+    /// the outcome is recorded on the consumer strand. Consumer strand only.
+    void spawn_attempts(event_type&& e, attempt&& r, std::optional<duration> timeout,
+                        asio::any_io_executor strand, completion_order order) {
+        auto entry = state_.interrupts.enter(strand);
+        asio::co_spawn(
+            strand,
+            [](pipeline* self, event_type e, attempt r, std::optional<duration> timeout,
+               completion_order order, std::shared_ptr<detail::interruptible> entry,
+               auto work) -> asio::awaitable<void> {
+                auto& state = self->state_;
+                if (r.made == 0 && state.stopping()) {
+                    r.cancelled = true;
+                } else {
+                    if (r.made == 0) detail::event_access::mark_started(e, event_clock::now());
+                    processor_context<Id> context(state.id, state.options.name, state.executor);
+                    auto call = self->single_call(e, context);
+                    co_await self->run_async(call, timeout, r);
+                    detail::event_access::mark_completed(e, event_clock::now());
+                }
+                entry->ended = true;
+                asio::post(state.consumer_executor, [self, e = std::move(e), r = std::move(r),
+                                                     timeout, order, entry]() mutable {
+                    self->state_.interrupts.leave(*entry);
+                    self->finish_dispatched(std::move(e), std::move(r), timeout, order);
+                });
+                work.reset();
+            }(this, std::move(e), std::move(r), timeout, order, entry,
+                          asio::make_work_guard(state_.executor)),
+            asio::bind_cancellation_slot(entry->signal.slot(), asio::detached));
+    }
+
+    /// `process_batch_now`'s continuation after a failed attempt that must
+    /// wait its backoff: the batch moves into a coroutine on the consumer
+    /// strand and counts as one event in flight until it has its outcomes.
+    void spawn_batch_attempts(std::vector<event_type>& batch, batch_attempt&& r,
+                              std::optional<duration> timeout) {
+        ++in_flight_;
+        auto entry = state_.interrupts.enter(state_.consumer_executor);
+        asio::co_spawn(
+            state_.consumer_executor,
+            [](pipeline* self, std::vector<event_type> batch, std::vector<T> payloads,
+               batch_attempt r, std::optional<duration> timeout,
+               std::shared_ptr<detail::interruptible> entry) -> asio::awaitable<void> {
+                auto call = self->batch_call(payloads);
+                co_await self->run_async(call, timeout, r);
+                entry->ended = true;
+                self->state_.interrupts.leave(*entry);
+                self->end_batch(batch, payloads, std::move(r), timeout);
+                self->release_in_flight();
+            }(this, std::move(batch), std::exchange(payloads_, {}), std::move(r), timeout, entry),
+            asio::bind_cancellation_slot(entry->signal.slot(), asio::detached));
+        batch.clear();
     }
 
     /// Records the outcome of `e`.
     void settle(event_type&& e, attempt&& result, std::optional<duration> timeout) {
         if (result.cancelled) {
-            cancel(std::move(e));
+            if (result.made == 0) return cancel(std::move(e));
+            cancel(std::move(e), "interrupted: " + stop_reason(), result.made);
             return;
         }
         if (result.overran) {
-            time_out(e, *timeout);
+            time_out(e, *timeout, result.made);
         } else if (!result.result) {
-            fail(e, std::move(result.error));
+            fail(e, std::move(result.error), result.made);
         } else {
             collect(e, std::move(*result.result));
         }
@@ -416,8 +534,9 @@ private:
     }
 
     /// Records a dispatched event's outcome, on the consumer strand.
-    void finish_dispatched(event_type&& e, attempt&& result, std::optional<duration> timeout) {
-        if (order_ == completion_order::completion) {
+    void finish_dispatched(event_type&& e, attempt&& result, std::optional<duration> timeout,
+                           completion_order order) {
+        if (order == completion_order::completion) {
             settle(std::move(e), std::move(result), timeout);
         } else {
             // Hold results that overtook earlier events until those are in.
@@ -432,6 +551,10 @@ private:
                 settle(std::move(ready.e), std::move(ready.result), ready.timeout);
             }
         }
+        release_in_flight();
+    }
+
+    void release_in_flight() {
         --in_flight_;
         if (waiting_for_room_) consumer_signal_.cancel();
     }
@@ -455,27 +578,32 @@ private:
         return true;
     }
 
-    void end_batch(std::vector<event_type>& batch, std::optional<std::vector<result_type>> results,
-                   std::string error, bool overran, std::optional<duration> timeout) {
+    /// Gives every event of `batch` its outcome and clears it.
+    void end_batch(std::vector<event_type>& batch, std::vector<T>& payloads, batch_attempt&& r,
+                   std::optional<duration> timeout) {
         const auto completed = event_clock::now();
-        if (results && results->size() != batch.size()) {
-            error = fmt::format("the batch processor returned {} results for {} events",
-                                results->size(), batch.size());
-            results.reset();
+        if (r.result && r.result->size() != batch.size()) {
+            r.error = fmt::format("the batch processor returned {} results for {} events",
+                                  r.result->size(), batch.size());
+            r.result.reset();
         }
         for (std::size_t i = 0; i < batch.size(); ++i) {
             event_type& e = batch[i];
             detail::event_access::mark_completed(e, completed);
-            if (overran) {
-                time_out(e, *timeout);
-            } else if (!results) {
-                fail(e, error);
+            if (r.cancelled) {
+                cancel(std::move(e), "interrupted: " + stop_reason(), r.made);
+                continue;
+            }
+            if (r.overran) {
+                time_out(e, *timeout, r.made);
+            } else if (!r.result) {
+                fail(e, r.error, r.made);
             } else {
-                collect(e, std::move((*results)[i]));
+                collect(e, std::move((*r.result)[i]));
             }
             measure(e);
             if (e.is_final()) {
-                e.payload() = std::move(payloads_[i]);  // the final event keeps its payload
+                e.payload() = std::move(payloads[i]);  // the final event keeps its payload
                 keep_if_final(std::move(e));
             }
         }
@@ -518,13 +646,23 @@ private:
         return std::invoke(processor_, payloads);
     }
 
-    /// Called from a catch block: keeps the message and says whether another
-    /// attempt is allowed.
-    bool retry_after_failure(unsigned attempt_number, std::string& error) {
-        error = describe(std::current_exception());
-        if (attempt_number > state_.options.retry) return false;
+    /// After a failed attempt: whether another one is allowed (not when the
+    /// task is stopping), and the backoff to wait before it.
+    template <class R>
+    bool may_retry(attempt_of<R>& r) {
+        if (r.made > state_.options.retry || state_.stopping()) return false;
         state_.retries.fetch_add(1, std::memory_order_relaxed);
+        if (const auto wait = state_.options.retry_backoff.delay(r.made); wait > duration::zero()) {
+            r.wait = wait;
+        }
         return true;
+    }
+
+    /// Why an interrupted event ends cancelled.
+    std::string stop_reason() const {
+        return state_.stop.load(std::memory_order_acquire) == detail::stop_request::deadline
+                   ? "the task's deadline passed"
+                   : "the task was cancelled (immediate)";
     }
 
     static std::string describe(const std::exception_ptr& failure) {
@@ -542,26 +680,32 @@ private:
         state_.processed.fetch_add(1, std::memory_order_relaxed);
     }
 
-    void fail(const event_type& e, std::string message) {
-        record_error(e, outcome::failed, std::move(message), state_.failed);
+    void fail(const event_type& e, std::string message, unsigned attempts) {
+        record_error(e, outcome::failed, std::move(message), state_.failed, attempts);
     }
 
-    void time_out(const event_type& e, duration timeout) {
+    void time_out(const event_type& e, duration timeout, unsigned attempts) {
         record_error(e, outcome::timed_out,
                      fmt::format("processing took longer than the timeout of {}",
                                  detail::duration_text(timeout)),
-                     state_.timed_out);
+                     state_.timed_out, attempts);
     }
 
     void record_error(const event_type& e, outcome kind, std::string message,
-                      std::atomic<std::size_t>& counter) {
-        errors_.push_back(event_error{e.id(), e.sequence(), kind, std::move(message)});
+                      std::atomic<std::size_t>& counter, unsigned attempts) {
+        errors_.push_back(event_error{e.id(), e.sequence(), kind, std::move(message), attempts});
         counter.fetch_add(1, std::memory_order_relaxed);
     }
 
     void measure(const event_type& e) noexcept {
         ++measured_.finished;
         measured_.total_latency += *e.completed() - *e.started();
+    }
+
+    void cancel(event_type&& e, std::string reason, unsigned attempts) {
+        detail::event_access::mark_completed(e, event_clock::now());
+        record_error(e, outcome::cancelled, std::move(reason), state_.cancelled, attempts);
+        keep_if_final(std::move(e));
     }
 
     void keep_if_final(event_type&& e) {
@@ -586,7 +730,6 @@ private:
     std::size_t in_flight_ = 0;
     bool waiting_for_room_ = false;
     asio::steady_timer consumer_signal_;  // cancelled to wake wait_in_flight_below
-    completion_order order_ = completion_order::completion;
     std::map<std::uint64_t, finished> waiting_in_order_;
     std::uint64_t next_in_order_ = 0;
 

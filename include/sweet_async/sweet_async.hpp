@@ -3,6 +3,7 @@
 #define SWEET_ASYNC_SWEET_ASYNC_HPP
 
 #include <sweet_async/async_task.hpp>
+#include <sweet_async/backoff.hpp>
 #include <sweet_async/cancellation_level.hpp>
 #include <sweet_async/channel.hpp>
 #include <sweet_async/collector.hpp>

@@ -11,6 +11,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <sweet_async/backoff.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/error.hpp>
 #include <sweet_async/task_priority.hpp>
@@ -25,6 +26,8 @@ struct task_options {
     std::optional<std::chrono::nanoseconds> timeout;
     /// Extra attempts after a failure (per event, for emitting tasks).
     unsigned retry = 0;
+    /// The wait before each retry; none by default.
+    backoff retry_backoff;
     /// Writes lifecycle lines to stderr when set.
     bool tracing = false;
     task_priority priority = task_priority::normal;
@@ -36,6 +39,20 @@ struct task_options {
     void validate() const {
         require_positive("timeout", timeout);
         if (capacity == 0) throw invalid("capacity must be at least 1, got 0");
+        if (retry_backoff.initial < std::chrono::nanoseconds::zero()) {
+            throw invalid(fmt::format("retry_backoff.initial must not be negative, got {}",
+                                      detail::duration_text(retry_backoff.initial)));
+        }
+        if (!(retry_backoff.multiplier >= 1.0)) {  // also rejects NaN
+            throw invalid(fmt::format("retry_backoff.multiplier must be at least 1, got {}",
+                                      retry_backoff.multiplier));
+        }
+        if (retry_backoff.max < retry_backoff.initial) {
+            throw invalid(fmt::format("retry_backoff.max must be at least retry_backoff.initial "
+                                      "({}), got {}",
+                                      detail::duration_text(retry_backoff.initial),
+                                      detail::duration_text(retry_backoff.max)));
+        }
     }
 
     /// Throws `invalid(...)` naming `field` unless `value` is positive.

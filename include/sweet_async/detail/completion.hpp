@@ -23,7 +23,8 @@ namespace sweet_async::detail {
 
 /// Holds the result of a task once it ends. Waiting never blocks a thread:
 /// `async_wait` parks the caller's completion handler until `set` posts it.
-/// The result can be taken out once.
+/// The result can be taken out once. When no result will ever come,
+/// `abandon` ends every wait with an error instead.
 template <class Result>
 class completion {
 public:
@@ -42,9 +43,27 @@ public:
 
     bool done() const noexcept { return done_.load(std::memory_order_acquire); }
 
-    /// Completes (with an empty error code) once the result is set. Supports
-    /// per-operation cancellation: a cancelled wait completes with
-    /// `operation_aborted` and leaves the result where it is.
+    /// Ends every wait with `ec`, now and later, because no result will ever
+    /// be set (the task's execution context was destroyed first). Parked
+    /// waiters are posted to their own executors. Does nothing once a result
+    /// was set.
+    void abandon(std::error_code ec) {
+        std::vector<std::unique_ptr<waiter>> woken;
+        {
+            std::lock_guard lock(mutex_);
+            if (value_ || taken_) return;
+            abandoned_ = ec;
+            woken.swap(waiters_);
+        }
+        for (auto& parked : woken)
+            parked->complete(ec);
+    }
+
+    /// Completes (with an empty error code) once the result is set, or with
+    /// the error given to `abandon`. Supports per-operation cancellation: a
+    /// cancelled wait completes with `operation_aborted` and leaves the result
+    /// where it is. `executor` is used only for a handler without an
+    /// associated executor of its own.
     template <class CompletionToken>
     auto async_wait(const asio::any_io_executor& executor, CompletionToken&& token) {
         return asio::async_initiate<CompletionToken, void(std::error_code)>(
@@ -52,12 +71,13 @@ public:
                 auto parked =
                     make_waiter(std::move(handler), executor, [this](waiter* w) { withdraw(w); });
                 std::unique_lock lock(mutex_);
-                if (!value_ && !taken_) {
+                if (!value_ && !taken_ && !abandoned_) {
                     waiters_.push_back(std::move(parked));
                     return;
                 }
+                const std::error_code ec = abandoned_;
                 lock.unlock();
-                parked->complete({});
+                parked->complete(ec);
             },
             token);
     }
@@ -92,9 +112,10 @@ private:
         withdrawn->complete(operation_aborted());
     }
 
-    std::mutex mutex_;  // guards value_, taken_ and waiters_; never held across a suspension
+    std::mutex mutex_;  // guards the members below; never held across a suspension
     std::optional<Result> value_;
     bool taken_ = false;
+    std::error_code abandoned_;  // set by abandon(): every wait ends with it
     std::atomic<bool> done_{false};
     std::vector<std::unique_ptr<waiter>> waiters_;
 };

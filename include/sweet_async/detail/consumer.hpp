@@ -10,6 +10,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include <sweet_async/detail/emitting_state.hpp>
@@ -22,9 +23,13 @@ namespace sweet_async::detail {
 /// outcome, settles the status and publishes the final result.
 template <class State, class Strategy, class Pipeline>
 asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, Pipeline& pipeline) {
+    // The whole-task deadline lives in this frame, not in the shared state: a
+    // handle may keep the state alive after the context is destroyed, and a
+    // timer must not outlive its context; Asio destroys this frame with it.
+    asio::steady_timer deadline(state->executor);
     if (state->options.timeout) {
-        state->deadline.expires_after(*state->options.timeout);
-        state->deadline.async_wait([weak = std::weak_ptr<State>(state)](std::error_code ec) {
+        deadline.expires_after(*state->options.timeout);
+        deadline.async_wait([weak = std::weak_ptr<State>(state)](std::error_code ec) {
             if (ec) return;
             if (auto alive = weak.lock()) alive->request_stop(stop_request::deadline);
         });
@@ -51,7 +56,7 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
         if (state->options.tracing) trace(state->options.name, "strategy failed: {}", failure);
         co_await pipeline.cancel_remaining("the strategy stopped: " + failure);
     }
-    state->deadline.cancel();
+    deadline.cancel();
 
     task_status status = task_status::completed;
     if (!failure.empty()) {

@@ -8,13 +8,19 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 
 #include <sweet_async/channel.hpp>
 #include <sweet_async/detail/completion.hpp>
+#include <sweet_async/detail/interrupt_registry.hpp>
+#include <sweet_async/detail/task_registry.hpp>
+#include <sweet_async/detail/trace.hpp>
+#include <sweet_async/error.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/final_result.hpp>
 #include <sweet_async/strategy_report.hpp>
@@ -35,8 +41,11 @@ enum class stop_request {
 /// The shared state of one emitting task. Producers touch only the channel
 /// and the stop request; the consumer coroutine owns everything else that
 /// changes, and publishes counts through relaxed atomics for live stats.
+/// Registered with its context's `task_registry`, which calls `abandon()`
+/// when the context is destroyed before the task.
 template <class T, class Collection, class Id>
-class emitting_state {
+class emitting_state : public std::enable_shared_from_this<emitting_state<T, Collection, Id>>,
+                       public abandonable {
 public:
     using event_type = event<T, Id>;
     using result_type = final_result<T, Collection, Id>;
@@ -46,17 +55,18 @@ public:
           id(Id::generate()),
           executor(std::move(executor)),
           consumer_executor(asio::make_strand(this->executor)),
-          channel(this->executor, options.capacity),
-          deadline(this->executor) {}
+          channel(this->executor, options.capacity) {}
 
     const task_options options;
     const Id id;
     const asio::any_io_executor executor;
     /// A strand of `executor`: the consumer coroutine and the recording of
-    /// concurrently processed events run here, so they never overlap.
-    const asio::any_io_executor consumer_executor;
+    /// concurrently processed events run here, so they never overlap. Not
+    /// const: `abandon()` releases it, since a strand must not outlive its
+    /// context. Code running on the context reads it freely (abandonment
+    /// happens while none runs); other threads post through `post_to_consumer`.
+    asio::any_io_executor consumer_executor;
     sweet_async::channel<event_type> channel;
-    asio::steady_timer deadline;  // used by the consumer coroutine only
     const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 
     std::atomic<task_status> status{task_status::running};
@@ -67,10 +77,15 @@ public:
     std::atomic<std::size_t> cancelled{0};
     std::atomic<std::size_t> retries{0};
     std::atomic<std::chrono::nanoseconds::rep> final_elapsed{-1};
+    /// Set by `abandon()`: the context is gone, nothing may be posted to it.
+    std::atomic<bool> abandoned{false};
+    /// Coroutine processors in flight; consumer strand only.
+    interrupt_registry interrupts;
 
 private:
     mutable std::mutex report_mutex;
     sweet_async::strategy_report report;
+    std::mutex abandon_mutex;  // orders posts to the consumer strand before abandonment
 
 public:
     completion<result_type> done;
@@ -91,11 +106,86 @@ public:
         return report;
     }
 
-    /// Records the first stop request and closes the channel. Thread-safe.
+    /// Records a stop request and closes the channel. The first request
+    /// wins, except that a graceful stop may escalate: `immediate` or the
+    /// deadline then interrupt the coroutine processors in flight. Thread-safe.
     void request_stop(stop_request request) {
-        auto expected = stop_request::none;
-        stop.compare_exchange_strong(expected, request, std::memory_order_acq_rel);
+        auto current = stop.load(std::memory_order_acquire);
+        bool escalated = false;
+        while (current == stop_request::none ||
+               (current == stop_request::graceful && request != stop_request::graceful)) {
+            if (stop.compare_exchange_weak(current, request, std::memory_order_acq_rel)) {
+                escalated = request != stop_request::graceful;
+                break;
+            }
+        }
         channel.close();
+        // The registry lives on the consumer strand. The stop flag is stored
+        // before this post, so whatever the strand starts after the
+        // interruption sees `stopping()` and does not begin.
+        if (escalated) {
+            post_to_consumer(
+                [self = this->shared_from_this()] { self->interrupts.interrupt_all(); });
+        }
+    }
+
+    /// Posts `f` to the consumer strand unless the task was abandoned. The
+    /// check and the post are one step under `abandon_mutex`, so nothing is
+    /// posted to a context that is gone, even by a thread racing with its
+    /// destruction. Returns false when it did not post. Thread-safe.
+    template <class F>
+    bool post_to_consumer(F&& f) {
+        std::lock_guard lock(abandon_mutex);
+        if (abandoned.load(std::memory_order_relaxed)) return false;
+        asio::post(consumer_executor, std::forward<F>(f));
+        return true;
+    }
+
+    /// The context is being destroyed and this task has not finished (or its
+    /// handles outlive the context). Called once by the `task_registry`,
+    /// while no handler of the context runs. Parked producers and waiters are
+    /// completed (`closed`, `abandoned`); a running task ends `cancelled`,
+    /// its unfinished events counted as cancelled; the strands of the
+    /// context are released. Handles stay usable for their non-async members.
+    void abandon() noexcept override {
+        asio::any_io_executor strand;
+        {
+            std::lock_guard lock(abandon_mutex);
+            abandoned.store(true, std::memory_order_relaxed);  // read under the lock, or after it
+            strand = std::exchange(consumer_executor, asio::any_io_executor());
+        }
+        // Completes the consumer's wait (its handler belongs to this context:
+        // Asio destroys it unrun) and every parked sender (`closed`; those of
+        // other contexts run), and waits out wakes that other threads began.
+        channel.abandon();
+        auto running = task_status::running;
+        if (status.compare_exchange_strong(running, task_status::cancelled,
+                                           std::memory_order_acq_rel)) {
+            // The consumer never runs again: what it did not finish stays
+            // accounted for, as cancelled.
+            const std::size_t sent = channel.sent();
+            const std::size_t ended = processed.load(std::memory_order_relaxed) +
+                                      failed.load(std::memory_order_relaxed) +
+                                      timed_out.load(std::memory_order_relaxed) +
+                                      cancelled.load(std::memory_order_relaxed);
+            const std::size_t unfinished = sent > ended ? sent - ended : 0;
+            cancelled.fetch_add(unfinished, std::memory_order_relaxed);
+            const auto elapsed = std::chrono::steady_clock::now() - started_at;
+            final_elapsed.store(std::chrono::nanoseconds(elapsed).count(),
+                                std::memory_order_release);
+            if (options.tracing) {
+                try {
+                    trace(options.name,
+                          "abandoned: its execution context was destroyed; {} unfinished "
+                          "events counted as cancelled",
+                          unfinished);
+                } catch (...) {  // tracing is best effort; abandoning must go on
+                }
+            }
+        }
+        done.abandon(make_error_code(async_task_error::abandoned));
+        // Consumer-strand data, but nothing runs on the strand any more.
+        interrupts = interrupt_registry();
     }
 
     /// True when queued events must end as cancelled instead of processed.

@@ -93,6 +93,17 @@ std::unique_ptr<waiter> make_waiter(Handler&& handler, const IoExecutor& io_exec
     return parked;
 }
 
+/// Completes `handler` with `ec` for an operation that finished in its
+/// initiating function, where the handler may not run: posted to the
+/// handler's associated executor, or to `io_executor` when it has none.
+template <class Handler, class IoExecutor>
+void post_completion(Handler&& handler, const IoExecutor& io_executor, std::error_code ec) {
+    auto executor = asio::get_associated_executor(handler, io_executor);
+    asio::post(executor, [handler = std::forward<Handler>(handler), ec]() mutable {
+        std::move(handler)(ec);
+    });
+}
+
 /// The error a withdrawn waiter completes with.
 inline std::error_code operation_aborted() noexcept {
     return make_error_code(asio::error::operation_aborted);

@@ -150,6 +150,8 @@ private:
                 ++taken;
                 if constexpr (Pipeline::synchronous_processor) {
                     pipeline.process_now(std::move(*e), options.timeout);
+                    // A retry waiting its backoff continues in flight.
+                    if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
                 } else {
                     co_await pipeline.process(std::move(*e), options.timeout);
                 }

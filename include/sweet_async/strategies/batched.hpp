@@ -82,6 +82,9 @@ private:
         if constexpr (Pipeline::batch_processor) {
             if constexpr (Pipeline::synchronous_processor) {
                 pipeline.process_batch_now(batch, timeout);
+                // A retry waiting its backoff continues in flight; the next
+                // batch waits for it.
+                if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
             } else {
                 co_await pipeline.process_batch(batch, timeout);
             }
@@ -89,6 +92,7 @@ private:
             for (auto& e : batch) {
                 if constexpr (Pipeline::synchronous_processor) {
                     pipeline.process_now(std::move(e), timeout);
+                    if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
                 } else {
                     co_await pipeline.process(std::move(e), timeout);
                 }

@@ -51,6 +51,9 @@ struct serial {
             while (auto e = pipeline.try_receive()) {
                 if constexpr (Pipeline::synchronous_processor) {
                     pipeline.process_now(std::move(*e), timeout);
+                    // A retry waiting its backoff continues in flight; the
+                    // next event waits for it.
+                    if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
                     if (--budget == 0) {
                         budget = yield_interval;
                         co_await asio::post(co_await asio::this_coro::executor,
