@@ -30,6 +30,13 @@
 
 namespace sweet_async::detail {
 
+/// Adds one to a counter that only one thread at a time writes (the consumer
+/// strand) and others read for live stats: a relaxed load and store, so the
+/// flowing path pays no locked read-modify-write per event.
+inline void count_one(std::atomic<std::size_t>& counter) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 /// Why the task is being stopped, first request wins.
 enum class stop_request {
     none,

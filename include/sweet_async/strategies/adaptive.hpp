@@ -82,6 +82,7 @@ struct adaptive {
     template <class Pipeline>
     asio::awaitable<void> run(Pipeline& pipeline) const {
         adaptive_controller controller(limits(Pipeline::batch_processor));
+        pipeline.measure_latency();
         pipeline.report(fmt::format("adaptive: {}", controller.current()));
         window<Pipeline> current{pipeline, *this, offload ? offload : pipeline.get_executor()};
         for (bool more = true; more;) {
