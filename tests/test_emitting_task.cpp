@@ -3,9 +3,11 @@
 #include <chrono>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -34,6 +36,23 @@ namespace {
 std::size_t length(const std::string& s) {
     return s.size();
 }
+
+/// A custom strategy that records the creation time of every event it receives.
+struct reading_strategy {
+    std::vector<sa::event_clock::time_point>* created;
+    std::string_view name() const noexcept { return "reading"; }
+    void validate(const sa::task_options&) const {}
+    template <class Pipeline>
+    asio::awaitable<void> run(Pipeline& pipeline) const {
+        for (;;) {
+            while (auto e = pipeline.try_receive()) {
+                created->push_back(e->created());
+                pipeline.process_now(std::move(*e));
+            }
+            if (!co_await pipeline.wait_for_events()) co_return;
+        }
+    }
+};
 
 }  // namespace
 
@@ -259,6 +278,59 @@ TEST_CASE("emitting task: the receiver_event form and void processors", "[emitti
     CHECK(result.collection().contains(ids[0]));
     CHECK(result.collection().contains(ids[1]));
     CHECK(ids[1] == result.final_event()->id());
+}
+
+TEST_CASE("emitting task: whoever can read an event's timestamps finds them taken",
+          "[emitting][timestamps]") {
+    using clock = sa::event_clock;
+    asio::io_context io;
+    const auto before = clock::now();
+    // A processor that sees the whole event reads its creation and start.
+    std::vector<std::pair<clock::time_point, std::optional<clock::time_point>>> seen;
+    auto task = sa::emitting_builder<int>(io)
+                    .receiver(sa::serial{},
+                              [&](sa::receiver_event<int> e) {
+                                  seen.emplace_back(e.created(), e.inner().started());
+                                  return e.payload();
+                              })
+                    .start_queue();
+    CHECK_FALSE(task.try_send(1));
+    CHECK_FALSE(task.try_send_final(2));
+    auto result = run(io, [&] { return task.wait(); });
+    REQUIRE(seen.size() == 2);
+    for (const auto& [created, started] : seen) {
+        CHECK(created >= before);
+        REQUIRE(started);
+        CHECK(*started >= created);
+    }
+
+    // A custom strategy (one that does not declare otherwise) reads the
+    // creation time of every event it receives.
+    std::vector<clock::time_point> created;
+    auto custom = sa::emitting_builder<int>(io)
+                      .receiver(reading_strategy{&created}, [](int v) { return v; })
+                      .start_queue();
+    CHECK_FALSE(custom.try_send(1));
+    CHECK_FALSE(custom.try_send_final(2));
+    (void)run(io, [&] { return custom.wait(); });
+    REQUIRE(created.size() == 2);
+    CHECK(created[0] >= before);
+    CHECK(created[1] >= created[0]);
+
+    // With a payload processor under a built-in strategy only the final
+    // event's times can be read; they are taken, in order.
+    auto plain =
+        sa::emitting_builder<int>(io).receiver(sa::serial{}, [](int v) { return v; }).start_queue();
+    CHECK_FALSE(plain.try_send(1));
+    CHECK_FALSE(plain.try_send_final(2));
+    auto plain_result = run(io, [&] { return plain.wait(); });
+    const auto& last = *plain_result.final_event();
+    CHECK(last.created() >= before);
+    REQUIRE(last.started());
+    REQUIRE(last.completed());
+    CHECK(*last.started() >= last.created());
+    CHECK(*last.completed() >= *last.started());
+    check_accounting(plain_result);
 }
 
 TEST_CASE("emitting task: try_send on a full channel says full and keeps the payload",

@@ -112,15 +112,16 @@ public:
     /// Completion-token form of `send`: `void(std::error_code)`.
     template <class CompletionToken>
     auto async_send(T payload, CompletionToken&& token) {
-        return state_->channel.async_send(event_type(state_->id, std::move(payload)),
-                                          std::forward<CompletionToken>(token));
+        return state_->channel.async_send(
+            state_->make_event(std::move(payload), sweet_async::event_type::continuing),
+            std::forward<CompletionToken>(token));
     }
 
     /// Completion-token form of `send_final`: `void(std::error_code)`.
     template <class CompletionToken>
     auto async_send_final(T payload, CompletionToken&& token) {
         return state_->channel.async_send(
-            event_type(state_->id, std::move(payload), sweet_async::event_type::final),
+            state_->make_event(std::move(payload), sweet_async::event_type::final),
             send_mode::close_after, std::forward<CompletionToken>(token));
     }
 
@@ -165,7 +166,7 @@ private:
     static std::error_code try_send_as(state_type& state, sweet_async::event_type type,
                                        U&& payload) {
         return state.channel.try_send_with(
-            [&] { return event_type(state.id, T(std::forward<U>(payload)), type); },
+            [&] { return state.make_event(T(std::forward<U>(payload)), type); },
             ends_stream(type) ? send_mode::close_after : send_mode::keep_open);
     }
 
@@ -173,7 +174,7 @@ private:
                                          sweet_async::event_type type, T payload) {
         std::error_code ec = try_send_as(*state, type, std::move(payload));
         if (ec == async_task_error::full) {
-            co_await state->channel.async_send(event_type(state->id, std::move(payload), type),
+            co_await state->channel.async_send(state->make_event(std::move(payload), type),
                                                ends_stream(type) ? send_mode::close_after
                                                                  : send_mode::keep_open,
                                                asio::redirect_error(asio::use_awaitable, ec));

@@ -81,7 +81,8 @@ public:
                       "asio::awaitable<void> run(Pipeline&) const (see processing_strategy)");
         options_.validate();
         strategy_.validate(options_);
-        auto state = std::make_shared<state_type>(executor_, options_);
+        auto state = std::make_shared<state_type>(
+            executor_, options_, traits::takes_event || reads_creation_time<Strategy>());
         if (options_.tracing) {
             detail::trace(options_.name, "started: id={} strategy={} capacity={} priority={}",
                           state->id.to_string(), strategy_.name(), options_.capacity,

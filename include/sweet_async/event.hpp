@@ -73,7 +73,9 @@ public:
     /// The producer's message of an `event_type::error` event; empty otherwise.
     const std::string& error_message() const noexcept { return error_message_; }
 
-    /// When the event was made (for sent events: when it was sent).
+    /// When the event was made (for sent events: when it was sent). A task
+    /// whose processor and strategy never read it does not take it for its
+    /// non-final events (they carry the clock's epoch): nobody can see them.
     time_point created() const noexcept { return created_; }
     /// When processing started; empty until it has.
     const std::optional<time_point>& started() const noexcept { return started_; }
@@ -83,6 +85,13 @@ public:
 private:
     friend class event_builder<T, Id>;
     friend struct detail::event_access;
+
+    struct unstamped {};
+    event(unstamped, Id task, T payload, event_type type)
+        : id_(uuid::generate()),
+          task_id_(std::move(task)),
+          payload_(std::move(payload)),
+          type_(type) {}
 
     uuid id_;
     Id task_id_;
@@ -142,6 +151,12 @@ namespace detail {
 
 /// The library's access to an event's processing timestamps.
 struct event_access {
+    /// An event like `event(task, payload, type)`, without reading the clock.
+    template <class T, class Id>
+    static event<T, Id> unstamped(Id task, T payload, event_type type) {
+        return event<T, Id>(typename event<T, Id>::unstamped{}, std::move(task), std::move(payload),
+                            type);
+    }
     template <class T, class Id>
     static void set_sequence(event<T, Id>& e, std::uint64_t sequence) noexcept {
         e.sequence_ = sequence;

@@ -31,6 +31,18 @@ concept processing_strategy = std::copy_constructible<S> &&
     s.validate(o);
 };
 
+/// Whether strategy `S` may read `created()` of the events it receives. True
+/// unless `S` declares `static constexpr bool reads_creation_time = false;`,
+/// which spares producers a clock read per event (see `event::created`).
+template <class S>
+constexpr bool reads_creation_time() noexcept {
+    if constexpr (requires { S::reads_creation_time; }) {
+        return S::reads_creation_time;
+    } else {
+        return true;
+    }
+}
+
 /// `S` is a processing strategy that can drive pipeline type `P`.
 template <class S, class P>
 concept strategy_for = processing_strategy<S> && requires(const S& s, P& pipeline) {

@@ -44,6 +44,9 @@ public:
             Strategy&& strategy)  // NOLINT(google-explicit-constructor): a value of any
         : choice_(std::forward<Strategy>(strategy)) {}  // alternative *is* a receiver_strategy
 
+    /// None of the strategies it may hold reads `event::created()`.
+    static constexpr bool reads_creation_time = false;
+
     /// The held strategy's name.
     std::string_view name() const noexcept {
         return std::visit([](const auto& s) { return s.name(); }, choice_);

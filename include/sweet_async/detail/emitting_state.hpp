@@ -57,13 +57,18 @@ public:
     using event_type = event<T, Id>;
     using result_type = final_result<T, Collection, Id>;
 
-    emitting_state(asio::any_io_executor executor, task_options settings)
-        : options(std::move(settings)),
+    /// `stamps_creation`: whether the processor or the strategy may read
+    /// `event::created()` of non-final events (see `make_event`).
+    emitting_state(asio::any_io_executor executor, task_options settings,
+                   bool stamps_creation = true)
+        : stamps_creation(stamps_creation),
+          options(std::move(settings)),
           id(Id::generate()),
           executor(std::move(executor)),
           consumer_executor(asio::make_strand(this->executor)),
           channel(this->executor, options.capacity) {}
 
+    const bool stamps_creation;
     const task_options options;
     const Id id;
     const asio::any_io_executor executor;
@@ -199,6 +204,13 @@ public:
     bool stopping() const noexcept {
         const auto request = stop.load(std::memory_order_relaxed);
         return request == stop_request::immediate || request == stop_request::deadline;
+    }
+
+    /// A new event of this task. The creation time is taken only where it
+    /// can be read: a final event is handed back in the result.
+    event_type make_event(T payload, sweet_async::event_type type) const {
+        if (stamps_creation || ends_stream(type)) return event_type(id, std::move(payload), type);
+        return event_access::unstamped(id, std::move(payload), type);
     }
 
     /// Live counts (final ones once the task has ended).

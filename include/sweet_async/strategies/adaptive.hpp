@@ -56,6 +56,8 @@ struct adaptive {
     asio::any_io_executor offload;
 
     std::string_view name() const noexcept { return "adaptive"; }
+    /// Never reads `event::created()`.
+    static constexpr bool reads_creation_time = false;
 
     /// The controller's bounds for a processor that can (or cannot) take batches.
     adaptive_limits limits(bool can_batch) const {

@@ -43,6 +43,8 @@ struct batched {
     std::optional<std::chrono::nanoseconds> timeout;
 
     std::string_view name() const noexcept { return "batched"; }
+    /// Never reads `event::created()`.
+    static constexpr bool reads_creation_time = false;
 
     void validate(const task_options& options) const {
         if (batch_size == 0) throw options.invalid("batched.batch_size must be at least 1, got 0");

@@ -51,6 +51,8 @@ struct parallel {
     asio::any_io_executor offload;
 
     std::string_view name() const noexcept { return "parallel"; }
+    /// Never reads `event::created()`.
+    static constexpr bool reads_creation_time = false;
 
     void validate(const task_options& options) const {
         if (workers.max == 0)

@@ -33,6 +33,8 @@ struct serial {
     std::optional<std::chrono::nanoseconds> timeout;
 
     std::string_view name() const noexcept { return "serial"; }
+    /// Never reads `event::created()`.
+    static constexpr bool reads_creation_time = false;
 
     void validate(const task_options& options) const {
         options.require_positive("serial.timeout", timeout);
