@@ -130,8 +130,11 @@ public:
     void close() { state_->channel.close(); }
 
     /// Stops the task. `graceful`: accept nothing new, finish what was sent.
-    /// `immediate`: events not yet processed end as cancelled. Either way the
-    /// task ends with status `cancelled`. Idempotent; the first call decides.
+    /// `immediate`: interrupt the coroutine processors in flight (Asio
+    /// terminal cancellation) and end every event not yet processed as
+    /// cancelled. Either way the task ends `cancelled`. Any thread, any time,
+    /// any number of times: a graceful stop may be escalated to immediate,
+    /// otherwise the first call decides; after the end it has no effect.
     void cancel(cancellation_level level = cancellation_level::graceful) {
         state_->request_stop(level == cancellation_level::graceful
                                  ? detail::stop_request::graceful

@@ -37,7 +37,8 @@ inline void count_one(std::atomic<std::size_t>& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
-/// Why the task is being stopped, first request wins.
+/// Why the task is being stopped: the first request wins, except that a
+/// graceful one may escalate (see `request_stop`).
 enum class stop_request {
     none,
     graceful,   ///< cancel(graceful): finish what is queued, end as cancelled.
