@@ -20,10 +20,8 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
-#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
-#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -99,10 +97,8 @@ class async_task {
             if (status.compare_exchange_strong(running, task_status::cancelled,
                                                std::memory_order_acq_rel) &&
                 options.tracing) {
-                try {
-                    detail::trace(options.name, "abandoned: its execution context was destroyed");
-                } catch (...) {  // tracing is best effort; abandoning must go on
-                }
+                detail::trace_nothrow(options.name,
+                                      "abandoned: its execution context was destroyed");
             }
             done.abandon(make_error_code(async_task_error::abandoned));
         }
@@ -164,18 +160,7 @@ private:
     explicit async_task(std::shared_ptr<state> s) : state_(std::move(s)) {}
 
     static asio::awaitable<T> wait_for(std::shared_ptr<state> s) {
-        if (!s->done.done()) {
-            // The caller's executor, not the strand: abandon() may release
-            // the strand while this runs on another context.
-            const asio::any_io_executor caller = co_await asio::this_coro::executor;
-            std::error_code ec;
-            co_await s->done.async_wait(caller, asio::redirect_error(asio::use_awaitable, ec));
-            if (ec == async_task_error::abandoned) {
-                throw async_task_exception(
-                    ec, fmt::format("task '{}': {}", s->options.name, ec.message()));
-            }
-            if (ec) throw std::system_error(ec);  // operation_aborted: the caller cancelled
-        }
+        co_await s->done.wait_until_done(s->options.name);
         outcome_type result = s->done.take(s->options.name);
         if (auto* failure = std::get_if<std::exception_ptr>(&result))
             std::rethrow_exception(*failure);

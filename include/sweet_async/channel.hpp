@@ -156,19 +156,10 @@ public:
     /// took from this channel, so the context can be destroyed. Any thread.
     void abandon() {
         queue_.close();
-        std::unique_ptr<detail::waiter> consumer;
-        std::deque<std::unique_ptr<detail::waiter>> producers;
-        {
-            std::lock_guard lock(mutex_);
-            consumer = std::move(consumer_waiter_);
-            consumer_waiting_.store(false, std::memory_order_relaxed);
-            producers.swap(producer_waiters_);
-            producers_waiting_.store(0, std::memory_order_relaxed);
-            completing_.fetch_add((consumer ? 1 : 0) + producers.size(), std::memory_order_relaxed);
-        }
-        if (consumer) complete_taken(std::move(consumer), {});
-        for (auto& parked : producers)
-            complete_taken(std::move(parked), {});
+        // Unlike close(), even when someone else closed the channel first:
+        // whatever is still parked goes now.
+        wake_consumer();
+        wake_all_producers();
         // A waker that took a waiter before us counted it under the mutex,
         // so it is seen here; its completion (a post) is short and never
         // waits for us. Acquire pairs with the release in complete_taken.

@@ -152,16 +152,7 @@ private:
     // coroutine starts lazily and may outlive the handle it was called on.
 
     static asio::awaitable<result_type> wait_for(std::shared_ptr<state_type> state) {
-        if (!state->done.done()) {
-            std::error_code ec;
-            co_await state->done.async_wait(state->executor,
-                                            asio::redirect_error(asio::use_awaitable, ec));
-            if (ec == async_task_error::abandoned) {
-                throw async_task_exception(
-                    ec, fmt::format("task '{}': {}", state->options.name, ec.message()));
-            }
-            if (ec) throw std::system_error(ec);  // operation_aborted: the caller cancelled
-        }
+        co_await state->done.wait_until_done(state->options.name);
         co_return state->done.take(state->options.name);
     }
 

@@ -94,7 +94,7 @@ public:
         : state_(state),
           processor_(std::move(processor)),
           collector_(std::move(collector)),
-          context_(state.id, state.options.name, state.executor),
+          context_(new_context()),
           consumer_signal_(state.consumer_executor) {}
 
     pipeline(const pipeline&) = delete;
@@ -192,7 +192,7 @@ public:
         if (state_.stopping()) co_return cancel(std::move(e));
         stamp_started(e);
         attempt result;
-        processor_context<Id> context(state_.id, state_.options.name, state_.executor);
+        processor_context<Id> context = new_context();
         auto call = single_call(e, context);
         if constexpr (synchronous_processor) run_sync(call, timeout, result);
         if (!synchronous_processor || result.wait) {
@@ -225,7 +225,7 @@ public:
             // another thread still hands the outcome back to the consumer.
             asio::post(where, [this, e = std::move(e), timeout, where, order,
                                work = asio::make_work_guard(state_.executor)]() mutable {
-                processor_context<Id> context(state_.id, state_.options.name, state_.executor);
+                processor_context<Id> context = new_context();
                 stamp_started(e);
                 attempt result;
                 auto call = single_call(e, context);
@@ -373,6 +373,12 @@ private:
     using attempt = attempt_of<result_type>;
     using batch_attempt = attempt_of<std::vector<result_type>>;
 
+    /// A context for processors called in one place (each coroutine or
+    /// thread gets its own, since it carries the attempt number).
+    processor_context<Id> new_context() const {
+        return processor_context<Id>(state_.id, state_.options.name, state_.executor);
+    }
+
     /// One attempt at `e`: a callable taking the attempt number.
     auto single_call(const event_type& e, processor_context<Id>& context) {
         return [this, &e, &context](unsigned attempt_number) {
@@ -483,7 +489,7 @@ private:
                     r.cancelled = true;
                 } else {
                     if (r.made == 0) self->stamp_started(e);
-                    processor_context<Id> context(state.id, state.options.name, state.executor);
+                    processor_context<Id> context = self->new_context();
                     auto call = self->single_call(e, context);
                     co_await self->run_async(call, timeout, r);
                     self->stamp_completed(e);

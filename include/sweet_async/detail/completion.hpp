@@ -14,6 +14,10 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include <sweet_async/detail/waiter.hpp>
@@ -80,6 +84,23 @@ public:
                 parked->complete(ec);
             },
             token);
+    }
+
+    /// Suspends the calling coroutine until the result is set. Throws
+    /// `async_task_exception` (`abandoned`, naming `task_name`) when it never
+    /// will be, and `std::system_error` (`operation_aborted`) when the caller
+    /// cancelled the wait. `task_name` must outlive the wait.
+    asio::awaitable<void> wait_until_done(std::string_view task_name) {
+        if (done()) co_return;
+        // The caller's executor: the task's own may belong to a context that
+        // is being destroyed.
+        const asio::any_io_executor caller = co_await asio::this_coro::executor;
+        std::error_code ec;
+        co_await async_wait(caller, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == async_task_error::abandoned) {
+            throw async_task_exception(ec, fmt::format("task '{}': {}", task_name, ec.message()));
+        }
+        if (ec) throw std::system_error(ec);
     }
 
     /// Moves the result out. Throws `async_task_exception` (`result_taken`)

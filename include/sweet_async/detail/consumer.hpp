@@ -69,9 +69,7 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
         case stop_request::deadline: status = task_status::timed_out; break;
         }
     }
-    const auto elapsed = std::chrono::steady_clock::now() - state->started_at;
-    state->final_elapsed.store(std::chrono::nanoseconds(elapsed).count(),
-                               std::memory_order_release);
+    state->freeze_elapsed();
     const task_stats stats = state->stats();
     if (state->options.tracing) trace(state->options.name, "{}: {}", status, stats);
     state->status.store(status, std::memory_order_release);

@@ -145,13 +145,13 @@ public:
     /// Posts `f` to the consumer strand unless the task was abandoned. The
     /// check and the post are one step under `abandon_mutex`, so nothing is
     /// posted to a context that is gone, even by a thread racing with its
-    /// destruction. Returns false when it did not post. Thread-safe.
+    /// destruction. Thread-safe.
     template <class F>
-    bool post_to_consumer(F&& f) {
+    void post_to_consumer(F&& f) {
         std::lock_guard lock(abandon_mutex);
-        if (abandoned.load(std::memory_order_relaxed)) return false;
-        asio::post(consumer_executor, std::forward<F>(f));
-        return true;
+        if (!abandoned.load(std::memory_order_relaxed)) {
+            asio::post(consumer_executor, std::forward<F>(f));
+        }
     }
 
     /// The context is being destroyed and this task has not finished (or its
@@ -176,24 +176,16 @@ public:
                                            std::memory_order_acq_rel)) {
             // The consumer never runs again: what it did not finish stays
             // accounted for, as cancelled.
-            const std::size_t sent = channel.sent();
-            const std::size_t ended = processed.load(std::memory_order_relaxed) +
-                                      failed.load(std::memory_order_relaxed) +
-                                      timed_out.load(std::memory_order_relaxed) +
-                                      cancelled.load(std::memory_order_relaxed);
-            const std::size_t unfinished = sent > ended ? sent - ended : 0;
+            const task_stats so_far = stats();
+            const std::size_t unfinished =
+                so_far.sent > so_far.finished() ? so_far.sent - so_far.finished() : 0;
             cancelled.fetch_add(unfinished, std::memory_order_relaxed);
-            const auto elapsed = std::chrono::steady_clock::now() - started_at;
-            final_elapsed.store(std::chrono::nanoseconds(elapsed).count(),
-                                std::memory_order_release);
+            freeze_elapsed();
             if (options.tracing) {
-                try {
-                    trace(options.name,
-                          "abandoned: its execution context was destroyed; {} unfinished "
-                          "events counted as cancelled",
-                          unfinished);
-                } catch (...) {  // tracing is best effort; abandoning must go on
-                }
+                trace_nothrow(options.name,
+                              "abandoned: its execution context was destroyed; {} unfinished "
+                              "events counted as cancelled",
+                              unfinished);
             }
         }
         done.abandon(make_error_code(async_task_error::abandoned));
@@ -212,6 +204,12 @@ public:
     event_type make_event(T payload, sweet_async::event_type type) const {
         if (stamps_creation || ends_stream(type)) return event_type(id, std::move(payload), type);
         return event_access::unstamped(id, std::move(payload), type);
+    }
+
+    /// Fixes `stats().elapsed` at now: the task has ended.
+    void freeze_elapsed() noexcept {
+        const auto elapsed = std::chrono::steady_clock::now() - started_at;
+        final_elapsed.store(std::chrono::nanoseconds(elapsed).count(), std::memory_order_release);
     }
 
     /// Live counts (final ones once the task has ended).

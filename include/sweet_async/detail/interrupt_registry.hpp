@@ -63,8 +63,6 @@ public:
         }
     }
 
-    std::size_t size() const noexcept { return entries_.size(); }
-
 private:
     std::vector<std::shared_ptr<interruptible>> entries_;
 };

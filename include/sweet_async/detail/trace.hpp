@@ -21,6 +21,17 @@ void trace(std::string_view task_name, fmt::format_string<Args...> format, Args&
     std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
+/// `trace` for places that must not throw (formatting may allocate):
+/// tracing is best effort there.
+template <class... Args>
+void trace_nothrow(std::string_view task_name, fmt::format_string<Args...> format,
+                   Args&&... args) noexcept {
+    try {
+        trace(task_name, format, std::forward<Args>(args)...);
+    } catch (...) {
+    }
+}
+
 }  // namespace sweet_async::detail
 
 #endif  // SWEET_ASYNC_DETAIL_TRACE_HPP
