@@ -91,12 +91,43 @@ TEST_CASE("adaptive: reports its choice and decisions; stays within its bounds",
     }));
 }
 
+TEST_CASE("adaptive: a window of slow events ends after window_time", "[adaptive][strategy]") {
+    // 40 events of 5 ms fit in one window of sample_size 100: without the time
+    // limit, the whole stream would run serially, one event at a time.
+    asio::io_context io;  // one thread: the counters need no synchronisation
+    int running = 0, most_running = 0;
+    auto task = sa::emitting_builder<int>(io)
+                    .capacity(64)
+                    .receiver(sa::adaptive{.sample_size = 100, .window_time = 10ms},
+                              [&](int value) -> asio::awaitable<int> {
+                                  most_running = std::max(most_running, ++running);
+                                  asio::steady_timer timer(co_await asio::this_coro::executor, 5ms);
+                                  co_await timer.async_wait(asio::use_awaitable);
+                                  --running;
+                                  co_return value;
+                              })
+                    .start_queue();
+    auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
+        for (int i = 0; i < 40; ++i)
+            co_await task.send(i);
+        task.close();
+        co_return co_await task.wait();
+    });
+    CHECK(result.stats().processed == 40);
+    CHECK(most_running >= 2);  // the serial window ended early; parallel(2) ran next
+    const auto& decisions = result.strategy_report().decisions;
+    REQUIRE_FALSE(decisions.empty());
+    CHECK(decisions.front().starts_with("serial -> parallel(2)"));
+}
+
 TEST_CASE("adaptive: invalid options are rejected naming the field", "[adaptive][builder]") {
     asio::io_context io;
     auto builder = sa::emitting_builder<int>(io).name("a");
     auto identity = [](int v) { return v; };
     CHECK_THROWS_WITH(builder.receiver(sa::adaptive{.sample_size = 0}, identity).start_queue(),
                       Catch::Contains("adaptive.sample_size must be at least 1, got 0"));
+    CHECK_THROWS_WITH(builder.receiver(sa::adaptive{.window_time = 0ms}, identity).start_queue(),
+                      Catch::Contains("adaptive.window_time must be positive, got 0"));
     CHECK_THROWS_WITH(builder.receiver(sa::adaptive{.workers = {3, 2}}, identity).start_queue(),
                       Catch::Contains("adaptive.") && Catch::Contains("workers"));
 }

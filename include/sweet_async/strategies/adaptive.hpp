@@ -24,7 +24,8 @@
 
 namespace sweet_async {
 
-/// Processes the stream in windows of `sample_size` events and, after each
+/// Processes the stream in windows of `sample_size` events (or `window_time`,
+/// whichever ends first) and, after each
 /// window, lets an `adaptive_controller` decide from what that window really
 /// achieved (throughput over the time work was available, and latency)
 /// whether to stay, or to move between serial, parallel (tuning its
@@ -42,6 +43,10 @@ namespace sweet_async {
 struct adaptive {
     /// Events per measurement window.
     std::size_t sample_size = 100;
+    /// The longest a measurement window lasts: with slow events, a window of
+    /// `sample_size` events under a poor choice would cost far more than
+    /// the exploring can win back.
+    std::chrono::nanoseconds window_time = std::chrono::milliseconds(10);
     /// Concurrency bounds when it runs in parallel.
     min_max<std::size_t> workers{1, 8};
     /// Batch size bounds when it runs in batches (per-batch processors only).
@@ -77,6 +82,7 @@ struct adaptive {
         } catch (const std::invalid_argument& e) {
             throw options.invalid(fmt::format("adaptive.{}", e.what()));
         }
+        options.require_positive("adaptive.window_time", window_time);
         options.require_positive("adaptive.batch_window", batch_window);
         options.require_positive("adaptive.timeout", timeout);
     }
@@ -90,6 +96,7 @@ struct adaptive {
         for (bool more = true; more;) {
             const adaptive_choice choice = controller.current();
             const auto started = std::chrono::steady_clock::now();
+            current.ends = started + window_time;
             current.idle = std::chrono::nanoseconds::zero();
             (void)pipeline.take_measurement();
             switch (choice.mode) {
@@ -105,10 +112,7 @@ struct adaptive {
             window_measurement m;
             m.events = measured.finished;
             m.busy = std::chrono::steady_clock::now() - started - current.idle;
-            if (measured.finished != 0) {
-                m.mean_latency =
-                    measured.total_latency / static_cast<std::ptrdiff_t>(measured.finished);
-            }
+            m.mean_latency = measured.mean_latency();
             const auto decisions_before = controller.decision_count();
             const std::string_view phase_before = controller.phase();
             const adaptive_choice next = controller.observe(m);
@@ -133,8 +137,19 @@ private:
         Pipeline& pipeline;
         const adaptive& options;
         asio::any_io_executor where;
+        std::chrono::steady_clock::time_point ends{};
         std::chrono::nanoseconds idle{0};
         std::vector<typename Pipeline::event_type> batch{};
+
+        /// True when `taken` events fill the window, or its time is up. A
+        /// synchronous processor may be a few nanoseconds per event, so the
+        /// clock is read on every 16th event only; a coroutine costs more
+        /// than a clock read anyway.
+        bool full(std::size_t taken) const noexcept {
+            if (taken >= options.sample_size) return true;
+            if (Pipeline::synchronous_processor && taken % 16 != 0) return false;
+            return std::chrono::steady_clock::now() >= ends;
+        }
 
         asio::awaitable<bool> wait_idle() {
             const auto from = std::chrono::steady_clock::now();
@@ -144,7 +159,7 @@ private:
         }
 
         asio::awaitable<bool> serially() {
-            for (std::size_t taken = 0; taken < options.sample_size;) {
+            for (std::size_t taken = 0; !full(taken);) {
                 auto e = pipeline.try_receive();
                 if (!e) {
                     if (!co_await wait_idle()) co_return false;
@@ -164,7 +179,7 @@ private:
 
         asio::awaitable<bool> in_parallel(std::size_t concurrency) {
             bool more = true;
-            for (std::size_t taken = 0; taken < options.sample_size && more;) {
+            for (std::size_t taken = 0; more && !full(taken);) {
                 if (pipeline.in_flight() >= concurrency) {
                     co_await pipeline.wait_in_flight_below(concurrency);
                     continue;
@@ -188,7 +203,9 @@ private:
 
         asio::awaitable<bool> in_batches(std::size_t batch_size) {
             auto deadline = std::chrono::steady_clock::time_point::max();
-            for (std::size_t taken = 0; taken < options.sample_size;) {
+            // A batch costs a call: the clock is read once per batch.
+            for (std::size_t taken = 0;
+                 taken < options.sample_size && std::chrono::steady_clock::now() < ends;) {
                 bool ends_stream = false;
                 while (batch.size() < batch_size && !ends_stream) {
                     auto e = pipeline.try_receive();

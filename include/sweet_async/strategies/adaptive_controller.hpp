@@ -204,9 +204,9 @@ inline std::string latency_text(double nanoseconds) {
 ///   measured again. After `recheck_every` settled windows the exploration is
 ///   run again anyway, keeping what is known: the settled choice competes
 ///   with its current level without being run, a step that ran at 1/k of that
-///   level last time is measured again on every k-th re-check only (a window
-///   of it costs k settled windows' time), and when the settled choice wins
-///   again, the climb keeps its step sizes.
+///   level last time, one of n such slower steps, is measured again on every
+///   (n x k)-th re-check only (a window of it costs k settled windows' time),
+///   and when the settled choice wins again, the climb keeps its step sizes.
 ///
 /// ```cpp
 /// sa::adaptive_controller controller({.workers = {1, 16}, .can_batch = true});
@@ -433,14 +433,24 @@ private:
 
     /// True when a periodic re-check may take `r` from memory instead of
     /// running it. A window costs time in inverse proportion to its
-    /// throughput: a step that ran at 1/k of the settled level is measured on
-    /// every k-th re-check only, so that on average it costs about one settled
-    /// window's time per re-check. Without this, a re-check of a choice a
-    /// hundred times slower would cost a hundred windows' time. Steps about as
-    /// fast as the settled choice are always measured.
+    /// throughput: with n steps slower than the settled level, one that ran
+    /// at 1/k of it is measured on every (n x k)-th re-check only, so that on
+    /// average all of them together cost about one settled window's time per
+    /// re-check. Without this, a re-check of a choice a hundred times slower
+    /// would cost a hundred windows' time, and a long ladder of slower steps
+    /// a window each. Steps about as fast as the settled choice are always
+    /// measured.
     bool may_skip(const remembered& r) const noexcept {
-        if (!faster(settled_.throughput, r.figures.throughput)) return false;
-        return static_cast<double>(r.skipped + 1) < settled_.throughput / r.figures.throughput;
+        if (!slower_than_settled(r)) return false;
+        const auto slower = static_cast<double>(
+            std::count_if(memory_.begin(), memory_.end(),
+                          [this](const remembered& m) { return slower_than_settled(m); }));
+        return static_cast<double>(r.skipped + 1) <
+               slower * settled_.throughput / r.figures.throughput;
+    }
+
+    bool slower_than_settled(const remembered& r) const noexcept {
+        return faster(settled_.throughput, r.figures.throughput);
     }
 
     /// Moves past the steps that need no window: the settled choice (its
