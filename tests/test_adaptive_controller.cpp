@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "sweet_async_catch.hpp"
 #include <fmt/format.h>
 
 #include <sweet_async/strategies/adaptive_controller.hpp>

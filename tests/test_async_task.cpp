@@ -6,7 +6,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <catch2/catch.hpp>
+#include "sweet_async_catch.hpp"
 
 #include <sweet_async/async_task.hpp>
 

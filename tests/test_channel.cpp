@@ -10,7 +10,7 @@
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
-#include <catch2/catch.hpp>
+#include "sweet_async_catch.hpp"
 
 #include <sweet_async/channel.hpp>
 

@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "sweet_async_catch.hpp"
 
 #include <sweet_async/collector.hpp>
 #include <sweet_async/fold_collector.hpp>

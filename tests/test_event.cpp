@@ -2,7 +2,7 @@
 #include <memory>
 #include <string>
 
-#include <catch2/catch.hpp>
+#include "sweet_async_catch.hpp"
 #include <fmt/format.h>
 
 #include <sweet_async/event.hpp>

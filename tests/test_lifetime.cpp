@@ -21,7 +21,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
-#include <catch2/catch.hpp>
+#include "sweet_async_catch.hpp"
 
 #include <sweet_async/async_task.hpp>
 #include <sweet_async/detail/task_registry.hpp>

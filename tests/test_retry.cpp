@@ -17,7 +17,7 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
-#include <catch2/catch.hpp>
+#include "sweet_async_catch.hpp"
 #include <fmt/format.h>
 
 #include <sweet_async/sweet_async.hpp>

@@ -21,7 +21,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
-#include <catch2/catch.hpp>
+#include "sweet_async_catch.hpp"
 #include <fmt/format.h>
 
 #include <sweet_async/config.hpp>

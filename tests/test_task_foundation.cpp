@@ -2,7 +2,7 @@
 #include <string>
 #include <system_error>
 
-#include <catch2/catch.hpp>
+#include "sweet_async_catch.hpp"
 #include <fmt/format.h>
 
 #include <sweet_async/cancellation_level.hpp>
