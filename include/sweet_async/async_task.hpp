@@ -65,7 +65,7 @@ class async_task {
     using outcome_type = std::variant<stored, std::exception_ptr>;
 
     struct state final : detail::abandonable {
-        state(asio::any_io_executor executor, task_options settings)
+        state(const asio::any_io_executor& executor, task_options settings)
             : options(std::move(settings)),
               id(Id::generate()),
               strand(asio::make_strand(executor)) {}

@@ -321,7 +321,10 @@ public:
     /// Publishes the strategy's current choice, and a decision that led to it
     /// (traced when the task's tracing is on). See `strategy_report`.
     void report(std::string current, std::string decision = {}) {
-        if (!decision.empty() && tracing()) detail::trace(task_name(), "strategy: {}", decision);
+        if (!decision.empty()) {
+            detail::trace(state_.options, state_.id, trace_kind::strategy_decision,
+                          "strategy: {}", decision);
+        }
         state_.report_strategy(std::move(current), std::move(decision));
     }
 
@@ -476,7 +479,9 @@ private:
     /// Awaits `work` on the consumer strand, interruptible by a stop request.
     asio::awaitable<void> interruptibly(asio::awaitable<void> work) {
         auto entry = state_.interrupts.enter(state_.consumer_executor);
-        co_await asio::co_spawn(
+        // clang-tidy 14 takes the coroutine frame's own copy of a parameter
+        // for a use after the move.
+        co_await asio::co_spawn(  // NOLINT(bugprone-use-after-move)
             state_.consumer_executor, std::move(work),
             asio::bind_cancellation_slot(entry->signal.slot(), asio::use_awaitable));
         entry->ended = true;
@@ -491,6 +496,7 @@ private:
         auto entry = state_.interrupts.enter(strand);
         asio::co_spawn(
             strand,
+            // NOLINTNEXTLINE(bugprone-use-after-move): the coroutine frame's copies, as above
             [](pipeline* self, event_type e, attempt r, std::optional<duration> timeout,
                completion_order order, std::shared_ptr<detail::interruptible> entry,
                auto work) -> asio::awaitable<void> {
@@ -564,8 +570,8 @@ private:
             settle(std::move(e), std::move(result), timeout);
         } else {
             // Hold results that overtook earlier events until those are in.
-            waiting_in_order_.emplace(e.sequence(),
-                                      finished{std::move(e), std::move(result), timeout});
+            const std::uint64_t sequence = e.sequence();  // before `e` moves
+            waiting_in_order_.emplace(sequence, finished{std::move(e), std::move(result), timeout});
             for (auto next = waiting_in_order_.begin();
                  next != waiting_in_order_.end() && next->first == next_in_order_;
                  next = waiting_in_order_.begin()) {

@@ -47,7 +47,7 @@ public:
 class task_registry final : public asio::execution_context::service {
 public:
     /// Identifies the service to `asio::use_service`.
-    static inline asio::execution_context::id id;
+    static inline asio::execution_context::id id;  // NOLINT(cert-err58-cpp): cannot throw
 
     explicit task_registry(asio::execution_context& context) : service(context) {}
 

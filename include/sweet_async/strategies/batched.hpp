@@ -66,14 +66,14 @@ struct batched {
                 ends_stream = e->is_final();
                 batch.push_back(std::move(*e));
             }
-            if (batch.size() == batch_size || ends_stream) {
-                co_await flush(pipeline, batch);
-            } else if (batch.empty()) {
+            if (batch.empty()) {
                 if (!co_await pipeline.wait_for_events()) co_return;
-            } else if (!co_await pipeline.wait_for_events_until(deadline)) {
-                // The window closed, or the stream ended: the partial batch goes now.
-                co_await flush(pipeline, batch);
+                continue;
             }
+            bool due = batch.size() == batch_size || ends_stream;
+            // A partial batch goes when its window closes, or the stream ends.
+            if (!due) due = !co_await pipeline.wait_for_events_until(deadline);
+            if (due) co_await flush(pipeline, batch);
         }
     }
 

@@ -1,0 +1,38 @@
+// tests/tidy_headers.cpp: instantiates every strategy, both kinds of processor, a per-batch
+// processor, a fold collector and async_task, so that clang-tidy (see .clang-tidy) sees the
+// bodies of the library's templates. Compiled with the tests; run by .ci/run's tidy stage.
+#include <span>
+#include <string>
+#include <vector>
+
+#include <asio/io_context.hpp>
+
+#include <sweet_async/sweet_async.hpp>
+
+namespace sa = sweet_async;
+
+void instantiate() {
+    asio::io_context io;
+    auto sync = [](const int& v) { return v * 2; };
+    auto coro = [](int v) -> asio::awaitable<int> { co_return v; };
+    auto batch = [](std::span<const int> b) { return std::vector<int>(b.begin(), b.end()); };
+    auto builder = sa::emitting_builder<int>(io).name("tidy");
+    auto a = builder.receiver(sa::serial{}, sync).start_queue();
+    auto b = builder.receiver(sa::parallel{}, coro).start_queue();
+    auto c = builder.receiver(sa::batched{}, batch).start_queue();
+    auto d = builder.receiver(sa::adaptive{}, batch).start_queue();
+    auto e = builder.receiver(sa::adaptive{}, coro).start_queue();
+    auto f = builder.receiver(sa::receiver_strategy{sa::serial{}}, sync)
+                 .collector(sa::fold_collector{0, [](int& sum, int v) { sum += v; }})
+                 .start_queue();
+    auto g = sa::async_task<int>::run(io.get_executor(), {.name = "answer", .retry = 2},
+                                      []() -> asio::awaitable<int> { co_return 42; });
+    (void)a.try_send(1);
+    (void)b.try_send(1);
+    (void)c.try_send(1);
+    (void)d.try_send(1);
+    (void)e.try_send(1);
+    (void)f.try_send(1);
+    g.cancel();
+    io.run();
+}
