@@ -9,10 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "sweet_async_catch.hpp"
 #include <fmt/format.h>
 
 #include <sweet_async/strategies/adaptive_controller.hpp>
+
+#include "sweet_async_catch.hpp"
 
 namespace sa = sweet_async;
 

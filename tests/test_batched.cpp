@@ -10,10 +10,10 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include "sweet_async_catch.hpp"
 
 #include <sweet_async/sweet_async.hpp>
 
+#include "sweet_async_catch.hpp"
 #include "test_support.hpp"
 
 namespace sa = sweet_async;

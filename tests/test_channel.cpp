@@ -10,10 +10,10 @@
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
-#include "sweet_async_catch.hpp"
 
 #include <sweet_async/channel.hpp>
 
+#include "sweet_async_catch.hpp"
 #include "test_support.hpp"
 
 namespace sa = sweet_async;

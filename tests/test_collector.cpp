@@ -2,10 +2,10 @@
 #include <string>
 #include <vector>
 
-#include "sweet_async_catch.hpp"
-
 #include <sweet_async/collector.hpp>
 #include <sweet_async/fold_collector.hpp>
+
+#include "sweet_async_catch.hpp"
 
 namespace sa = sweet_async;
 

@@ -2,11 +2,12 @@
 #include <memory>
 #include <string>
 
-#include "sweet_async_catch.hpp"
 #include <fmt/format.h>
 
 #include <sweet_async/event.hpp>
 #include <sweet_async/receiver_event.hpp>
+
+#include "sweet_async_catch.hpp"
 
 namespace sa = sweet_async;
 

@@ -21,12 +21,12 @@
 #include <asio/this_coro.hpp>
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
-#include "sweet_async_catch.hpp"
 
 #include <sweet_async/async_task.hpp>
 #include <sweet_async/detail/task_registry.hpp>
 #include <sweet_async/sweet_async.hpp>
 
+#include "sweet_async_catch.hpp"
 #include "test_support.hpp"
 
 namespace sa = sweet_async;

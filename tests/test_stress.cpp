@@ -47,10 +47,11 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
-#include "sweet_async_catch.hpp"
 #include <fmt/format.h>
 
 #include <sweet_async/sweet_async.hpp>
+
+#include "sweet_async_catch.hpp"
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;

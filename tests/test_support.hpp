@@ -21,11 +21,12 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
-#include "sweet_async_catch.hpp"
 #include <fmt/format.h>
 
 #include <sweet_async/config.hpp>
 #include <sweet_async/uuid.hpp>
+
+#include "sweet_async_catch.hpp"
 
 namespace test_support {
 

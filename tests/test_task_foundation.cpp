@@ -2,7 +2,6 @@
 #include <string>
 #include <system_error>
 
-#include "sweet_async_catch.hpp"
 #include <fmt/format.h>
 
 #include <sweet_async/cancellation_level.hpp>
@@ -13,6 +12,7 @@
 #include <sweet_async/task_priority.hpp>
 #include <sweet_async/task_status.hpp>
 
+#include "sweet_async_catch.hpp"
 #include "test_support.hpp"
 
 namespace sa = sweet_async;

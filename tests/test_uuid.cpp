@@ -2,10 +2,11 @@
 #include <string>
 #include <unordered_set>
 
-#include "sweet_async_catch.hpp"
 #include <fmt/format.h>
 
 #include <sweet_async/uuid.hpp>
+
+#include "sweet_async_catch.hpp"
 
 using sweet_async::uuid;
 
