@@ -2,6 +2,13 @@
 // a working sweet_async (headers, C++20, Asio, {fmt}, threads) from the CMake package, from
 // add_subdirectory() or from pkg-config. Exits non-zero when the task's result is not the expected
 // one, so that CI notices.
+
+// clang-format off
+// First: with Clang, it defines the macros that turn on Asio's coroutine support before any Asio
+// header reads them. The CMake target passes them anyway; the pkg-config build relies on this.
+#include <sweet_async/config.hpp>
+// clang-format on
+
 #include <cstddef>
 #include <cstdio>
 #include <string>
