@@ -15,6 +15,7 @@
 #include <variant>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/async_result.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
@@ -30,6 +31,7 @@
 #include <sweet_async/detail/completion.hpp>
 #include <sweet_async/detail/deadline.hpp>
 #include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/detail/operations.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
 #include <sweet_async/detail/task_registry.hpp>
 #include <sweet_async/detail/trace.hpp>
@@ -58,7 +60,12 @@ namespace sweet_async {
 /// the status becomes `cancelled`. A handle may outlive its context: then
 /// `cancel`, `status`, `is_complete` (false) and the destructor are safe, and
 /// `wait()` from a coroutine on a live context throws `abandoned` (or hands
-/// out the result of work that had finished).
+/// out the result of work that had finished); so does `async_wait` with a
+/// handler that has an associated executor of a live context.
+///
+/// `wait()` is the coroutine convenience; `async_wait(token)` is its
+/// completion-token form for any Asio token (`asio::use_awaitable`,
+/// `asio::use_future`, a callback, `asio::experimental::deferred`, ...).
 template <class T = void, task_id Id = uuid>
 class async_task {
     using stored = detail::stored_result_t<T>;
@@ -82,6 +89,13 @@ class async_task {
         detail::completion<outcome_type> done;
         std::mutex abandon_mutex;  // orders cancel()'s post before abandonment
         bool abandoned = false;    // guarded by abandon_mutex
+
+        /// The executor of handlers that have none: the strand, or an empty
+        /// executor once the context is gone.
+        asio::any_io_executor handler_executor() {
+            std::lock_guard lock(abandon_mutex);
+            return strand;
+        }
 
         /// The context is being destroyed before the work finished (see
         /// `task_registry`): waiters end with `abandoned`, the task with
@@ -155,6 +169,23 @@ public:
     /// `timeout`, `cancelled`, or `abandoned` (the execution context was
     /// destroyed before the work finished). The value is handed out once.
     asio::awaitable<T> wait() { return wait_for(state_); }
+
+    /// Completion-token form of `wait`, signature `void(std::exception_ptr, T)`
+    /// (`void(std::exception_ptr)` for `async_task<void>`; as `asio::co_spawn`
+    /// has it): the value and a null pointer, or the exception `wait()` would
+    /// throw (the work's own, unchanged) and `T{}`. So `asio::use_awaitable`
+    /// and `asio::use_future` throw exactly what `wait()` throws. A handler
+    /// without an associated executor runs on the task's strand. Per-operation
+    /// cancellation ends a parked wait with a `std::system_error`
+    /// (`asio::error::operation_aborted`); the work goes on and its value
+    /// stays for a later wait.
+    template <asio::completion_token_for<detail::wait_signature_t<T>> CompletionToken>
+    requires std::is_void_v<T> || std::default_initializable<T>
+    auto async_wait(CompletionToken&& token) {
+        return detail::async_take<detail::deliver_outcome<T, outcome_type>>(
+            state_, state_->done, state_->options.name,
+            [](state& s) { return s.handler_executor(); }, std::forward<CompletionToken>(token));
+    }
 
 private:
     explicit async_task(std::shared_ptr<state> s) : state_(std::move(s)) {}

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
@@ -17,6 +18,7 @@
 #include <sweet_async/cancellation_level.hpp>
 #include <sweet_async/config.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
+#include <sweet_async/detail/operations.hpp>
 #include <sweet_async/error.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/final_result.hpp>
@@ -46,10 +48,19 @@ namespace sweet_async {
 /// `is_complete` (false) and the destructor are safe, and from a coroutine on
 /// another, live context `send()` throws `closed` and `wait()` throws
 /// `abandoned` (or returns the result of a task that had finished). The
-/// completion-token forms (`async_send`, ...) and `get_executor()` refer to
+/// completion-token forms (`async_send`, `async_wait`, ...) with a handler
+/// that has no associated executor of its own, and `get_executor()`, refer to
 /// the dead context and must not be used (Asio's rule). A task built on a
 /// strand you made keeps that strand, which must not outlive its context:
 /// destroy such handles first.
+///
+/// Asynchronous model: `send`, `send_final` and `wait` are coroutine
+/// conveniences that throw `async_task_exception`; `async_send`,
+/// `async_send_final` and `async_wait` take any Asio completion token
+/// (`asio::use_awaitable`, `asio::use_future`, a callback,
+/// `asio::experimental::deferred`, `asio::bind_executor(...)`, ...). Their
+/// handlers never run inside the initiating call; they run on the handler's
+/// associated executor, by default the task's `get_executor()`.
 template <class T, class Collection, task_id Id = uuid>
 class emitting_task {
     using state_type = detail::emitting_state<T, Collection, Id>;
@@ -109,20 +120,23 @@ public:
         return send_as(state_, sweet_async::event_type::final, std::move(payload));
     }
 
-    /// Completion-token form of `send`: `void(std::error_code)`.
-    template <class CompletionToken>
+    /// Completion-token form of `send`, signature `void(std::error_code)`:
+    /// completes with an empty code once the event is in the channel (after
+    /// waiting for room while it is full), or with `async_task_error::closed`
+    /// (the payload is dropped). Per-operation cancellation while waiting for
+    /// room completes it with `asio::error::operation_aborted` (dropped too).
+    template <asio::completion_token_for<void(std::error_code)> CompletionToken>
     auto async_send(T payload, CompletionToken&& token) {
-        return state_->channel.async_send(
-            state_->make_event(std::move(payload), sweet_async::event_type::continuing),
-            std::forward<CompletionToken>(token));
+        return detail::async_send_event(state_, sweet_async::event_type::continuing,
+                                        std::move(payload), std::forward<CompletionToken>(token));
     }
 
-    /// Completion-token form of `send_final`: `void(std::error_code)`.
-    template <class CompletionToken>
+    /// Completion-token form of `send_final`, signature `void(std::error_code)`
+    /// as for `async_send`.
+    template <asio::completion_token_for<void(std::error_code)> CompletionToken>
     auto async_send_final(T payload, CompletionToken&& token) {
-        return state_->channel.async_send(
-            state_->make_event(std::move(payload), sweet_async::event_type::final),
-            send_mode::close_after, std::forward<CompletionToken>(token));
+        return detail::async_send_event(state_, sweet_async::event_type::final, std::move(payload),
+                                        std::forward<CompletionToken>(token));
     }
 
     /// Ends the stream without a final event: nothing more is accepted, what
@@ -146,6 +160,23 @@ public:
     /// `async_task_exception` (`result_taken`). Throws `abandoned` when the
     /// task's execution context was destroyed before the task finished.
     asio::awaitable<result_type> wait() { return wait_for(state_); }
+
+    /// Completion-token form of `wait`, signature
+    /// `void(std::exception_ptr, result_type)` (as `asio::co_spawn` has it):
+    /// the final result and a null pointer, or the exception `wait()` would
+    /// throw and an empty result. So `asio::use_awaitable` and
+    /// `asio::use_future` throw exactly what `wait()` throws. Per-operation
+    /// cancellation ends a parked wait with a `std::system_error`
+    /// (`asio::error::operation_aborted`); the task goes on and the result
+    /// stays for a later wait.
+    template <asio::completion_token_for<void(std::exception_ptr, result_type)> CompletionToken>
+    requires std::default_initializable<result_type>
+    auto async_wait(CompletionToken&& token) {
+        return detail::async_take<detail::deliver_value<result_type>>(
+            state_, state_->done, state_->options.name,
+            [](const state_type& state) { return state.executor; },
+            std::forward<CompletionToken>(token));
+    }
 
 private:
     // The coroutines below are static and own a reference to the state: a

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,25 @@
 #include <sweet_async/error.hpp>
 
 namespace sweet_async::detail {
+
+/// The exception a wait that ended with `ec` reports: `async_task_exception`
+/// (`abandoned`, naming the task), otherwise `std::system_error` (such as
+/// `operation_aborted` for a wait its caller cancelled).
+inline std::exception_ptr wait_failure(std::error_code ec, std::string_view task_name) {
+    if (ec == async_task_error::abandoned) {
+        return std::make_exception_ptr(
+            async_task_exception(ec, fmt::format("task '{}': {}", task_name, ec.message())));
+    }
+    return std::make_exception_ptr(std::system_error(ec));
+}
+
+/// The exception of a wait that found the result already handed out.
+inline async_task_exception result_taken_error(std::string_view task_name) {
+    return async_task_exception(
+        async_task_error::result_taken,
+        fmt::format("task '{}': the final result was already taken by an earlier wait()",
+                    task_name));
+}
 
 /// Holds the result of a task once it ends. Waiting never blocks a thread:
 /// `async_wait` parks the caller's completion handler until `set` posts it.
@@ -71,7 +91,7 @@ public:
     template <class CompletionToken>
     auto async_wait(const asio::any_io_executor& executor, CompletionToken&& token) {
         return asio::async_initiate<CompletionToken, void(std::error_code)>(
-            [this, &executor](auto handler) {
+            [this, executor](auto handler) {
                 auto parked =
                     make_waiter(std::move(handler), executor, [this](waiter* w) { withdraw(w); });
                 std::unique_lock lock(mutex_);
@@ -97,26 +117,26 @@ public:
         const asio::any_io_executor caller = co_await asio::this_coro::executor;
         std::error_code ec;
         co_await async_wait(caller, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == async_task_error::abandoned) {
-            throw async_task_exception(ec, fmt::format("task '{}': {}", task_name, ec.message()));
-        }
-        if (ec) throw std::system_error(ec);
+        if (ec) std::rethrow_exception(wait_failure(ec, task_name));
+    }
+
+    /// Moves the result out, or returns nothing if it was taken before.
+    /// Requires `done()`.
+    std::optional<Result> try_take() {
+        std::lock_guard lock(mutex_);
+        if (!value_) return std::nullopt;
+        std::optional<Result> result(std::move(value_));
+        value_.reset();
+        taken_ = true;
+        return result;
     }
 
     /// Moves the result out. Throws `async_task_exception` (`result_taken`)
     /// if it was taken before. Requires `done()`.
     Result take(std::string_view task_name) {
-        std::lock_guard lock(mutex_);
-        if (!value_) {
-            throw async_task_exception(
-                async_task_error::result_taken,
-                fmt::format("task '{}': the final result was already taken by an earlier wait()",
-                            task_name));
-        }
-        Result result = std::move(*value_);
-        value_.reset();
-        taken_ = true;
-        return result;
+        std::optional<Result> result = try_take();
+        if (!result) throw result_taken_error(task_name);
+        return std::move(*result);
     }
 
 private:
