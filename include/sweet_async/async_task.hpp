@@ -111,8 +111,8 @@ class async_task {
             if (status.compare_exchange_strong(running, task_status::cancelled,
                                                std::memory_order_acq_rel) &&
                 options.tracing) {
-                detail::trace_nothrow(options.name,
-                                      "abandoned: its execution context was destroyed");
+                detail::trace(options, id, trace_kind::abandoned,
+                              "abandoned: its execution context was destroyed");
             }
             done.abandon(make_error_code(async_task_error::abandoned));
         }
@@ -139,7 +139,8 @@ public:
         options.validate();
         auto task_state = std::make_shared<state>(std::move(executor), std::move(options));
         if (task_state->options.tracing) {
-            detail::trace(task_state->options.name, "started: id={}", task_state->id.to_string());
+            detail::trace(task_state->options, task_state->id, trace_kind::started,
+                          "started: id={}", task_state->id.to_string());
         }
         // Told when the context is destroyed first (see task_registry).
         detail::task_registry::of(task_state->strand).add(task_state);
@@ -157,7 +158,11 @@ public:
     /// Asks the work to stop (Asio terminal cancellation of whatever it
     /// awaits). The task ends `cancelled` unless it already ended. Any thread.
     void cancel() {
-        state_->cancel_requested.store(true, std::memory_order_release);
+        if (!state_->cancel_requested.exchange(true, std::memory_order_acq_rel) &&
+            state_->options.tracing && status() == task_status::running) {
+            detail::trace(state_->options, state_->id, trace_kind::cancel_requested,
+                          "cancel requested");
+        }
         std::lock_guard lock(state_->abandon_mutex);
         if (state_->abandoned) return;  // the strand is gone with its context
         asio::post(state_->strand,
@@ -236,6 +241,11 @@ private:
                 auto value = co_await detail::within(attempts(s, work), *s->options.timeout);
                 if (!value) {
                     status = task_status::timed_out;
+                    if (s->options.tracing) {
+                        detail::trace(s->options, s->id, trace_kind::deadline_reached,
+                                      "deadline reached: timeout {}",
+                                      detail::duration_text(*s->options.timeout));
+                    }
                     throw async_task_exception(
                         async_task_error::timeout,
                         fmt::format("task '{}' did not finish within {}", s->options.name,
@@ -257,7 +267,7 @@ private:
                                fmt::format("task '{}' was cancelled", s->options.name)))
                          : std::current_exception();
         }
-        if (s->options.tracing) detail::trace(s->options.name, "{}", status);
+        detail::trace(s->options, s->id, trace_kind::ended, "{}", status);
         s->status.store(status, std::memory_order_release);
         s->done.set(std::move(result));
     }

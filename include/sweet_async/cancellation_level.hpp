@@ -14,6 +14,7 @@ enum class cancellation_level {
     immediate,  ///< Stop now; events not yet processed end as cancelled.
 };
 
+/// The name of the value, as spelled in the enumeration.
 constexpr std::string_view to_string(cancellation_level level) noexcept {
     switch (level) {
     case cancellation_level::graceful: return "graceful";

@@ -11,6 +11,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/execution_context.hpp>
+#include <fmt/format.h>
 
 #include <sweet_async/backoff.hpp>
 #include <sweet_async/collector.hpp>
@@ -26,6 +27,7 @@
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/task_options.hpp>
 #include <sweet_async/task_priority.hpp>
+#include <sweet_async/trace_sink.hpp>
 
 namespace sweet_async {
 
@@ -83,10 +85,16 @@ public:
         strategy_.validate(options_);
         auto state = std::make_shared<state_type>(
             executor_, options_, traits::takes_event || reads_creation_time<Strategy>());
-        if (options_.tracing) {
-            detail::trace(options_.name, "started: id={} strategy={} capacity={} priority={}",
-                          state->id.to_string(), strategy_.name(), options_.capacity,
-                          options_.priority);
+        if (options_.tracing) {  // the texts are made only for the trace
+            std::string strategy;
+            if constexpr (fmt::is_formattable<Strategy>::value) {
+                strategy = fmt::format("{}", strategy_);  // with its settings
+            } else {
+                strategy = strategy_.name();
+            }
+            detail::trace(options_, state->id, trace_kind::started,
+                          "started: id={} strategy={} capacity={} priority={}",
+                          state->id.to_string(), strategy, options_.capacity, options_.priority);
         }
         // Told when the context is destroyed first (see task_registry).
         detail::task_registry::of(executor_).add(state);
@@ -146,10 +154,24 @@ public:
             o.retry_backoff = wait;
         });
     }
-    /// Writes lifecycle lines to stderr.
+    /// Traces the task's lifecycle (started, cancel requested, deadline
+    /// reached, ended with status and statistics) and its strategy's
+    /// decisions to the sink chosen so far, `stderr_trace_sink` by default.
+    /// Off by default; when off, nothing is formatted.
     [[nodiscard]] emitting_task_builder tracing(bool enabled = true) const {
         return with([&](task_options& o) { o.tracing = enabled; });
     }
+    /// Turns tracing on and sends the records to `sink` instead of stderr
+    /// (see `trace_sink` for its contract: thread-safe, best effort). An
+    /// empty `trace_sink` means the default sink.
+    template <std::invocable<const trace_record&> Sink>
+    [[nodiscard]] emitting_task_builder tracing(Sink sink) const {
+        return with([&](task_options& o) {
+            o.tracing = true;
+            o.trace_to = trace_sink(std::move(sink));
+        });
+    }
+    /// The task's priority, shown in tracing (default `normal`).
     [[nodiscard]] emitting_task_builder priority(task_priority value) const {
         return with([&](task_options& o) { o.priority = value; });
     }

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include <sweet_async/detail/enum_formatter.hpp>
+#include <sweet_async/detail/plain_formatter.hpp>
 
 namespace sweet_async {
 
@@ -23,6 +24,7 @@ enum class async_task_error {
     abandoned,              ///< Its execution context was destroyed before the task finished.
 };
 
+/// The name of `error`, as spelled in the enumeration.
 constexpr std::string_view to_string(async_task_error error) noexcept {
     switch (error) {
     case async_task_error::failure: return "failure";
@@ -99,5 +101,20 @@ struct std::is_error_code_enum<sweet_async::async_task_error> : std::true_type {
 template <>
 struct fmt::formatter<sweet_async::async_task_error>
     : sweet_async::detail::enum_formatter<sweet_async::async_task_error> {};
+
+/// "<error>: <what>", e.g. "timeout: task 'fetch' did not finish within 50ms";
+/// an error code of another category shows its message instead of a name.
+template <>
+struct fmt::formatter<sweet_async::async_task_exception> : sweet_async::detail::plain_formatter {
+    template <class FormatContext>
+    auto format(const sweet_async::async_task_exception& e, FormatContext& ctx) const {
+        if (e.code().category() == sweet_async::async_task_category()) {
+            return fmt::format_to(ctx.out(), "{}: {}",
+                                  static_cast<sweet_async::async_task_error>(e.code().value()),
+                                  e.what());
+        }
+        return fmt::format_to(ctx.out(), "{}: {}", e.code().message(), e.what());
+    }
+};
 
 #endif  // SWEET_ASYNC_ERROR_HPP

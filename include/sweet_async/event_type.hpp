@@ -22,6 +22,7 @@ constexpr bool ends_stream(event_type type) noexcept {
     return type != event_type::continuing;
 }
 
+/// The name of the value, as spelled in the enumeration.
 constexpr std::string_view to_string(event_type type) noexcept {
     switch (type) {
     case event_type::continuing: return "continuing";

@@ -20,6 +20,7 @@ enum class outcome {
     cancelled,  ///< The task stopped before the event was processed.
 };
 
+/// The name of the value, as spelled in the enumeration.
 constexpr std::string_view to_string(outcome value) noexcept {
     switch (value) {
     case outcome::processed: return "processed";

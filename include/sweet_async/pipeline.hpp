@@ -11,6 +11,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -33,7 +34,9 @@
 #include <sweet_async/detail/deadline.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
+#include <sweet_async/detail/enum_formatter.hpp>
 #include <sweet_async/detail/interrupt_registry.hpp>
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/event.hpp>
@@ -47,6 +50,15 @@ enum class completion_order {
     completion,  ///< As they finish (the default: no waiting on slow events).
     arrival,     ///< In the order the events arrived.
 };
+
+/// The name of `order`: "completion" or "arrival".
+constexpr std::string_view to_string(completion_order order) noexcept {
+    switch (order) {
+    case completion_order::completion: return "completion";
+    case completion_order::arrival: return "arrival";
+    }
+    return "unknown";
+}
 
 /// What a pipeline has measured since it was last asked (see `take_measurement`).
 struct pipeline_measurement {
@@ -322,8 +334,8 @@ public:
     /// (traced when the task's tracing is on). See `strategy_report`.
     void report(std::string current, std::string decision = {}) {
         if (!decision.empty()) {
-            detail::trace(state_.options, state_.id, trace_kind::strategy_decision,
-                          "strategy: {}", decision);
+            detail::trace(state_.options, state_.id, trace_kind::strategy_decision, "strategy: {}",
+                          decision);
         }
         state_.report_strategy(std::move(current), std::move(decision));
     }
@@ -790,5 +802,20 @@ private:
 };
 
 }  // namespace sweet_async
+
+template <>
+struct fmt::formatter<sweet_async::completion_order>
+    : sweet_async::detail::enum_formatter<sweet_async::completion_order> {};
+
+/// `finished=<n> latency_samples=<n> mean_latency=<duration>`.
+template <>
+struct fmt::formatter<sweet_async::pipeline_measurement> : sweet_async::detail::plain_formatter {
+    template <class FormatContext>
+    auto format(const sweet_async::pipeline_measurement& m, FormatContext& ctx) const {
+        return fmt::format_to(ctx.out(), "finished={} latency_samples={} mean_latency={}",
+                              m.finished, m.latency_samples,
+                              sweet_async::detail::duration_text(m.mean_latency()));
+    }
+};
 
 #endif  // SWEET_ASYNC_PIPELINE_HPP

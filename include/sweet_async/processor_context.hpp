@@ -5,7 +5,9 @@
 #include <string_view>
 
 #include <asio/any_io_executor.hpp>
+#include <fmt/format.h>
 
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/uuid.hpp>
 
@@ -25,7 +27,9 @@ public:
           task_name_(task_name),
           executor_(std::move(executor)) {}
 
+    /// The id of the task the event belongs to.
     const Id& task_id() const noexcept { return *task_id_; }
+    /// The name of that task.
     std::string_view task_name() const noexcept { return task_name_; }
     /// 1 for the first attempt, 2 for the first retry, ...
     unsigned attempt() const noexcept { return attempt_; }
@@ -51,5 +55,15 @@ struct context_access {
 }  // namespace detail
 
 }  // namespace sweet_async
+
+/// `processor_context(task='<name>', id=<task id>, attempt=<n>)`.
+template <class Id>
+struct fmt::formatter<sweet_async::processor_context<Id>> : sweet_async::detail::plain_formatter {
+    template <class FormatContext>
+    auto format(const sweet_async::processor_context<Id>& c, FormatContext& ctx) const {
+        return fmt::format_to(ctx.out(), "processor_context(task='{}', id={}, attempt={})",
+                              c.task_name(), c.task_id().to_string(), c.attempt());
+    }
+};
 
 #endif  // SWEET_ASYNC_PROCESSOR_CONTEXT_HPP

@@ -2,6 +2,9 @@
 #ifndef SWEET_ASYNC_RECEIVER_EVENT_HPP
 #define SWEET_ASYNC_RECEIVER_EVENT_HPP
 
+#include <fmt/format.h>
+
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/event.hpp>
 
 namespace sweet_async {
@@ -28,5 +31,14 @@ private:
 };
 
 }  // namespace sweet_async
+
+/// Formats like the event it views.
+template <class T, class Id>
+struct fmt::formatter<sweet_async::receiver_event<T, Id>> : sweet_async::detail::plain_formatter {
+    template <class FormatContext>
+    auto format(const sweet_async::receiver_event<T, Id>& e, FormatContext& ctx) const {
+        return fmt::format_to(ctx.out(), "{}", e.inner());
+    }
+};
 
 #endif  // SWEET_ASYNC_RECEIVER_EVENT_HPP

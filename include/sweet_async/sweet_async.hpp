@@ -32,6 +32,7 @@
 #include <sweet_async/task_priority.hpp>
 #include <sweet_async/task_stats.hpp>
 #include <sweet_async/task_status.hpp>
+#include <sweet_async/trace_sink.hpp>
 #include <sweet_async/uuid.hpp>
 
 #endif  // SWEET_ASYNC_SWEET_ASYNC_HPP

@@ -4,6 +4,9 @@
 
 #include <concepts>
 #include <string>
+#include <string_view>
+
+#include <fmt/format.h>
 
 #include <sweet_async/uuid.hpp>
 
@@ -29,6 +32,25 @@ concept task_id = std::copyable<Id> && std::equality_comparable<Id> && requires(
 };
 
 static_assert(task_id<uuid>);
+
+/// The `fmt::formatter` of a user's id type, written through its
+/// `to_string()` and accepting every string format spec. Opt-in, so that
+/// the library never competes with a formatter the user already has:
+///
+/// ```cpp
+/// template <>
+/// struct fmt::formatter<counter_id> : sweet_async::task_id_formatter<counter_id> {};
+/// ```
+///
+/// (`uuid` has its own, allocation-free formatter.)
+template <task_id Id>
+struct task_id_formatter : fmt::formatter<std::string_view> {
+    template <class FormatContext>
+    auto format(const Id& id, FormatContext& ctx) const {
+        const std::string text = id.to_string();
+        return fmt::formatter<std::string_view>::format(text, ctx);
+    }
+};
 
 }  // namespace sweet_async
 

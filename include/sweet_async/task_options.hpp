@@ -13,8 +13,10 @@
 
 #include <sweet_async/backoff.hpp>
 #include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/error.hpp>
 #include <sweet_async/task_priority.hpp>
+#include <sweet_async/trace_sink.hpp>
 
 namespace sweet_async {
 
@@ -28,8 +30,11 @@ struct task_options {
     unsigned retry = 0;
     /// The wait before each retry; none by default.
     backoff retry_backoff;
-    /// Writes lifecycle lines to stderr when set.
+    /// Traces the task's lifecycle and its strategy's decisions when set.
     bool tracing = false;
+    /// Where traces go when `tracing` is set; empty: `stderr_trace_sink`.
+    trace_sink trace_to;
+    /// Carried and traced; does not reorder work (see `task_priority`).
     task_priority priority = task_priority::normal;
     /// Channel capacity of emitting tasks.
     std::size_t capacity = 100;
@@ -77,5 +82,22 @@ struct task_options {
 };
 
 }  // namespace sweet_async
+
+/// "task_options(name='fetch', timeout=50ms, retry=2, retry_backoff=backoff(none),
+/// tracing=stderr, priority=normal, capacity=100)"; `timeout=none` when unset,
+/// `tracing` is off, stderr, or custom (a sink of the user's).
+template <>
+struct fmt::formatter<sweet_async::task_options> : sweet_async::detail::plain_formatter {
+    template <class FormatContext>
+    auto format(const sweet_async::task_options& o, FormatContext& ctx) const {
+        const std::string_view tracing = !o.tracing ? "off" : o.trace_to ? "custom" : "stderr";
+        return fmt::format_to(ctx.out(),
+                              "task_options(name='{}', timeout={}, retry={}, retry_backoff={}, "
+                              "tracing={}, priority={}, capacity={})",
+                              o.name,
+                              o.timeout ? sweet_async::detail::duration_text(*o.timeout) : "none",
+                              o.retry, o.retry_backoff, tracing, o.priority, o.capacity);
+    }
+};
 
 #endif  // SWEET_ASYNC_TASK_OPTIONS_HPP

@@ -12,6 +12,7 @@ namespace sweet_async {
 /// no notion of priority, so it does not reorder work by itself.
 enum class task_priority { low, normal, high, critical };
 
+/// The name of the value, as spelled in the enumeration.
 constexpr std::string_view to_string(task_priority priority) noexcept {
     switch (priority) {
     case task_priority::low: return "low";

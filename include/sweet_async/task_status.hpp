@@ -24,6 +24,7 @@ constexpr bool is_terminal(task_status status) noexcept {
     return status != task_status::pending && status != task_status::running;
 }
 
+/// The name of the value, as spelled in the enumeration.
 constexpr std::string_view to_string(task_status status) noexcept {
     switch (status) {
     case task_status::pending: return "pending";

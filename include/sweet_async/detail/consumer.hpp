@@ -53,7 +53,8 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
     if (!failure.empty() || !state->channel.drained()) {
         // The strategy gave up early: nothing it left behind may vanish.
         if (failure.empty()) failure = "the strategy returned before the stream ended";
-        if (state->options.tracing) trace(state->options.name, "strategy failed: {}", failure);
+        trace(state->options, state->id, trace_kind::strategy_failed, "strategy failed: {}",
+              failure);
         co_await pipeline.cancel_remaining("the strategy stopped: " + failure);
     }
     deadline.cancel();
@@ -71,7 +72,7 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
     }
     state->freeze_elapsed();
     const task_stats stats = state->stats();
-    if (state->options.tracing) trace(state->options.name, "{}: {}", status, stats);
+    trace(state->options, state->id, trace_kind::ended, "{}: {}", status, stats);
     state->status.store(status, std::memory_order_release);
     state->done.set(std::move(pipeline).finish(status, stats));
 }

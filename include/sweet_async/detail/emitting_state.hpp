@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <asio/any_io_executor.hpp>
@@ -15,8 +16,10 @@
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 
+#include <sweet_async/cancellation_level.hpp>
 #include <sweet_async/channel.hpp>
 #include <sweet_async/detail/completion.hpp>
+#include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/interrupt_registry.hpp>
 #include <sweet_async/detail/task_registry.hpp>
 #include <sweet_async/detail/trace.hpp>
@@ -124,13 +127,20 @@ public:
     /// deadline then interrupt the coroutine processors in flight. Thread-safe.
     void request_stop(stop_request request) {
         auto current = stop.load(std::memory_order_acquire);
-        bool escalated = false;
+        bool took_effect = false;
         while (current == stop_request::none ||
                (current == stop_request::graceful && request != stop_request::graceful)) {
             if (stop.compare_exchange_weak(current, request, std::memory_order_acq_rel)) {
-                escalated = request != stop_request::graceful;
+                took_effect = true;
                 break;
             }
+        }
+        const bool escalated = took_effect && request != stop_request::graceful;
+        // Traced before the channel closes, so the record precedes the
+        // task's `ended` one; not after the end (a late cancel is a no-op).
+        if (took_effect && options.tracing &&
+            status.load(std::memory_order_acquire) == task_status::running) {
+            trace_stop(request, current);
         }
         channel.close();
         // The registry lives on the consumer strand. The stop flag is stored
@@ -181,16 +191,39 @@ public:
                 so_far.sent > so_far.finished() ? so_far.sent - so_far.finished() : 0;
             cancelled.fetch_add(unfinished, std::memory_order_relaxed);
             freeze_elapsed();
-            if (options.tracing) {
-                trace_nothrow(options.name,
-                              "abandoned: its execution context was destroyed; {} unfinished "
-                              "events counted as cancelled",
-                              unfinished);
-            }
+            trace(options, id, trace_kind::abandoned,
+                  "abandoned: its execution context was destroyed; {} unfinished "
+                  "events counted as cancelled",
+                  unfinished);
         }
         done.abandon(make_error_code(async_task_error::abandoned));
         // Consumer-strand data, but nothing runs on the strand any more.
         interrupts = interrupt_registry();
+    }
+
+    /// Traces a stop request that took effect; `before` is the request it
+    /// replaced (`graceful` when it escalates one).
+    void trace_stop(stop_request request, stop_request before) const noexcept {
+        const std::string_view escalation =
+            before == stop_request::graceful ? " (escalates graceful)" : "";
+        switch (request) {
+        case stop_request::none: break;
+        case stop_request::graceful:
+        case stop_request::immediate:
+            trace(options, id, trace_kind::cancel_requested, "cancel requested: {}{}",
+                  request == stop_request::graceful ? cancellation_level::graceful
+                                                    : cancellation_level::immediate,
+                  escalation);
+            break;
+        case stop_request::deadline:
+            try {  // duration_text allocates; tracing is best effort
+                trace(options, id, trace_kind::deadline_reached, "deadline reached: timeout {}{}",
+                      duration_text(options.timeout.value_or(std::chrono::nanoseconds::zero())),
+                      escalation);
+            } catch (...) {
+            }
+            break;
+        }
     }
 
     /// True when queued events must end as cancelled instead of processed.

@@ -1,33 +1,41 @@
-// sweet_async/detail/trace.hpp: the lifecycle lines written when tracing is on.
+// sweet_async/detail/trace.hpp: hands a task's trace records to its sink.
 #ifndef SWEET_ASYNC_DETAIL_TRACE_HPP
 #define SWEET_ASYNC_DETAIL_TRACE_HPP
 
-#include <cstdio>
+#include <iterator>
+#include <string>
 #include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include <sweet_async/task_options.hpp>
+#include <sweet_async/trace_sink.hpp>
+
 namespace sweet_async::detail {
 
-/// Writes `[sweet_async] task '<name>' <message>` to stderr, one line per call
-/// (a single write, so lines from several threads do not interleave).
-template <class... Args>
-void trace(std::string_view task_name, fmt::format_string<Args...> format, Args&&... args) {
-    fmt::memory_buffer line;
-    fmt::format_to(std::back_inserter(line), "[sweet_async] task '{}' ", task_name);
-    fmt::format_to(std::back_inserter(line), format, std::forward<Args>(args)...);
-    line.push_back('\n');
-    std::fwrite(line.data(), 1, line.size(), stderr);
-}
-
-/// `trace` for places that must not throw (formatting may allocate):
-/// tracing is best effort there.
-template <class... Args>
-void trace_nothrow(std::string_view task_name, fmt::format_string<Args...> format,
-                   Args&&... args) noexcept {
+/// Formats the message and hands a `trace_record` to the task's sink (the
+/// default one writes `[sweet_async] task '<name>' <message>` to stderr).
+/// Does nothing, formats nothing, when the task's tracing is off; arguments
+/// are evaluated by the caller though, so a caller guards with
+/// `if (options.tracing)` when one is costly. Never throws: tracing is best
+/// effort, and a failing sink (or a failed allocation) must not break the
+/// task, so the record is dropped instead.
+template <class Id, class... Args>
+void trace(const task_options& options, const Id& id, trace_kind kind,
+           fmt::format_string<Args...> format, Args&&... args) noexcept {
+    if (!options.tracing) return;
     try {
-        trace(task_name, format, std::forward<Args>(args)...);
+        fmt::memory_buffer message;
+        fmt::format_to(std::back_inserter(message), format, std::forward<Args>(args)...);
+        const std::string id_text = id.to_string();
+        const trace_record record{options.name, id_text, kind,
+                                  std::string_view(message.data(), message.size())};
+        if (options.trace_to) {
+            options.trace_to(record);
+        } else {
+            stderr_trace_sink(record);
+        }
     } catch (...) {
     }
 }

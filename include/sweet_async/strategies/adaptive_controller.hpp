@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/enum_formatter.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/min_max.hpp>
@@ -778,6 +779,31 @@ struct fmt::formatter<sweet_async::adaptive_decision> : sweet_async::detail::pla
         return fmt::format_to(ctx.out(), "window {}: {} -> {} ({}): {}", d.window,
                               sweet_async::to_string(d.from), sweet_async::to_string(d.to),
                               sweet_async::detail::rate_text(d.throughput), d.reason);
+    }
+};
+
+/// "events=120 busy=10ms mean_latency=850ns throughput=12.00k events/s".
+template <>
+struct fmt::formatter<sweet_async::window_measurement> : sweet_async::detail::plain_formatter {
+    template <class FormatContext>
+    auto format(const sweet_async::window_measurement& m, FormatContext& ctx) const {
+        return fmt::format_to(ctx.out(), "events={} busy={} mean_latency={} throughput={}",
+                              m.events, sweet_async::detail::duration_text(m.busy),
+                              sweet_async::detail::duration_text(m.mean_latency),
+                              sweet_async::detail::rate_text(m.throughput()));
+    }
+};
+
+/// "adaptive_limits(workers=1..8, batch_sizes=8..512, can_batch=false,
+/// recheck_every=20, tolerance=0.05)".
+template <>
+struct fmt::formatter<sweet_async::adaptive_limits> : sweet_async::detail::plain_formatter {
+    template <class FormatContext>
+    auto format(const sweet_async::adaptive_limits& l, FormatContext& ctx) const {
+        return fmt::format_to(ctx.out(),
+                              "adaptive_limits(workers={}, batch_sizes={}, can_batch={}, "
+                              "recheck_every={}, tolerance={})",
+                              l.workers, l.batch_sizes, l.can_batch, l.recheck_every, l.tolerance);
     }
 };
 
