@@ -25,6 +25,7 @@ constexpr std::string_view to_string(cancellation_level level) noexcept {
 
 }  // namespace sweet_async
 
+/// The value's name, e.g. "graceful"; takes string format specs such as `{:>9}`.
 template <>
 struct fmt::formatter<sweet_async::cancellation_level>
     : sweet_async::detail::enum_formatter<sweet_async::cancellation_level> {};

@@ -17,8 +17,8 @@ namespace sweet_async {
 /// A result and the id of the event it came from.
 template <class R>
 struct keyed_entry {
-    uuid key;
-    R value;
+    uuid key;  ///< The id of the event the result came from.
+    R value;   ///< The processor's result.
 };
 
 /// What a task's processing results are gathered into. The consumer calls
@@ -39,9 +39,9 @@ concept collector_for = std::movable<C> && requires(C& c, const C& cc, const uui
 template <class R>
 class keyed_collection {
 public:
-    using value_type = R;
-    using entry = keyed_entry<R>;
-    using const_iterator = typename std::vector<entry>::const_iterator;
+    using value_type = R;                                                ///< The result type.
+    using entry = keyed_entry<R>;                                        ///< A key and its result.
+    using const_iterator = typename std::vector<entry>::const_iterator;  ///< Iterates entries.
 
     keyed_collection() = default;
 
@@ -61,13 +61,18 @@ public:
         }
     }
 
+    /// True when a result was collected for the event `key`.
     bool contains(const uuid& key) const noexcept { return get(key) != nullptr; }
+    /// The number of entries (a key collected twice counts twice).
     std::size_t size() const noexcept { return entries_.size(); }
+    /// True when nothing was collected.
     bool empty() const noexcept { return entries_.empty(); }
 
     /// Every entry, in the order results were collected.
     std::span<const entry> entries() const noexcept { return entries_; }
+    /// The first entry, in collection order.
     const_iterator begin() const noexcept { return entries_.begin(); }
+    /// Past the last entry.
     const_iterator end() const noexcept { return entries_.end(); }
 
 private:
@@ -108,9 +113,9 @@ private:
 template <class R>
 class keyed_collector {
 public:
-    using value_type = R;
-    using entry = keyed_entry<R>;
-    using collection_type = keyed_collection<R>;
+    using value_type = R;                         ///< The result type.
+    using entry = keyed_entry<R>;                 ///< A key and its result.
+    using collection_type = keyed_collection<R>;  ///< What `collection()` hands out.
 
     /// Records `value` as the result of the event `key`.
     void collect(const uuid& key, R value) { entries_.push_back(entry{key, std::move(value)}); }
@@ -131,8 +136,11 @@ public:
 
     /// Everything collected so far, in collection order.
     std::span<const entry> collected() const noexcept { return entries_; }
+    /// The number of results collected so far.
     std::size_t size() const noexcept { return entries_.size(); }
+    /// True when nothing has been collected yet.
     bool empty() const noexcept { return entries_.empty(); }
+    /// Makes room for `count` results in total, so collecting them does not reallocate.
     void reserve(std::size_t count) { entries_.reserve(count); }
 
     /// Hands the results over as a keyed collection.

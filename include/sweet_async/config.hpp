@@ -19,8 +19,8 @@
     "sweet_async needs C++20 coroutines: compile with -std=c++20 and a compiler that supports them"
 #endif
 
-#define SWEET_ASYNC_VERSION_MAJOR 0
-#define SWEET_ASYNC_VERSION_MINOR 1
-#define SWEET_ASYNC_VERSION_PATCH 0
+#define SWEET_ASYNC_VERSION_MAJOR 0  ///< The library's major version, for `#if` checks.
+#define SWEET_ASYNC_VERSION_MINOR 1  ///< The library's minor version.
+#define SWEET_ASYNC_VERSION_PATCH 0  ///< The library's patch version.
 
 #endif  // SWEET_ASYNC_CONFIG_HPP

@@ -48,14 +48,16 @@ class receiver_builder {
 public:
     /// What the processor produces per event (`std::monostate` for void).
     using result_type = typename traits::result_type;
+    /// The collector the task will use: `Collector`, or a `keyed_collector` of the results.
     using collector_type = std::conditional_t<std::is_same_v<Collector, default_collector>,
                                               keyed_collector<result_type>, Collector>;
     static_assert(collector_for<collector_type, result_type>,
                   "sweet_async: the collector must accept the processor's result "
                   "(see the collector_for concept)");
-    using collection_type = typename collector_type::collection_type;
-    using task_type = emitting_task<T, collection_type, Id>;
+    using collection_type = typename collector_type::collection_type;  ///< In the final result.
+    using task_type = emitting_task<T, collection_type, Id>;  ///< What `start_queue()` returns.
 
+    /// The builder `emitting_task_builder::receiver` returns; rarely built directly.
     receiver_builder(asio::any_io_executor executor, task_options options, Strategy strategy,
                      Processor processor, Collector collector = {})
         : executor_(std::move(executor)),
@@ -132,6 +134,8 @@ private:
 template <class T, task_id Id = uuid>
 class emitting_task_builder {
 public:
+    /// A builder of tasks running on `executor`, starting from `options` (validated only by
+    /// `start_queue()`).
     explicit emitting_task_builder(asio::any_io_executor executor, task_options options = {})
         : executor_(std::move(executor)),
           options_(std::move(options)) {}
@@ -188,7 +192,9 @@ public:
         return {executor_, options_, std::move(strategy), std::forward<Processor>(processor)};
     }
 
+    /// The settings chosen so far.
     const task_options& options() const noexcept { return options_; }
+    /// The executor the task will run on.
     const asio::any_io_executor& get_executor() const noexcept { return executor_; }
 
 private:

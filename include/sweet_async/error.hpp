@@ -69,6 +69,8 @@ inline const std::error_category& async_task_category() noexcept {
     return category;
 }
 
+/// `error` as a `std::error_code` of `async_task_category()`; found by argument-dependent
+/// lookup, so `std::error_code ec = async_task_error::timeout;` works.
 inline std::error_code make_error_code(async_task_error error) noexcept {
     return {static_cast<int>(error), async_task_category()};
 }
@@ -77,12 +79,15 @@ inline std::error_code make_error_code(async_task_error error) noexcept {
 /// `async_task_error`, `what()` says what exactly went wrong.
 class async_task_exception : public std::system_error {
 public:
+    /// An exception for `code`, whose `what()` is the code's message.
     explicit async_task_exception(std::error_code code)
         : std::system_error(code),
           message_(code.message()) {}
+    /// An exception for `code`, whose `what()` is `what`.
     async_task_exception(std::error_code code, std::string what)
         : std::system_error(code),
           message_(std::move(what)) {}
+    /// An exception for the library error `error`, whose `what()` is `what`.
     async_task_exception(async_task_error error, std::string what)
         : async_task_exception(make_error_code(error), std::move(what)) {}
 
@@ -95,9 +100,11 @@ private:
 
 }  // namespace sweet_async
 
+/// Makes `async_task_error` convertible to `std::error_code`.
 template <>
 struct std::is_error_code_enum<sweet_async::async_task_error> : std::true_type {};
 
+/// The value's name, e.g. "timeout"; takes string format specs such as `{:>10}`.
 template <>
 struct fmt::formatter<sweet_async::async_task_error>
     : sweet_async::detail::enum_formatter<sweet_async::async_task_error> {};

@@ -36,9 +36,9 @@ class event_builder;
 template <class T, task_id Id = uuid>
 class event {
 public:
-    using payload_type = T;
-    using task_id_type = Id;
-    using time_point = event_clock::time_point;
+    using payload_type = T;                      ///< What the event carries.
+    using task_id_type = Id;                     ///< The identifier type of its task.
+    using time_point = event_clock::time_point;  ///< The type of its timestamps.
 
     /// An event of `task` carrying `payload`, created now with a fresh id.
     event(Id task, T payload, event_type type = event_type::continuing)
@@ -58,11 +58,14 @@ public:
     /// The id of the task the event belongs to.
     const Id& task_id() const noexcept { return task_id_; }
 
+    /// The data the producer sent.
     const T& payload() const& noexcept { return payload_; }
+    /// The data the producer sent, modifiable in place.
     T& payload() & noexcept { return payload_; }
     /// Moves the payload out of an expiring event.
     T&& payload() && noexcept { return std::move(payload_); }
 
+    /// What the event means to the stream (`continuing` for all but the last).
     event_type type() const noexcept { return type_; }
     /// True for the event that ends the stream (final, error or cancellation).
     bool is_final() const noexcept { return ends_stream(type_); }
@@ -110,6 +113,7 @@ private:
 template <class T, task_id Id = uuid>
 class event_builder {
 public:
+    /// A builder of a `continuing` event of `task` carrying `payload`, created now.
     event_builder(Id task, T payload) : event_(std::move(task), std::move(payload)) {}
 
     /// Uses `id` instead of a fresh random id.
@@ -122,16 +126,16 @@ public:
         event_.payload_ = std::move(payload);
         return std::move(*this);
     }
+    /// Sets the kind of the event (default `continuing`).
     event_builder type(event_type type) && {
         event_.type_ = type;
         return std::move(*this);
     }
     /// Marks the event as the last of its stream.
     event_builder final() && { return std::move(*this).type(event_type::final); }
-    /// Makes an error event carrying the producer's `message`; it ends the stream.
     // `message` is moved from; clang-tidy 14 misses the move in this template.
-    // NOLINTNEXTLINE(performance-unnecessary-value-param)
-    event_builder error(std::string message) && {
+    /// Makes an error event carrying the producer's `message`; it ends the stream.
+    event_builder error(std::string message) && {  // NOLINT(performance-unnecessary-value-param)
         event_.error_message_ = std::move(message);
         return std::move(*this).type(event_type::error);
     }
@@ -143,6 +147,7 @@ public:
         return std::move(*this);
     }
 
+    /// The finished event; the builder is spent.
     event<T, Id> build() && { return std::move(event_); }
 
 private:
@@ -176,8 +181,8 @@ struct event_access {
 }  // namespace detail
 }  // namespace sweet_async
 
-/// Formats an event's identity and kind: `event{id=..., type=final}`. The
-/// payload is shown too when it is formattable.
+/// "event{id=<uuid>, task=<task id>, type=final}", with ", payload=..." before the
+/// closing brace when `T` is formattable and ", error=\"...\"" for an error event.
 template <class T, class Id>
 struct fmt::formatter<sweet_async::event<T, Id>> : sweet_async::detail::plain_formatter {
 

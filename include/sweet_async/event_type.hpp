@@ -35,6 +35,7 @@ constexpr std::string_view to_string(event_type type) noexcept {
 
 }  // namespace sweet_async
 
+/// The value's name, e.g. "continuing"; takes string format specs such as `{:>12}`.
 template <>
 struct fmt::formatter<sweet_async::event_type>
     : sweet_async::detail::enum_formatter<sweet_async::event_type> {};

@@ -35,14 +35,15 @@ concept aggregating_collection = requires(const Collection& c) {
 template <class T, class Collection, task_id Id = uuid>
 class final_result {
 public:
-    using event_type = event<T, Id>;
-    using collection_type = Collection;
+    using event_type = event<T, Id>;     ///< The type of the final event.
+    using collection_type = Collection;  ///< What the collector handed out.
 
     /// An empty result (status `pending`), for code that needs a default
     /// value, such as `asio::co_spawn` with `asio::use_future`.
     final_result() requires std::default_initializable<Id> && std::default_initializable<Collection>
     = default;
 
+    /// A result with every part given; the library makes these when a task ends.
     final_result(Id task, std::string name, task_status status,
                  std::optional<event_type> final_event, Collection collection,
                  std::vector<event_error> errors, task_stats stats,
@@ -56,7 +57,9 @@ public:
           stats_(stats),
           report_(std::move(report)) {}
 
+    /// The id of the task this is the result of.
     const Id& task_id() const noexcept { return task_id_; }
+    /// The task's name, as given to the builder.
     const std::string& name() const noexcept { return name_; }
     /// `completed`, `cancelled`, `timed_out` or `failed`.
     task_status status() const noexcept { return status_; }
@@ -69,6 +72,7 @@ public:
     /// What the collector made of the results: for the default collector,
     /// every result keyed by the id of the event it came from.
     const Collection& collection() const& noexcept { return collection_; }
+    /// Moves the collection out of an expiring result.
     Collection collection() && { return std::move(collection_); }
 
     /// The aggregate, for collectors that keep one (e.g. `fold_collector`).
@@ -79,6 +83,7 @@ public:
     /// The events that ended failed, timed out or cancelled, with reasons.
     std::span<const event_error> errors() const noexcept { return errors_; }
 
+    /// The final counts; `stats().balanced()` holds.
     const task_stats& stats() const noexcept { return stats_; }
 
     /// What the strategy ended on and the decisions it made on the way.
@@ -97,7 +102,8 @@ private:
 
 }  // namespace sweet_async
 
-/// `task 'word-lengths' completed: sent=4 processed=4 ...`
+/// "task '<name>' <status>: <stats>", e.g.
+/// "task 'word-lengths' completed: sent=4 processed=4 failed=0 ...".
 template <class T, class Collection, class Id>
 struct fmt::formatter<sweet_async::final_result<T, Collection, Id>>
     : sweet_async::detail::plain_formatter {

@@ -17,19 +17,23 @@ namespace sweet_async {
 template <class Acc>
 class fold_collection {
 public:
-    using aggregate_type = Acc;
+    using aggregate_type = Acc;  ///< The type of the aggregate.
 
     fold_collection() requires std::default_initializable<Acc>
     = default;
 
+    /// A collection holding `aggregate`, made of `count` results.
     fold_collection(Acc aggregate, std::size_t count)
         : aggregate_(std::move(aggregate)),
           count_(count) {}
 
+    /// The aggregate of every collected result.
     const Acc& aggregate() const& noexcept { return aggregate_; }
+    /// Moves the aggregate out of an expiring collection.
     Acc aggregate() && { return std::move(aggregate_); }
     /// How many results were folded.
     std::size_t size() const noexcept { return count_; }
+    /// True when no result was folded (the aggregate is the initial value).
     bool empty() const noexcept { return count_ == 0; }
 
 private:
@@ -47,9 +51,10 @@ private:
 template <class Acc, class Fold>
 class fold_collector {
 public:
-    using aggregate_type = Acc;
-    using collection_type = fold_collection<Acc>;
+    using aggregate_type = Acc;                    ///< The type of the aggregate.
+    using collection_type = fold_collection<Acc>;  ///< What `collection()` hands out.
 
+    /// A collector starting from `initial` and folding each result in with `fold`.
     fold_collector(Acc initial, Fold fold)
         : aggregate_(std::move(initial)),
           fold_(std::move(fold)) {}
@@ -68,9 +73,12 @@ public:
 
     /// The aggregate so far.
     const Acc& aggregate() const noexcept { return aggregate_; }
+    /// How many results were folded so far.
     std::size_t size() const noexcept { return count_; }
+    /// True when no result has been folded yet.
     bool empty() const noexcept { return count_ == 0; }
 
+    /// Hands the aggregate and the count over as a `fold_collection`.
     collection_type collection() && { return collection_type(std::move(aggregate_), count_); }
 
 private:

@@ -12,11 +12,12 @@ namespace sweet_async {
 /// `min_max<std::size_t>{2, 8}`.
 template <class T>
 struct min_max {
-    T min{};
-    T max{};
+    T min{};  ///< The lowest allowed value.
+    T max{};  ///< The highest allowed value.
 
     /// True when `min <= max`.
     constexpr bool valid() const { return !(max < min); }
+    /// True when `min <= value <= max`.
     constexpr bool contains(const T& value) const { return !(value < min) && !(max < value); }
     /// `value` brought inside the range. Requires `valid()`.
     constexpr T clamp(const T& value) const { return std::clamp(value, min, max); }
@@ -24,11 +25,13 @@ struct min_max {
     friend constexpr bool operator==(const min_max&, const min_max&) = default;
 };
 
+/// `min_max{2, 8}` deduces `min_max<int>`; both bounds must have the same type.
 template <class T>
 min_max(T, T) -> min_max<T>;
 
 }  // namespace sweet_async
 
+/// "2..8": both bounds written with `T`'s formatter and the same format spec.
 template <class T>
 struct fmt::formatter<sweet_async::min_max<T>> : fmt::formatter<T> {
     template <class FormatContext>

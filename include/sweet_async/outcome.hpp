@@ -33,11 +33,11 @@ constexpr std::string_view to_string(outcome value) noexcept {
 
 /// An event that did not end `processed`: which one, how, and why.
 struct event_error {
-    uuid event_id;
+    uuid event_id;  ///< The event's id (`event::id()`).
     /// The event's arrival position in its task (`event::sequence()`), so an
     /// error can be traced back to the input it came from.
     std::uint64_t sequence = 0;
-    outcome kind = outcome::failed;
+    outcome kind = outcome::failed;  ///< How it ended; never `processed`.
     /// The exception's message for `failed`; a short explanation otherwise.
     std::string message;
     /// Attempts made: 0 when the event never started, up to 1 + the task's
@@ -47,10 +47,13 @@ struct event_error {
 
 }  // namespace sweet_async
 
+/// The value's name, e.g. "timed_out"; takes string format specs such as `{:>9}`.
 template <>
 struct fmt::formatter<sweet_async::outcome>
     : sweet_async::detail::enum_formatter<sweet_async::outcome> {};
 
+/// "event #<sequence> (<event id>) <outcome>: <message>",
+/// e.g. "event #7 (9b2f6c1e-...) failed: connection refused".
 template <>
 struct fmt::formatter<sweet_async::event_error> : sweet_async::detail::plain_formatter {
     template <class FormatContext>

@@ -100,16 +100,17 @@ class pipeline {
     using state_type = detail::emitting_state<T, Collection, Id>;
 
 public:
-    using event_type = event<T, Id>;
-    using payload_type = T;
+    using event_type = event<T, Id>;  ///< The events it hands out.
+    using payload_type = T;           ///< What the events carry.
     /// What the processor produces per event (`std::monostate` for void).
     using result_type = typename traits::result_type;
-    using duration = std::chrono::nanoseconds;
+    using duration = std::chrono::nanoseconds;  ///< The unit of timeouts.
     /// True when the processor returns its result directly (not a coroutine).
     static constexpr bool synchronous_processor = !traits::is_coroutine;
     /// True when the processor takes a `std::span<const T>` of payloads.
     static constexpr bool batch_processor = traits::takes_batch;
 
+    /// Made by the task when its consumer starts; strategies only receive it by reference.
     pipeline(state_type& state, Processor processor, Collector collector)
         : state_(state),
           processor_(std::move(processor)),
@@ -803,6 +804,7 @@ private:
 
 }  // namespace sweet_async
 
+/// The value's name, "completion" or "arrival"; takes string format specs.
 template <>
 struct fmt::formatter<sweet_async::completion_order>
     : sweet_async::detail::enum_formatter<sweet_async::completion_order> {};

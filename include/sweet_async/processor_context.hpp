@@ -22,6 +22,8 @@ struct context_access;
 template <task_id Id = uuid>
 class processor_context {
 public:
+    /// A context for the task `task` named `task_name`, at its first attempt. Both are
+    /// referred to, not copied: they must outlive the context (the library's do).
     processor_context(const Id& task, std::string_view task_name, asio::any_io_executor executor)
         : task_id_(&task),
           task_name_(task_name),

@@ -15,13 +15,20 @@ namespace sweet_async {
 template <class T, task_id Id = uuid>
 class receiver_event {
 public:
+    /// A view of `e`, which must outlive it.
     explicit receiver_event(const event<T, Id>& e) noexcept : event_(&e) {}
 
+    /// The event's unique id; its result is collected under it.
     const uuid& id() const noexcept { return event_->id(); }
+    /// The id of the task the event belongs to.
     const Id& task_id() const noexcept { return event_->task_id(); }
+    /// The data the producer sent.
     const T& payload() const noexcept { return event_->payload(); }
+    /// What the event means to the stream.
     event_type type() const noexcept { return event_->type(); }
+    /// True for the event that ends the stream (final, error or cancellation).
     bool is_final() const noexcept { return event_->is_final(); }
+    /// When the event was sent (see `event::created()`).
     event_clock::time_point created() const noexcept { return event_->created(); }
     /// The whole event.
     const event<T, Id>& inner() const noexcept { return *event_; }

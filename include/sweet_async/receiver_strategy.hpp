@@ -33,6 +33,7 @@ namespace sweet_async {
 /// must suit all four (any per-event or per-batch processor does).
 class receiver_strategy {
 public:
+    /// The alternatives it may hold; what `get()` returns.
     using variant_type = std::variant<serial, parallel, batched, adaptive>;
 
     /// Serial, with no per-event timeout.
@@ -42,6 +43,7 @@ public:
     // constraint keeps copies and moves away from it, which clang-tidy 14 does
     // not see.
     // NOLINTBEGIN(google-explicit-constructor,bugprone-forwarding-reference-overload)
+    /// Holds `strategy`, a `serial`, `parallel`, `batched` or `adaptive` value.
     template <class Strategy>
     requires std::is_constructible_v<variant_type, Strategy&&> &&
         (!std::is_same_v<std::remove_cvref_t<Strategy>, receiver_strategy>)
@@ -57,10 +59,12 @@ public:
         return std::visit([](const auto& s) { return s.name(); }, choice_);
     }
 
+    /// Validates the held strategy (see its `validate`); throws `async_task_exception`.
     void validate(const task_options& options) const {
         std::visit([&](const auto& s) { s.validate(options); }, choice_);
     }
 
+    /// Runs the held strategy's consumer coroutine on `pipeline`.
     template <class Pipeline>
     asio::awaitable<void> run(Pipeline& pipeline) const {
         return std::visit([&](const auto& s) { return s.run(pipeline); }, choice_);
@@ -75,6 +79,7 @@ private:
 
 }  // namespace sweet_async
 
+/// Formats like the strategy it holds, e.g. "parallel(workers=1..4)".
 template <>
 struct fmt::formatter<sweet_async::receiver_strategy> : sweet_async::detail::plain_formatter {
     template <class FormatContext>

@@ -25,6 +25,8 @@ struct strategy_report {
 
 }  // namespace sweet_async
 
+/// The current choice, then one indented line per decision:
+/// "adaptive: parallel(4)\n  <decision>\n  <decision>".
 template <>
 struct fmt::formatter<sweet_async::strategy_report> : sweet_async::detail::plain_formatter {
     template <class FormatContext>

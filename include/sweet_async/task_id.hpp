@@ -45,6 +45,7 @@ static_assert(task_id<uuid>);
 /// (`uuid` has its own, allocation-free formatter.)
 template <task_id Id>
 struct task_id_formatter : fmt::formatter<std::string_view> {
+    /// Writes `id.to_string()` with the parsed string format spec.
     template <class FormatContext>
     auto format(const Id& id, FormatContext& ctx) const {
         const std::string text = id.to_string();

@@ -10,7 +10,12 @@ namespace sweet_async {
 
 /// A task's priority. It is carried, reported and traced; Asio executors have
 /// no notion of priority, so it does not reorder work by itself.
-enum class task_priority { low, normal, high, critical };
+enum class task_priority {
+    low,       ///< Background work that may wait.
+    normal,    ///< The default.
+    high,      ///< Work that should not wait behind normal work.
+    critical,  ///< Work that must not wait.
+};
 
 /// The name of the value, as spelled in the enumeration.
 constexpr std::string_view to_string(task_priority priority) noexcept {
@@ -25,6 +30,7 @@ constexpr std::string_view to_string(task_priority priority) noexcept {
 
 }  // namespace sweet_async
 
+/// The value's name, e.g. "high"; takes string format specs such as `{:>8}`.
 template <>
 struct fmt::formatter<sweet_async::task_priority>
     : sweet_async::detail::enum_formatter<sweet_async::task_priority> {};

@@ -39,6 +39,7 @@ constexpr std::string_view to_string(task_status status) noexcept {
 
 }  // namespace sweet_async
 
+/// The value's name, e.g. "timed_out"; takes string format specs such as `{:<9}`.
 template <>
 struct fmt::formatter<sweet_async::task_status>
     : sweet_async::detail::enum_formatter<sweet_async::task_status> {};

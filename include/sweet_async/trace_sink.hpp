@@ -67,6 +67,7 @@ using trace_sink = std::function<void(const trace_record&)>;
 
 }  // namespace sweet_async
 
+/// The value's name, e.g. "cancel_requested"; takes string format specs such as `{:<17}`.
 template <>
 struct fmt::formatter<sweet_async::trace_kind>
     : sweet_async::detail::enum_formatter<sweet_async::trace_kind> {};

@@ -51,8 +51,11 @@ public:
     /// Writes the 36 characters of the text form to `out` (no terminator).
     char* format_to(char* out) const noexcept;
 
+    /// The most significant 64 bits.
     constexpr std::uint64_t high() const noexcept { return high_; }
+    /// The least significant 64 bits.
     constexpr std::uint64_t low() const noexcept { return low_; }
+    /// True for the nil UUID (all bits zero), the default-constructed value.
     constexpr bool is_nil() const noexcept { return high_ == 0 && low_ == 0; }
     /// The version nibble (4 for generated UUIDs).
     constexpr unsigned version() const noexcept { return static_cast<unsigned>(high_ >> 12) & 0xF; }
@@ -133,6 +136,7 @@ inline uuid uuid::from_string(std::string_view text) {
 
 }  // namespace sweet_async
 
+/// Hashes a `uuid` for unordered containers.
 template <>
 struct std::hash<sweet_async::uuid> {
     std::size_t operator()(const sweet_async::uuid& id) const noexcept {
@@ -141,6 +145,8 @@ struct std::hash<sweet_async::uuid> {
     }
 };
 
+/// The canonical text form, "9b2f6c1e-3f4a-4d2b-8c7e-1a2b3c4d5e6f"; takes string format
+/// specs. Allocation-free.
 template <>
 struct fmt::formatter<sweet_async::uuid> : fmt::formatter<std::string_view> {
     template <class FormatContext>

@@ -60,6 +60,7 @@ struct adaptive {
     /// Where processors run in parallel; the task's executor when empty.
     asio::any_io_executor offload;
 
+    /// "adaptive", for tracing and statistics (the current choice is in the report).
     std::string_view name() const noexcept { return "adaptive"; }
     /// Never reads `event::created()`.
     static constexpr bool reads_creation_time = false;
@@ -74,6 +75,8 @@ struct adaptive {
         return l;
     }
 
+    /// Throws `async_task_exception` (`invalid_configuration`) naming the first
+    /// field of its own whose value cannot work; called when the task is built.
     void validate(const task_options& options) const {
         if (sample_size == 0)
             throw options.invalid("adaptive.sample_size must be at least 1, got 0");
@@ -87,6 +90,9 @@ struct adaptive {
         options.require_positive("adaptive.timeout", timeout);
     }
 
+    /// The consumer coroutine: processes the events of `pipeline` window by window,
+    /// each with the controller's current choice, reporting every decision through
+    /// `pipeline.report`; returns when the stream has ended.
     template <class Pipeline>
     asio::awaitable<void> run(Pipeline& pipeline) const {
         adaptive_controller controller(limits(Pipeline::batch_processor));
@@ -248,6 +254,7 @@ private:
 
 }  // namespace sweet_async
 
+/// "adaptive(sample_size=100, workers=1..8, batch_sizes=8..512)".
 template <>
 struct fmt::formatter<sweet_async::adaptive> : sweet_async::detail::plain_formatter {
     template <class FormatContext>

@@ -41,7 +41,7 @@ constexpr std::string_view to_string(processing_mode mode) noexcept {
 /// What the adaptive strategy runs a window with: a mode and its one knob.
 /// Formats as "serial", "parallel(4)" or "batched(64)".
 struct adaptive_choice {
-    processing_mode mode = processing_mode::serial;
+    processing_mode mode = processing_mode::serial;  ///< How events are processed.
     /// Processors in flight (parallel); 1 otherwise.
     std::size_t concurrency = 1;
     /// Events per processor call (batched); 1 otherwise.
@@ -758,6 +758,7 @@ private:
 
 }  // namespace sweet_async
 
+/// The value's name, e.g. "parallel"; takes string format specs such as `{:>8}`.
 template <>
 struct fmt::formatter<sweet_async::processing_mode>
     : sweet_async::detail::enum_formatter<sweet_async::processing_mode> {};

@@ -42,16 +42,22 @@ struct batched {
     /// Processing timeout per processor call; none by default.
     std::optional<std::chrono::nanoseconds> timeout;
 
+    /// "batched", for tracing and statistics.
     std::string_view name() const noexcept { return "batched"; }
     /// Never reads `event::created()`.
     static constexpr bool reads_creation_time = false;
 
+    /// Throws `async_task_exception` (`invalid_configuration`) naming the first
+    /// field of its own whose value cannot work; called when the task is built.
     void validate(const task_options& options) const {
         if (batch_size == 0) throw options.invalid("batched.batch_size must be at least 1, got 0");
         options.require_positive("batched.window", window);
         options.require_positive("batched.timeout", timeout);
     }
 
+    /// The consumer coroutine: gathers the events of `pipeline` into batches and
+    /// processes each when it is full, its window has passed, or the stream ends; returns when
+    /// the stream has ended.
     template <class Pipeline>
     asio::awaitable<void> run(Pipeline& pipeline) const {
         std::vector<typename Pipeline::event_type> batch;
@@ -106,6 +112,7 @@ private:
 
 }  // namespace sweet_async
 
+/// "batched(size=100, window=10ms)", with ", timeout=250ms" when set.
 template <>
 struct fmt::formatter<sweet_async::batched> : sweet_async::detail::plain_formatter {
     template <class FormatContext>

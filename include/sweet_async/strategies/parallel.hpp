@@ -50,10 +50,13 @@ struct parallel {
     /// Where processors run; the task's executor when empty.
     asio::any_io_executor offload;
 
+    /// "parallel", for tracing and statistics.
     std::string_view name() const noexcept { return "parallel"; }
     /// Never reads `event::created()`.
     static constexpr bool reads_creation_time = false;
 
+    /// Throws `async_task_exception` (`invalid_configuration`) naming the first
+    /// field of its own whose value cannot work; called when the task is built.
     void validate(const task_options& options) const {
         if (workers.max == 0)
             throw options.invalid("parallel.workers.max must be at least 1, got 0");
@@ -64,6 +67,9 @@ struct parallel {
         options.require_positive("parallel.timeout", timeout);
     }
 
+    /// The consumer coroutine: dispatches each event of `pipeline` to `offload` (or the
+    /// task's executor) while fewer than `workers.max` are in flight; returns when the stream
+    /// has ended and every dispatched event has its outcome.
     template <class Pipeline>
     asio::awaitable<void> run(Pipeline& pipeline) const {
         const asio::any_io_executor where = offload ? offload : pipeline.get_executor();
@@ -86,6 +92,7 @@ struct parallel {
 
 }  // namespace sweet_async
 
+/// "parallel(workers=2..8)", with ", ordered" and ", timeout=250ms" when set.
 template <>
 struct fmt::formatter<sweet_async::parallel> : sweet_async::detail::plain_formatter {
     template <class FormatContext>

@@ -32,10 +32,13 @@ struct serial {
     /// Per-event processing timeout; none by default.
     std::optional<std::chrono::nanoseconds> timeout;
 
+    /// "serial", for tracing and statistics.
     std::string_view name() const noexcept { return "serial"; }
     /// Never reads `event::created()`.
     static constexpr bool reads_creation_time = false;
 
+    /// Throws `async_task_exception` (`invalid_configuration`) naming the first
+    /// field of its own whose value cannot work; called when the task is built.
     void validate(const task_options& options) const {
         options.require_positive("serial.timeout", timeout);
     }
@@ -44,6 +47,8 @@ struct serial {
     /// before the consumer yields its thread to other work on the executor.
     static constexpr unsigned yield_interval = 1024;
 
+    /// The consumer coroutine: takes each event from `pipeline` in arrival order and
+    /// processes it before taking the next; returns when the stream has ended.
     template <class Pipeline>
     asio::awaitable<void> run(Pipeline& pipeline) const {
         unsigned budget = yield_interval;
@@ -72,6 +77,7 @@ struct serial {
 
 }  // namespace sweet_async
 
+/// "serial", or "serial(timeout=250ms)" with a per-event timeout.
 template <>
 struct fmt::formatter<sweet_async::serial> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
