@@ -119,7 +119,7 @@ class async_task {
     };
 
 public:
-    using value_type = T;
+    using value_type = T;  ///< What the work produces (`void` for none).
 
     /// Starts building an emitting task for payloads `R` (the seed's
     /// `AsyncTask::emits::<R>()`).
@@ -149,10 +149,17 @@ public:
         return async_task(std::move(task_state));
     }
 
+    /// The task's id, generated when it started.
     const Id& id() const noexcept { return state_->id; }
+    /// The task's name, as given in its options.
     const std::string& name() const noexcept { return state_->options.name; }
+    /// The task's priority, as given in its options.
     task_priority priority() const noexcept { return state_->options.priority; }
+    /// Where the task is now: `running`, then `completed`, `failed`, `cancelled` or
+    /// `timed_out`. Any thread.
     task_status status() const noexcept { return state_->status.load(std::memory_order_acquire); }
+    /// True once the work has ended and its value or exception is ready, so `wait()` does
+    /// not suspend. Any thread.
     bool is_complete() const noexcept { return state_->done.done(); }
 
     /// Asks the work to stop (Asio terminal cancellation of whatever it

@@ -28,7 +28,10 @@
 namespace sweet_async {
 
 /// Whether a send leaves the channel open or makes its element the last.
-enum class send_mode { keep_open, close_after };
+enum class send_mode {
+    keep_open,    ///< An ordinary send; more may follow.
+    close_after,  ///< The element is the last: the channel closes as it is enqueued.
+};
 
 /// A bounded FIFO channel for many producers (on any thread) and one consumer.
 ///
@@ -45,8 +48,8 @@ enum class send_mode { keep_open, close_after };
 template <class T>
 class channel {
 public:
-    using value_type = T;
-    using executor_type = asio::any_io_executor;
+    using value_type = T;                         ///< The element type.
+    using executor_type = asio::any_io_executor;  ///< The type of `get_executor()`.
 
     /// The capacity used when none is given.
     static constexpr std::size_t default_capacity = 100;
@@ -60,7 +63,9 @@ public:
     channel(const channel&) = delete;
     channel& operator=(const channel&) = delete;
 
+    /// The executor completions run on when the handler has none of its own.
     executor_type get_executor() const noexcept { return executor_; }
+    /// The most elements the channel holds at once, as given at construction.
     std::size_t capacity() const noexcept { return queue_.capacity(); }
 
     // ----- producers ---------------------------------------------------------
@@ -146,6 +151,8 @@ public:
         wake_all_producers();
     }
 
+    /// True once `close()`, `abandon()` or a `close_after` send has closed the channel
+    /// (elements may still be waiting to be received). Any thread.
     bool is_closed() const noexcept { return queue_.closed(); }
 
     /// For a task whose execution context is being destroyed: closes the

@@ -66,10 +66,10 @@ class emitting_task {
     using state_type = detail::emitting_state<T, Collection, Id>;
 
 public:
-    using payload_type = T;
-    using event_type = event<T, Id>;
-    using result_type = final_result<T, Collection, Id>;
-    using executor_type = asio::any_io_executor;
+    using payload_type = T;                               ///< What each event carries.
+    using event_type = event<T, Id>;                      ///< The events sent into the task.
+    using result_type = final_result<T, Collection, Id>;  ///< What `wait()` hands back.
+    using executor_type = asio::any_io_executor;          ///< The type of `get_executor()`.
 
     /// Adopts a started task's state (used by the builder).
     explicit emitting_task(std::shared_ptr<state_type> state)
@@ -78,12 +78,20 @@ public:
               if (auto alive = weak.lock()) alive->channel.close();
           }) {}
 
+    /// The task's id, generated when it started; every event carries it.
     const Id& id() const noexcept { return state_->id; }
+    /// The task's name, as given to the builder.
     const std::string& name() const noexcept { return state_->options.name; }
+    /// The task's priority, as given to the builder.
     task_priority priority() const noexcept { return state_->options.priority; }
+    /// Every setting the task was built with.
     const task_options& options() const noexcept { return state_->options; }
+    /// The executor the task was built on; completion-token handlers without an associated
+    /// executor of their own run there.
     executor_type get_executor() const noexcept { return state_->executor; }
 
+    /// Where the task is now: `running`, then `completed`, `failed`, `cancelled` or
+    /// `timed_out`.
     task_status status() const noexcept { return state_->status.load(std::memory_order_acquire); }
     /// True once every event has its outcome and the final result is ready.
     bool is_complete() const noexcept { return state_->done.done(); }
