@@ -55,9 +55,7 @@ public:
     static constexpr bool reads_creation_time = false;
 
     /// The held strategy's name.
-    std::string_view name() const noexcept {
-        return std::visit([](const auto& s) { return s.name(); }, choice_);
-    }
+    std::string_view name() const noexcept { return name_of(choice_); }
 
     /// Validates the held strategy (see its `validate`); throws `async_task_exception`.
     void validate(const task_options& options) const {
@@ -74,6 +72,17 @@ public:
     const variant_type& get() const noexcept { return choice_; }
 
 private:
+    // Not std::visit: it may throw std::bad_variant_access, which name() must not.
+    template <class... Strategies>
+    static std::string_view name_of(const std::variant<Strategies...>& choice) noexcept {
+        std::string_view name;
+        const auto take = [&name](const auto* held) noexcept {
+            if (held) name = held->name();
+        };
+        (take(std::get_if<Strategies>(&choice)), ...);
+        return name;
+    }
+
     variant_type choice_;
 };
 
