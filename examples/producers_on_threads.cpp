@@ -18,7 +18,7 @@
 //   * events from one producer arrive in the order it sent them, whatever the other producers
 //     do: the processor checks each sensor's sequence numbers;
 //   * `close()` once every producer has finished ends the stream without a final event, and
-//     `asio::co_spawn(io, task.wait(), asio::use_future).get()` waits for the result from main;
+//     `task.async_wait(asio::use_future).get()` waits for the result from main;
 //   * progress: main prints the task's live `stats()` every 250 ms while the producers run.
 
 #include <array>
@@ -30,7 +30,6 @@
 #include <thread>
 #include <vector>
 
-#include <asio/co_spawn.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_future.hpp>
@@ -164,7 +163,7 @@ int main() {
     for (std::thread& producer : producers)
         producer.join();
     task.close();  // every producer is done: end the stream (no final event)
-    const auto result = asio::co_spawn(io, task.wait(), asio::use_future).get();
+    const auto result = task.async_wait(asio::use_future).get();
     work.reset();  // let io.run() return now that nothing is left to do
     io_thread.join();
 
