@@ -753,7 +753,7 @@ private:
     }
 
     bool stamps(const event_type& e) const noexcept {
-        return stamps_every_event_ || e.is_final() ||
+        return stamps_every_event || e.is_final() ||
                (measuring_ && e.sequence() % latency_sample_every == 0);
     }
 
@@ -790,7 +790,7 @@ private:
     std::optional<event_type> final_event_;
     pipeline_measurement measured_;
     bool measuring_ = false;
-    bool stamps_every_event_ = traits::takes_event;
+    static constexpr bool stamps_every_event = traits::takes_event;
 
     // Concurrent processing; touched on the consumer strand only.
     std::size_t in_flight_ = 0;

@@ -12,6 +12,8 @@ before the fence says otherwise:
     <!-- listing: namespace -->             declarations: compiled at namespace scope
     <!-- listing: namespace, continues -->  the same, in the previous namespace listing's file
     <!-- listing: not compiled (why) -->    an excerpt of a declaration, shown for reading
+    <!-- listing: examples/<file>.cpp -->    the example itself: the examples build compiles it
+                                            and checks that the two are the same, byte for byte
 
 Writes listing_<line>.cpp per file (line = the fence's line in README.md) and removes stale ones.
 """
@@ -48,7 +50,7 @@ def main():
     previous = None  # the file of the last namespace-scope listing
     for line, marker, code in listings(readme_path.read_text()):
         origin = f"// README.md:{line}, compiled by tests/CMakeLists.txt (readme listings)\n"
-        if marker.startswith("not compiled"):
+        if marker.startswith("not compiled") or marker.startswith("examples/"):
             continue
         if "int main(" in code:
             name = f"listing_{line}.cpp"
