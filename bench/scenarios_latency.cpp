@@ -5,6 +5,8 @@
 // from an I/O thread: at half rate the consumer regularly runs dry and parks, so the figure
 // includes waking it. Each payload carries the steady_clock time it was sent, and the processor
 // returns the time from then to its own end; the keyed collection hands those back.
+#include <sweet_async/sweet_async.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -16,8 +18,6 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "measure.hpp"
 #include "scenarios.hpp"

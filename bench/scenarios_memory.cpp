@@ -4,6 +4,8 @@
 // Peak RSS (VmHWM) only ever grows, so each figure comes from a child process of its own: this
 // executable again, with the hidden `--memory-child` argument, which prints its figures on one
 // line of stdout.
+#include <sweet_async/sweet_async.hpp>
+
 #include <cerrno>
 #include <cinttypes>
 #include <cstdint>
@@ -15,8 +17,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "measure.hpp"
 #include "scenarios.hpp"

@@ -1,6 +1,8 @@
 // bench/scenarios_serial.cpp: the cost of moving an event. A trivial processor under `serial`
 // (default keyed collection and fold collector; `try_send` first and `co_await send` per event)
 // and `adaptive`, against the hand-written Asio channel loop (a) and a plain loop (b).
+#include <sweet_async/sweet_async.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <system_error>
@@ -11,8 +13,6 @@
 #include <asio/experimental/channel.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "measure.hpp"
 #include "scenarios.hpp"

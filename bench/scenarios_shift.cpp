@@ -9,6 +9,8 @@
 //     offload pool for the calls. Serial runs the cheap jobs without any per-event suspension,
 //     parallel pays a hand-off to the pool and back for each; serial blocks on every call in
 //     turn. Each fixed strategy loses one phase.
+#include <sweet_async/sweet_async.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -18,8 +20,6 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "measure.hpp"
 #include "scenarios.hpp"

@@ -1,6 +1,8 @@
 // bench/scenarios_strategies.cpp: the workloads each strategy is for (CPU-bound work on a pool,
 // waits on a timer, a sink with a per-call cost), and the adaptive strategy on each of them
 // against the best fixed strategy of the same run.
+#include <sweet_async/sweet_async.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -11,8 +13,6 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "measure.hpp"
 #include "scenarios.hpp"

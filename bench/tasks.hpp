@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_BENCH_TASKS_HPP
 #define SWEET_ASYNC_BENCH_TASKS_HPP
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -16,8 +18,6 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "measure.hpp"
 #include "workloads.hpp"

@@ -15,6 +15,8 @@
 // In every case `stats()` accounts for every event sent (`balanced()`), and `errors()` says for
 // each event that was not processed how it ended and why.
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -32,8 +34,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;

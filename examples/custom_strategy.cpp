@@ -20,6 +20,8 @@
 // rate_limited keeps to ~200 events/s, and with a burst of 25 the first 25 go at once), the
 // reports, and the validation error at the end.
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -38,8 +40,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 using steady = std::chrono::steady_clock;

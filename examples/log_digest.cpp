@@ -20,6 +20,8 @@
 //   "Mozilla/5.0 ..." 37
 // examples/data/generate_access_log.py writes a day of such traffic, with a few broken lines.
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -47,8 +49,6 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 

@@ -18,6 +18,8 @@
 // Everything runs on one thread (an io_context run by main), so the emitters, the processor and
 // the progress counters need no locks.
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -34,8 +36,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;

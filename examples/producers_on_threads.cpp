@@ -21,6 +21,8 @@
 //     `task.async_wait(asio::use_future).get()` waits for the result from main;
 //   * progress: main prints the task's live `stats()` every 250 ms while the producers run.
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -34,8 +36,6 @@
 #include <asio/io_context.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;

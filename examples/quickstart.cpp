@@ -1,7 +1,7 @@
+#include <sweet_async/sweet_async.hpp>
+
 #include <asio.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;

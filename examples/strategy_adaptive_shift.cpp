@@ -24,6 +24,8 @@
 // optimised build parallel's per-event cost is small, so fixed parallel wins overall; the point is
 // that adaptive needs no knowledge of the workload to avoid the worst case of either.
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -40,8 +42,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
@@ -121,12 +121,12 @@ struct measurement {
 /// The producer: the cheap jobs, then the slow ones (the last as the final event).
 template <class Task>
 asio::awaitable<typename Task::result_type> feed(Task task) {
-    std::uint64_t seed = 0;
-    for (std::size_t i = 0; i < cheap_jobs; ++i)
-        co_await task.send(job{false, seed++});
-    for (std::size_t i = 0; i + 1 < slow_jobs; ++i)
-        co_await task.send(job{true, seed++});
-    co_await task.send_final(job{true, seed++});
+    // Each job's seed is its position in the stream.
+    for (std::uint64_t i = 0; i < cheap_jobs; ++i)
+        co_await task.send(job{false, i});
+    for (std::uint64_t i = 0; i + 1 < slow_jobs; ++i)
+        co_await task.send(job{true, cheap_jobs + i});
+    co_await task.send_final(job{true, cheap_jobs + slow_jobs - 1});
     co_return co_await task.wait();
 }
 

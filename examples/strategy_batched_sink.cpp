@@ -21,6 +21,8 @@
 // per-row cost), the sink's call counts, the adaptive report, and in the trickle part the batch
 // sizes and the longest wait (the window, 5 ms, plus a little scheduling slack).
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -39,8 +41,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;

@@ -18,6 +18,8 @@
 // about 1x for parallel on the io_context without offload; the checksum line (every run computed
 // the same results); and the adaptive report (what it measured and why it settled where it did).
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -32,8 +34,6 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 

@@ -20,6 +20,8 @@
 // short run: its first windows of 100 events run serial (~0.2 s), parallel(2), parallel(4), ...
 // before it reaches 64, and each window waits for its last calls before the next one starts.
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -36,8 +38,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 

@@ -14,6 +14,8 @@
 // withdrawal fails with its reason, and serial processes cheap events many times faster than
 // parallel{2,2} on the same 2-thread pool.
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -26,8 +28,6 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 

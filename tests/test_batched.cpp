@@ -1,3 +1,5 @@
+#include <sweet_async/sweet_async.hpp>
+
 #include <chrono>
 #include <numeric>
 #include <optional>
@@ -10,8 +12,6 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"

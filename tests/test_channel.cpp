@@ -6,12 +6,12 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 
 #include <sweet_async/channel.hpp>
+#include <sweet_async/detail/asio_compat.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"
@@ -139,8 +139,7 @@ TEST_CASE("channel: async_send on a closed channel completes with closed", "[cha
         io,
         [&]() -> asio::awaitable<void> {
             // Channel full: this send parks until close() wakes it.
-            auto [ec] =
-                co_await ch.async_send(2, asio::experimental::as_tuple(asio::use_awaitable));
+            auto [ec] = co_await ch.async_send(2, sa::detail::as_tuple(asio::use_awaitable));
             parked_result = ec;
         },
         asio::detached);

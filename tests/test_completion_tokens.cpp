@@ -1,6 +1,8 @@
 // Asio's asynchronous model: the completion-token forms (async_send,
 // async_send_final, async_wait) with use_awaitable, use_future, callbacks,
-// experimental::deferred and bind_executor, on every kind of executor.
+// deferred and bind_executor, on every kind of executor.
+#include <sweet_async/sweet_async.hpp>
+
 #include <exception>
 #include <future>
 #include <optional>
@@ -16,7 +18,6 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/executor_work_guard.hpp>
-#include <asio/experimental/deferred.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -26,7 +27,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 
-#include <sweet_async/sweet_async.hpp>
+#include <sweet_async/detail/asio_compat.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"
@@ -274,17 +275,17 @@ TEST_CASE("tokens: emitting task with plain callbacks", "[tokens][emitting]") {
     CHECK(second_value->status() == sa::task_status::pending);
 }
 
-TEST_CASE("tokens: emitting task with experimental::deferred", "[tokens][emitting]") {
+TEST_CASE("tokens: emitting task with deferred", "[tokens][emitting]") {
     asio::io_context io;
     auto task = start_doubling(io.get_executor());
 
     // Composing starts nothing: no event is sent, no result is taken.
-    auto send_one = task.async_send(1, asio::experimental::deferred);
-    auto send_last = task.async_send_final(2, asio::experimental::deferred);
-    auto early_wait = task.async_wait(asio::experimental::deferred);
-    auto summed = task.async_wait(asio::experimental::deferred)(
-        asio::experimental::deferred([](std::exception_ptr e, doubling_result r) {
-            return asio::experimental::deferred.values(e, sum_of(r));
+    auto send_one = task.async_send(1, sa::detail::deferred);
+    auto send_last = task.async_send_final(2, sa::detail::deferred);
+    auto early_wait = task.async_wait(sa::detail::deferred);
+    auto summed = task.async_wait(sa::detail::deferred)(
+        sa::detail::deferred([](std::exception_ptr e, doubling_result r) {
+            return sa::detail::deferred.values(e, sum_of(r));
         }));
     CHECK(task.stats().sent == 0);
 
@@ -314,7 +315,7 @@ TEST_CASE("tokens: emitting task with experimental::deferred", "[tokens][emittin
     CHECK(error_of<sa::async_task_exception>(*taken) == sa::async_task_error::result_taken);
 
     std::optional<std::error_code> closed;
-    task.async_send(3, asio::experimental::deferred)([&](std::error_code ec) { closed = ec; });
+    task.async_send(3, sa::detail::deferred)([&](std::error_code ec) { closed = ec; });
     io.restart();
     io.run();
     CHECK(closed == sa::async_task_error::closed);
@@ -495,13 +496,13 @@ TEST_CASE("tokens: async_task with plain callbacks", "[tokens][async_task]") {
     CHECK(error_of<sa::async_task_exception>(*second) == sa::async_task_error::result_taken);
 }
 
-TEST_CASE("tokens: async_task with experimental::deferred", "[tokens][async_task]") {
+TEST_CASE("tokens: async_task with deferred", "[tokens][async_task]") {
     asio::io_context io;
     auto answer = sa::async_task<int>::run(io.get_executor(), {},
                                            []() -> asio::awaitable<int> { co_return 21; });
-    auto early_wait = answer.async_wait(asio::experimental::deferred);
-    auto doubled = answer.async_wait(asio::experimental::deferred)(asio::experimental::deferred(
-        [](std::exception_ptr e, int v) { return asio::experimental::deferred.values(e, 2 * v); }));
+    auto early_wait = answer.async_wait(sa::detail::deferred);
+    auto doubled = answer.async_wait(sa::detail::deferred)(sa::detail::deferred(
+        [](std::exception_ptr e, int v) { return sa::detail::deferred.values(e, 2 * v); }));
 
     std::optional<std::pair<std::exception_ptr, int>> got;
     std::move(doubled)([&](std::exception_ptr e, int v) { got.emplace(e, v); });

@@ -1,3 +1,5 @@
+#include <sweet_async/sweet_async.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,8 +22,6 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"

@@ -1,4 +1,6 @@
 // Every public type that a user prints has an fmt::formatter with a fixed text.
+#include <sweet_async/sweet_async.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -7,8 +9,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "sweet_async_catch.hpp"
 

@@ -1,5 +1,7 @@
 // cancel(immediate) and the task's deadline interrupt coroutine processors in
 // flight; escalation from graceful; cancel() from anywhere, at any moment.
+#include <sweet_async/sweet_async.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -14,8 +16,6 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"

@@ -2,6 +2,8 @@
 // goes away while events are in flight. Every test asserts exact outcomes and
 // relies on the sanitizers (ASan/LSan, UBSan, TSan) for "nothing touched a
 // destroyed context, nothing leaked".
+#include <sweet_async/sweet_async.hpp>
+
 #include <atomic>
 #include <future>
 #include <memory>
@@ -24,7 +26,6 @@
 
 #include <sweet_async/async_task.hpp>
 #include <sweet_async/detail/task_registry.hpp>
-#include <sweet_async/sweet_async.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"

@@ -1,3 +1,5 @@
+#include <sweet_async/sweet_async.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -13,8 +15,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"
@@ -128,8 +128,16 @@ TEST_CASE("adaptive: invalid options are rejected naming the field", "[adaptive]
                       Catch::Contains("adaptive.sample_size must be at least 1, got 0"));
     CHECK_THROWS_WITH(builder.receiver(sa::adaptive{.window_time = 0ms}, identity).start_queue(),
                       Catch::Contains("adaptive.window_time must be positive, got 0"));
+    // The fields as the user writes them on `adaptive`, not those of its internal limits.
     CHECK_THROWS_WITH(builder.receiver(sa::adaptive{.workers = {3, 2}}, identity).start_queue(),
-                      Catch::Contains("adaptive.") && Catch::Contains("workers"));
+                      "task 'a': adaptive.workers must have min <= max, got 3..2");
+    CHECK_THROWS_WITH(builder.receiver(sa::adaptive{.workers = {0, 2}}, identity).start_queue(),
+                      "task 'a': adaptive.workers.min must be at least 1, got 0");
+    CHECK_THROWS_WITH(
+        builder.receiver(sa::adaptive{.batch_sizes = {64, 8}}, identity).start_queue(),
+        "task 'a': adaptive.batch_sizes must have min <= max, got 64..8");
+    CHECK_THROWS_WITH(builder.receiver(sa::adaptive{.recheck_every = 0}, identity).start_queue(),
+                      "task 'a': adaptive.recheck_every must be at least 1, got 0");
 }
 
 TEST_CASE("receiver_strategy: any built-in strategy, chosen at run time", "[strategy]") {

@@ -1,5 +1,7 @@
 // Retries with a backoff: the waits are real, never block a thread, keep the
 // strategies' ordering, and end early when the task stops.
+#include <sweet_async/sweet_async.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -18,8 +20,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"

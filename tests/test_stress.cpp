@@ -10,6 +10,8 @@
 //   SWEET_ASYNC_STRESS_SCENARIOS=n     n scenarios per randomized test case (longer soaks)
 // A replay repeats the scenario, not the thread schedule.
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -48,8 +50,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
+#include <fmt/ranges.h>
 
 #include "sweet_async_catch.hpp"
 

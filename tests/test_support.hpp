@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_TESTS_TEST_SUPPORT_HPP
 #define SWEET_ASYNC_TESTS_TEST_SUPPORT_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -23,7 +25,6 @@
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/config.hpp>
 #include <sweet_async/uuid.hpp>
 
 #include "sweet_async_catch.hpp"

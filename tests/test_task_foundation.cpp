@@ -1,4 +1,5 @@
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <system_error>
 
@@ -7,6 +8,8 @@
 #include <sweet_async/cancellation_level.hpp>
 #include <sweet_async/error.hpp>
 #include <sweet_async/min_max.hpp>
+#include <sweet_async/strategies/adaptive.hpp>
+#include <sweet_async/strategies/parallel.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/task_options.hpp>
 #include <sweet_async/task_priority.hpp>
@@ -77,6 +80,32 @@ TEST_CASE("min_max: validity, membership, clamping, formatting", "[foundation]")
     CHECK(fmt::format("{}", workers) == "2..8");
     sa::min_max deduced{1.5, 2.5};
     STATIC_REQUIRE(std::is_same_v<decltype(deduced), sa::min_max<double>>);
+}
+
+TEST_CASE("min_max: the seed's spelling min_max{2, 4} works where a size range is wanted",
+          "[foundation]") {
+    // `sa::min_max{2, 4}` deduces min_max<int>; the strategies' bounds are std::size_t.
+    const sa::parallel wide{.workers = sa::min_max{2, 4}};
+    CHECK(wide.workers == sa::min_max<std::size_t>{2, 4});
+    const sa::adaptive tuned{.workers = sa::min_max{1, 16}, .batch_sizes = sa::min_max{4, 64}};
+    CHECK(tuned.workers == sa::min_max<std::size_t>{1, 16});
+    CHECK(tuned.batch_sizes == sa::min_max<std::size_t>{4, 64});
+
+    // A bound the range's type cannot hold is refused, never wrapped around.
+    const auto to_sizes = [](sa::min_max<int> range) { return sa::min_max<std::size_t>(range); };
+    CHECK_THROWS_WITH(to_sizes({-1, 4}),
+                      "min_max{-1, 4}: the bound -1 is outside 0..18446744073709551615, what the "
+                      "range's type holds");
+    const auto to_chars = [](sa::min_max<int> range) { return sa::min_max<signed char>(range); };
+    CHECK_THROWS_WITH(
+        to_chars({1, 300}),
+        "min_max{1, 300}: the bound 300 is outside -128..127, what the range's type holds");
+    try {
+        (void)to_sizes({-3, 4});
+        FAIL("no exception");
+    } catch (const sa::async_task_exception& e) {
+        CHECK(e.code() == sa::async_task_error::invalid_configuration);
+    }
 }
 
 TEST_CASE("task_options: invalid values are rejected naming the field and the value",

@@ -15,14 +15,14 @@
 #include <unistd.h>
 #endif
 
+#include <sweet_async/sweet_async.hpp>
+
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 #include "sweet_async_catch.hpp"
 

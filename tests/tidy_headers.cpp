@@ -1,13 +1,13 @@
 // tests/tidy_headers.cpp: instantiates every strategy, both kinds of processor, a per-batch
 // processor, a fold collector and async_task, so that clang-tidy (see .clang-tidy) sees the
 // bodies of the library's templates. Compiled with the tests; run by .ci/run's tidy stage.
+#include <sweet_async/sweet_async.hpp>
+
 #include <span>
 #include <string>
 #include <vector>
 
 #include <asio/io_context.hpp>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 

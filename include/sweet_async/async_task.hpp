@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_ASYNC_TASK_HPP
 #define SWEET_ASYNC_ASYNC_TASK_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <concepts>
@@ -16,10 +18,8 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
-#include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
@@ -27,9 +27,9 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <sweet_async/config.hpp>
 #include <sweet_async/detail/completion.hpp>
 #include <sweet_async/detail/deadline.hpp>
+#include <sweet_async/detail/detached_owning.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/operations.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
@@ -65,7 +65,7 @@ namespace sweet_async {
 ///
 /// `wait()` is the coroutine convenience; `async_wait(token)` is its
 /// completion-token form for any Asio token (`asio::use_awaitable`,
-/// `asio::use_future`, a callback, `asio::experimental::deferred`, ...).
+/// `asio::use_future`, a callback, `asio::deferred`, ...).
 template <class T = void, task_id Id = uuid>
 class async_task {
     using stored = detail::stored_result_t<T>;
@@ -145,7 +145,7 @@ public:
         // Told when the context is destroyed first (see task_registry).
         detail::task_registry::of(task_state->strand).add(task_state);
         asio::co_spawn(task_state->strand, body(task_state, std::move(work)),
-                       asio::bind_cancellation_slot(task_state->signal.slot(), asio::detached));
+                       detail::detached_owning(task_state, task_state->signal.slot()));
         return async_task(std::move(task_state));
     }
 

@@ -2,12 +2,15 @@
 #ifndef SWEET_ASYNC_CHANNEL_HPP
 #define SWEET_ASYNC_CHANNEL_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <system_error>
 #include <thread>
@@ -20,7 +23,6 @@
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/config.hpp>
 #include <sweet_async/detail/bounded_queue.hpp>
 #include <sweet_async/detail/waiter.hpp>
 #include <sweet_async/error.hpp>
@@ -54,11 +56,25 @@ public:
     /// The capacity used when none is given.
     static constexpr std::size_t default_capacity = 100;
 
-    /// A channel holding at most `capacity` elements. Throws
-    /// `async_task_exception` (`invalid_configuration`) when `capacity` is 0.
-    explicit channel(executor_type executor, std::size_t capacity = default_capacity)
+    /// The largest capacity a channel of `T` can address. A capacity below it can still be
+    /// more than the machine's memory holds.
+    static constexpr std::size_t max_capacity() noexcept {
+        return detail::bounded_queue<T>::max_capacity();
+    }
+
+    /// A channel holding at most `capacity` elements. Its ring is allocated here, all at once.
+    /// Throws `async_task_exception` (`invalid_configuration`) when `capacity` is 0, above
+    /// `max_capacity()`, or needs more memory than can be allocated.
+    explicit channel(executor_type executor, std::size_t capacity = default_capacity) try
         : executor_(std::move(executor)),
-          queue_(checked_capacity(capacity)) {}
+          queue_(checked_capacity(capacity)) {
+    } catch (const std::bad_alloc&) {
+        throw async_task_exception(
+            async_task_error::invalid_configuration,
+            fmt::format("capacity {} needs {} bytes for the channel's ring, which could not be "
+                        "allocated",
+                        capacity, detail::bounded_queue<T>::ring_bytes(capacity)));
+    }
 
     channel(const channel&) = delete;
     channel& operator=(const channel&) = delete;
@@ -209,6 +225,12 @@ private:
         if (capacity == 0) {
             throw async_task_exception(async_task_error::invalid_configuration,
                                        "capacity must be at least 1, got 0");
+        }
+        if (capacity > max_capacity()) {
+            throw async_task_exception(
+                async_task_error::invalid_configuration,
+                fmt::format("capacity must be at most {} for events of {} bytes, got {}",
+                            max_capacity(), sizeof(T), capacity));
         }
         return capacity;
     }

@@ -17,8 +17,8 @@ namespace sweet_async {
 /// A result and the id of the event it came from.
 template <class R>
 struct keyed_entry {
-    uuid key;  ///< The id of the event the result came from.
-    R value;   ///< The processor's result.
+    uuid key{};  ///< The id of the event the result came from.
+    R value{};   ///< The processor's result.
 };
 
 /// What a task's processing results are gathered into. The consumer calls

@@ -5,6 +5,11 @@
 // Asio 1.22 only detects C++20 coroutines for GCC and MSVC. Clang 14 with
 // libstdc++ supports them fully, so tell Asio before any of its headers is seen.
 #if defined(__clang__) && !defined(ASIO_HAS_CO_AWAIT)
+#if defined(ASIO_DETAIL_CONFIG_HPP)  // too late: Asio has configured itself without them
+#error "sweet_async: an Asio header was included before any sweet_async header, and this Asio \
+does not detect Clang's coroutines by itself: include a sweet_async header first, or define \
+ASIO_HAS_CO_AWAIT=1 and ASIO_HAS_STD_COROUTINE=1"
+#endif
 #define ASIO_HAS_CO_AWAIT 1
 #endif
 #if defined(__clang__) && !defined(ASIO_HAS_STD_COROUTINE)

@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_EMITTING_TASK_HPP
 #define SWEET_ASYNC_EMITTING_TASK_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <concepts>
 #include <memory>
 #include <string>
@@ -16,7 +18,6 @@
 #include <fmt/format.h>
 
 #include <sweet_async/cancellation_level.hpp>
-#include <sweet_async/config.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/operations.hpp>
 #include <sweet_async/error.hpp>
@@ -58,7 +59,7 @@ namespace sweet_async {
 /// conveniences that throw `async_task_exception`; `async_send`,
 /// `async_send_final` and `async_wait` take any Asio completion token
 /// (`asio::use_awaitable`, `asio::use_future`, a callback,
-/// `asio::experimental::deferred`, `asio::bind_executor(...)`, ...). Their
+/// `asio::deferred`, `asio::bind_executor(...)`, ...). Their
 /// handlers never run inside the initiating call; they run on the handler's
 /// associated executor, by default the task's `get_executor()`.
 template <class T, class Collection, task_id Id = uuid>

@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_EMITTING_TASK_BUILDER_HPP
 #define SWEET_ASYNC_EMITTING_TASK_BUILDER_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <chrono>
 #include <concepts>
 #include <cstddef>
@@ -15,7 +17,6 @@
 
 #include <sweet_async/backoff.hpp>
 #include <sweet_async/collector.hpp>
-#include <sweet_async/config.hpp>
 #include <sweet_async/detail/consumer.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
@@ -43,7 +44,8 @@ class receiver_builder {
     static_assert(traits::valid,
                   "sweet_async: the processor must be callable as R(const T&), "
                   "R(const T&, processor_context<Id>&, uuid) or R(receiver_event<T, Id>), "
-                  "where R may be asio::awaitable<X>");
+                  "or per batch as std::vector<R>(std::span<const T>), where the result "
+                  "may be asio::awaitable<X>");
 
 public:
     /// What the processor produces per event (`std::monostate` for void).
@@ -85,8 +87,7 @@ public:
                       "asio::awaitable<void> run(Pipeline&) const (see processing_strategy)");
         options_.validate();
         strategy_.validate(options_);
-        auto state = std::make_shared<state_type>(
-            executor_, options_, traits::takes_event || reads_creation_time<Strategy>());
+        auto state = make_state<state_type>();
         if (options_.tracing) {  // the texts are made only for the trace
             std::string strategy;
             if constexpr (fmt::is_formattable<Strategy>::value) {
@@ -105,6 +106,19 @@ public:
     }
 
 private:
+    /// The task's state with its channel; a capacity the channel refuses is reported as this
+    /// task's configuration error.
+    template <class State>
+    std::shared_ptr<State> make_state() const {
+        try {
+            return std::make_shared<State>(executor_, options_,
+                                           traits::takes_event || reads_creation_time<Strategy>());
+        } catch (const async_task_exception& e) {
+            if (e.code() != async_task_error::invalid_configuration) throw;
+            throw options_.invalid(e.what());
+        }
+    }
+
     collector_type make_collector() const {
         if constexpr (std::is_same_v<Collector, default_collector>) {
             return collector_type{};

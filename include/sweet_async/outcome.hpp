@@ -39,7 +39,7 @@ struct event_error {
     std::uint64_t sequence = 0;
     outcome kind = outcome::failed;  ///< How it ended; never `processed`.
     /// The exception's message for `failed`; a short explanation otherwise.
-    std::string message;
+    std::string message{};
     /// Attempts made: 0 when the event never started, up to 1 + the task's
     /// `retry` setting.
     unsigned attempts = 0;

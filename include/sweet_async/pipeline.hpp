@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_PIPELINE_HPP
 #define SWEET_ASYNC_PIPELINE_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +21,6 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
@@ -30,8 +31,8 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/config.hpp>
 #include <sweet_async/detail/deadline.hpp>
+#include <sweet_async/detail/detached_owning.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/enum_formatter.hpp>
@@ -532,7 +533,7 @@ private:
                 work.reset();
             }(this, std::move(e), std::move(r), timeout, order, entry,
                           asio::make_work_guard(state_.executor)),
-            asio::bind_cancellation_slot(entry->signal.slot(), asio::detached));
+            detail::detached_owning(entry, entry->signal.slot()));
     }
 
     /// `process_batch_now`'s continuation after a failed attempt that must
@@ -554,7 +555,7 @@ private:
                 self->end_batch(batch, payloads, std::move(r), timeout);
                 self->release_in_flight();
             }(this, std::move(batch), std::exchange(payloads_, {}), std::move(r), timeout, entry),
-            asio::bind_cancellation_slot(entry->signal.slot(), asio::detached));
+            detail::detached_owning(entry, entry->signal.slot()));
         batch.clear();
     }
 

@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_PROCESSING_STRATEGY_HPP
 #define SWEET_ASYNC_PROCESSING_STRATEGY_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <concepts>
 #include <string_view>
 

@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_PROCESSOR_CONTEXT_HPP
 #define SWEET_ASYNC_PROCESSOR_CONTEXT_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <string_view>
 
 #include <asio/any_io_executor.hpp>

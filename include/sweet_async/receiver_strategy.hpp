@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_RECEIVER_STRATEGY_HPP
 #define SWEET_ASYNC_RECEIVER_STRATEGY_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -10,7 +12,6 @@
 #include <asio/awaitable.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/config.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/strategies/adaptive.hpp>
 #include <sweet_async/strategies/batched.hpp>

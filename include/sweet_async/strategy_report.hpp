@@ -17,10 +17,10 @@ namespace sweet_async {
 /// result.
 struct strategy_report {
     /// E.g. "serial", "parallel(workers=2..8)", "adaptive: parallel(4)".
-    std::string current;
+    std::string current{};
     /// Every change the strategy made, oldest first, each with its reason
     /// (the most recent 64 are kept).
-    std::vector<std::string> decisions;
+    std::vector<std::string> decisions{};
 };
 
 }  // namespace sweet_async

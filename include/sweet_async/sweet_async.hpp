@@ -2,12 +2,13 @@
 #ifndef SWEET_ASYNC_SWEET_ASYNC_HPP
 #define SWEET_ASYNC_SWEET_ASYNC_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <sweet_async/async_task.hpp>
 #include <sweet_async/backoff.hpp>
 #include <sweet_async/cancellation_level.hpp>
 #include <sweet_async/channel.hpp>
 #include <sweet_async/collector.hpp>
-#include <sweet_async/config.hpp>
 #include <sweet_async/emitting_task.hpp>
 #include <sweet_async/emitting_task_builder.hpp>
 #include <sweet_async/error.hpp>

@@ -25,15 +25,15 @@ struct task_options {
     /// Shown in tracing, statistics and error messages.
     std::string name = "task";
     /// Deadline for the whole task; none by default.
-    std::optional<std::chrono::nanoseconds> timeout;
+    std::optional<std::chrono::nanoseconds> timeout{};
     /// Extra attempts after a failure (per event, for emitting tasks).
     unsigned retry = 0;
     /// The wait before each retry; none by default.
-    backoff retry_backoff;
+    backoff retry_backoff{};
     /// Traces the task's lifecycle and its strategy's decisions when set.
     bool tracing = false;
     /// Where traces go when `tracing` is set; empty: `stderr_trace_sink`.
-    trace_sink trace_to;
+    trace_sink trace_to{};
     /// Carried and traced; does not reorder work (see `task_priority`).
     task_priority priority = task_priority::normal;
     /// Channel capacity of emitting tasks.

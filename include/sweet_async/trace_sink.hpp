@@ -44,15 +44,15 @@ constexpr std::string_view to_string(trace_kind kind) noexcept {
 /// that keeps a record copies what it needs.
 struct trace_record {
     /// The task's name (`.name(...)`).
-    std::string_view task_name;
+    std::string_view task_name{};
     /// The task id's text form (`Id::to_string()`).
-    std::string_view task_id;
+    std::string_view task_id{};
     /// What happened.
     trace_kind kind = trace_kind::started;
     /// The human-readable detail, e.g. `"cancel requested: graceful"` or
     /// `"completed: sent=4 processed=4 ..."`; the text the default sink
     /// writes after the task's name.
-    std::string_view message;
+    std::string_view message{};
 };
 
 /// Receives the trace records of the tasks it is installed on.

@@ -3,6 +3,9 @@
 #ifndef SWEET_ASYNC_TESTS_README_FIXTURE_HPP
 #define SWEET_ASYNC_TESTS_README_FIXTURE_HPP
 
+// First, as the README asks of a build without the CMake target: it configures Asio.
+#include <sweet_async/sweet_async.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -14,8 +17,6 @@
 
 #include <asio.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;

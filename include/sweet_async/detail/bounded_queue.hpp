@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <new>
 #include <optional>
@@ -168,6 +169,17 @@ public:
     }
 
     std::size_t capacity() const noexcept { return capacity_; }
+
+    /// The largest capacity whose ring `new` can be asked for at all (its size in bytes fits
+    /// `std::ptrdiff_t`); whether that much memory is there is only known by trying.
+    static constexpr std::size_t max_capacity() noexcept {
+        return static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(cell);
+    }
+
+    /// The bytes the ring of a queue of `capacity` takes.
+    static constexpr std::size_t ring_bytes(std::size_t capacity) noexcept {
+        return (capacity < 2 ? 2 : capacity) * sizeof(cell);
+    }
 
 private:
     /// The sequence scheme needs at least two cells (with one, "ready to pop"

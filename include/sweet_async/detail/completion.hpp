@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_DETAIL_COMPLETION_HPP
 #define SWEET_ASYNC_DETAIL_COMPLETION_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <exception>

@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_DETAIL_CONSUMER_HPP
 #define SWEET_ASYNC_DETAIL_CONSUMER_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <chrono>
 #include <exception>
 #include <memory>

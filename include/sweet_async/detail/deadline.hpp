@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_DETAIL_DEADLINE_HPP
 #define SWEET_ASYNC_DETAIL_DEADLINE_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -9,11 +11,12 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/experimental/deferred.hpp>
 #include <asio/experimental/parallel_group.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+
+#include <sweet_async/detail/asio_compat.hpp>
 
 namespace sweet_async::detail {
 
@@ -37,9 +40,8 @@ asio::awaitable<std::optional<R>> within(asio::awaitable<R> work,
     asio::steady_timer timer(executor, timeout);
     auto [order, failure, timer_result] =
         co_await asio::experimental::make_parallel_group(
-            asio::co_spawn(executor, store_into(std::move(work), result),
-                           asio::experimental::deferred),
-            timer.async_wait(asio::experimental::deferred))
+            asio::co_spawn(executor, store_into(std::move(work), result), detail::deferred),
+            timer.async_wait(detail::deferred))
             .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
     if (order[0] == 1 && !timer_result) co_return std::nullopt;  // the deadline came first
     if (failure) std::rethrow_exception(failure);

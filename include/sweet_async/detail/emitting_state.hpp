@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_DETAIL_EMITTING_STATE_HPP
 #define SWEET_ASYNC_DETAIL_EMITTING_STATE_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>

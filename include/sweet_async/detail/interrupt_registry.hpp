@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_DETAIL_INTERRUPT_REGISTRY_HPP
 #define SWEET_ASYNC_DETAIL_INTERRUPT_REGISTRY_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <cstddef>
 #include <memory>
 #include <utility>

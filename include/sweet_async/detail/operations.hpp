@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_DETAIL_OPERATIONS_HPP
 #define SWEET_ASYNC_DETAIL_OPERATIONS_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <exception>
 #include <memory>
 #include <optional>

@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_DETAIL_PROCESSOR_TRAITS_HPP
 #define SWEET_ASYNC_DETAIL_PROCESSOR_TRAITS_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <concepts>
 #include <functional>
 #include <span>

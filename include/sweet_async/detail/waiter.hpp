@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_DETAIL_WAITER_HPP
 #define SWEET_ASYNC_DETAIL_WAITER_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <memory>
 #include <system_error>
 #include <type_traits>

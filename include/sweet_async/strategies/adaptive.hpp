@@ -3,6 +3,8 @@
 #ifndef SWEET_ASYNC_STRATEGIES_ADAPTIVE_HPP
 #define SWEET_ASYNC_STRATEGIES_ADAPTIVE_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -14,7 +16,6 @@
 #include <asio/awaitable.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/config.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/min_max.hpp>
@@ -56,9 +57,9 @@ struct adaptive {
     /// Windows on a settled choice before everything is measured again.
     std::size_t recheck_every = 20;
     /// Per-event (per-call) processing timeout; none by default.
-    std::optional<std::chrono::nanoseconds> timeout;
+    std::optional<std::chrono::nanoseconds> timeout{};
     /// Where processors run in parallel; the task's executor when empty.
-    asio::any_io_executor offload;
+    asio::any_io_executor offload{};
 
     /// "adaptive", for tracing and statistics (the current choice is in the report).
     std::string_view name() const noexcept { return "adaptive"; }
@@ -81,9 +82,9 @@ struct adaptive {
         if (sample_size == 0)
             throw options.invalid("adaptive.sample_size must be at least 1, got 0");
         try {
-            limits(true).validate();
+            limits(true).validate("adaptive");
         } catch (const std::invalid_argument& e) {
-            throw options.invalid(fmt::format("adaptive.{}", e.what()));
+            throw options.invalid(e.what());
         }
         options.require_positive("adaptive.window_time", window_time);
         options.require_positive("adaptive.batch_window", batch_window);

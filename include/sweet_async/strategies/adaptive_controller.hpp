@@ -107,14 +107,14 @@ struct adaptive_decision {
     /// Index of the window that was just measured (counting every `observe()`).
     std::size_t window = 0;
     /// The choice the window ran under.
-    adaptive_choice from;
+    adaptive_choice from{};
     /// The choice of the next window.
-    adaptive_choice to;
+    adaptive_choice to{};
     /// Events per busy second measured under `from` in that window.
     double throughput = 0;
     /// Why, with the figures it was decided on, e.g.
     /// "exploring: parallel(2) ran 1.99k events/s, 2.00x serial; trying parallel(4)".
-    std::string reason;
+    std::string reason{};
 };
 
 /// The bounds the adaptive strategy moves within.
@@ -130,29 +130,21 @@ struct adaptive_limits {
     /// Relative throughput (or latency) difference treated as noise.
     double tolerance = 0.05;
 
-    /// Throws `std::invalid_argument` naming the first field whose value cannot work.
-    void validate() const {
-        if (workers.min == 0)
-            throw std::invalid_argument("adaptive_limits.workers.min must be at least 1, got 0");
-        if (!workers.valid()) {
-            throw std::invalid_argument(
-                fmt::format("adaptive_limits.workers must have min <= max, got {}", workers));
-        }
-        if (batch_sizes.min == 0) {
-            throw std::invalid_argument(
-                "adaptive_limits.batch_sizes.min must be at least 1, got 0");
-        }
-        if (!batch_sizes.valid()) {
-            throw std::invalid_argument(fmt::format(
-                "adaptive_limits.batch_sizes must have min <= max, got {}", batch_sizes));
-        }
-        if (recheck_every == 0)
-            throw std::invalid_argument("adaptive_limits.recheck_every must be at least 1, got 0");
+    /// Throws `std::invalid_argument` naming the first field whose value cannot work, as a
+    /// member of `owner` (the adaptive strategy passes "adaptive", the fields users set there).
+    void validate(std::string_view owner = "adaptive_limits") const {
+        const auto fail = [owner](std::string_view field, const auto& rule) {
+            throw std::invalid_argument(fmt::format("{}.{} {}", owner, field, rule));
+        };
+        if (workers.min == 0) fail("workers.min", "must be at least 1, got 0");
+        if (!workers.valid()) fail("workers", fmt::format("must have min <= max, got {}", workers));
+        if (batch_sizes.min == 0) fail("batch_sizes.min", "must be at least 1, got 0");
+        if (!batch_sizes.valid())
+            fail("batch_sizes", fmt::format("must have min <= max, got {}", batch_sizes));
+        if (recheck_every == 0) fail("recheck_every", "must be at least 1, got 0");
         // Written so that NaN fails too.
-        if (!(tolerance >= 0.0 && tolerance < 1.0)) {
-            throw std::invalid_argument(
-                fmt::format("adaptive_limits.tolerance must be in [0, 1), got {}", tolerance));
-        }
+        if (!(tolerance >= 0.0 && tolerance < 1.0))
+            fail("tolerance", fmt::format("must be in [0, 1), got {}", tolerance));
     }
 };
 

@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_STRATEGIES_BATCHED_HPP
 #define SWEET_ASYNC_STRATEGIES_BATCHED_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -11,7 +13,6 @@
 #include <asio/awaitable.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/config.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/pipeline.hpp>
@@ -40,7 +41,7 @@ struct batched {
     /// The longest a batch waits for more events after its first one arrived.
     std::chrono::nanoseconds window = std::chrono::milliseconds(10);
     /// Processing timeout per processor call; none by default.
-    std::optional<std::chrono::nanoseconds> timeout;
+    std::optional<std::chrono::nanoseconds> timeout{};
 
     /// "batched", for tracing and statistics.
     std::string_view name() const noexcept { return "batched"; }
@@ -61,7 +62,9 @@ struct batched {
     template <class Pipeline>
     asio::awaitable<void> run(Pipeline& pipeline) const {
         std::vector<typename Pipeline::event_type> batch;
-        batch.reserve(batch_size);
+        // A batch_size far above any real batch (a "window only" setting) must not be
+        // allocated up front.
+        batch.reserve(std::min<std::size_t>(batch_size, 1024));
         auto deadline = std::chrono::steady_clock::time_point::max();
         for (;;) {
             bool ends_stream = false;

@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_STRATEGIES_PARALLEL_HPP
 #define SWEET_ASYNC_STRATEGIES_PARALLEL_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -11,7 +13,6 @@
 #include <asio/awaitable.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/config.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/min_max.hpp>
@@ -46,9 +47,9 @@ struct parallel {
     /// Hand results to the collector in arrival order.
     bool ordered = false;
     /// Per-event processing timeout; none by default.
-    std::optional<std::chrono::nanoseconds> timeout;
+    std::optional<std::chrono::nanoseconds> timeout{};
     /// Where processors run; the task's executor when empty.
-    asio::any_io_executor offload;
+    asio::any_io_executor offload{};
 
     /// "parallel", for tracing and statistics.
     std::string_view name() const noexcept { return "parallel"; }

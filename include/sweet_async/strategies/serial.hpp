@@ -2,6 +2,8 @@
 #ifndef SWEET_ASYNC_STRATEGIES_SERIAL_HPP
 #define SWEET_ASYNC_STRATEGIES_SERIAL_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <chrono>
 #include <optional>
 #include <string_view>
@@ -13,7 +15,6 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <sweet_async/config.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/task_options.hpp>
@@ -30,7 +31,7 @@ namespace sweet_async {
 /// ```
 struct serial {
     /// Per-event processing timeout; none by default.
-    std::optional<std::chrono::nanoseconds> timeout;
+    std::optional<std::chrono::nanoseconds> timeout{};
 
     /// "serial", for tracing and statistics.
     std::string_view name() const noexcept { return "serial"; }
