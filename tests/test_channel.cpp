@@ -1,4 +1,6 @@
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -9,6 +11,7 @@
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
+#include <fmt/format.h>
 
 #include <sweet_async/channel.hpp>
 #include <sweet_async/detail/asio_compat.hpp>
@@ -17,6 +20,17 @@
 #include "test_support.hpp"
 
 namespace sa = sweet_async;
+
+// The capacity tests ask for more memory than any machine has. Under a sanitizer, as without one,
+// that must be a failed allocation (std::bad_alloc), not a fatal report.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+extern "C" const char* __asan_default_options() {
+    return "allocator_may_return_null=1";
+}
+extern "C" const char* __tsan_default_options() {
+    return "allocator_may_return_null=1";
+}
+#endif
 
 namespace {
 /// Receives everything until the channel is drained.
@@ -39,6 +53,28 @@ TEST_CASE("channel: zero capacity is rejected", "[channel]") {
                              return e.code() == sa::async_task_error::invalid_configuration;
                          }));
     CHECK(sa::channel<int>(io.get_executor()).capacity() == 100);
+}
+
+TEST_CASE("channel: a capacity beyond what can be addressed or allocated is refused, naming it",
+          "[channel]") {
+    asio::io_context io;
+    const std::size_t most = sa::channel<int>::max_capacity();
+    REQUIRE(most > 1'000'000);
+    const auto message_of = [&](std::size_t capacity) -> std::string {
+        try {
+            sa::channel<int> ch(io.get_executor(), capacity);
+        } catch (const sa::async_task_exception& e) {
+            CHECK(e.code() == sa::async_task_error::invalid_configuration);
+            return e.what();
+        }
+        return "no exception";
+    };
+    CHECK(message_of(SIZE_MAX) ==
+          fmt::format("capacity must be at most {} for events of 4 bytes, got {}", most, SIZE_MAX));
+    // Addressable, but far more memory than there is: the failed allocation is reported as such.
+    CHECK_THAT(message_of(most),
+               Catch::StartsWith(fmt::format("capacity {} needs ", most)) &&
+                   Catch::EndsWith(" bytes for the channel's ring, which could not be allocated"));
 }
 
 TEST_CASE("channel: try_send fills to capacity, then says full and keeps the value", "[channel]") {

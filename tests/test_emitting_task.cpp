@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -22,6 +24,7 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
+#include <fmt/format.h>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"
@@ -620,6 +623,22 @@ TEST_CASE("builder: invalid configuration is rejected when the task is built", "
                }),
                Catch::Contains("task 'bad'") &&
                    Catch::Contains("capacity must be at least 1, got 0"));
+    // Sizes the channel's ring cannot address, or that cannot be allocated, are refused as
+    // configuration errors of the task, not as std::bad_array_new_length or std::bad_alloc.
+    CHECK_THAT(message_of([&] {
+                   (void)builder.capacity(SIZE_MAX).receiver(sa::serial{}, identity).start_queue();
+               }),
+               Catch::StartsWith("task 'bad': capacity must be at most ") &&
+                   Catch::EndsWith(fmt::format("got {}", SIZE_MAX)));
+    CHECK_THAT(
+        message_of([&] {
+            (void)builder
+                .capacity(std::size_t{1} << 50)  // a petabyte and more
+                .receiver(sa::serial{}, identity)
+                .start_queue();
+        }),
+        Catch::StartsWith(fmt::format("task 'bad': capacity {} needs ", std::size_t{1} << 50)) &&
+            Catch::EndsWith("which could not be allocated"));
     CHECK_THAT(message_of([&] {
                    (void)builder.timeout(-5ms).receiver(sa::serial{}, identity).start_queue();
                }),

@@ -3,11 +3,10 @@
 // add_subdirectory() or from pkg-config. Exits non-zero when the task's result is not the expected
 // one, so that CI notices.
 
-// clang-format off
-// First: with Clang, it defines the macros that turn on Asio's coroutine support before any Asio
-// header reads them. The CMake target passes them anyway; the pkg-config build relies on this.
-#include <sweet_async/config.hpp>
-// clang-format on
+// First (clang-format keeps it there): with Clang, it defines the macros that turn on Asio's
+// coroutine support before any Asio header reads them. The CMake target passes them anyway; the
+// pkg-config build relies on this.
+#include <sweet_async/sweet_async.hpp>
 
 #include <cstddef>
 #include <cstdio>
@@ -18,8 +17,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
-
-#include <sweet_async/sweet_async.hpp>
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
