@@ -37,9 +37,9 @@ struct run_result {
     double seconds = 0;
     /// Empty when every event ended processed (and the task completed); otherwise what went
     /// wrong.
-    std::string problem;
+    std::string problem{};
     /// What the strategy ended on, and similar facts worth printing.
-    std::string note;
+    std::string note{};
 
     double events_per_second() const {
         return seconds > 0 ? static_cast<double>(events) / seconds : 0.0;
