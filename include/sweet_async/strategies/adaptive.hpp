@@ -238,6 +238,10 @@ private:
                     }
                 }
             }
+            // The window's time is up: its partial batch goes now. Kept for a later window, it
+            // would be lost if the stream ended under another choice, and it would wait longer
+            // than either window promises.
+            if (!batch.empty()) co_await flush();
             co_return true;
         }
 
