@@ -568,7 +568,7 @@ TEST_CASE("emitting task: the result is handed out once", "[emitting]") {
                          }));
 }
 
-TEST_CASE("emitting task: dropping the last handle closes the task; queued events still run",
+TEST_CASE("emitting task: dropping the last handle closes the task, queued events still run",
           "[emitting]") {
     asio::io_context io;
     int processed = 0;
@@ -649,7 +649,7 @@ TEST_CASE("builder: invalid configuration is rejected when the task is built", "
                Catch::Contains("serial.timeout must be positive, got 0ns"));
 }
 
-TEST_CASE("builder: every setter returns a new builder; the original is unchanged", "[builder]") {
+TEST_CASE("builder: every setter returns a new builder, the original is unchanged", "[builder]") {
     asio::io_context io;
     const auto base = sa::emitting_builder<int>(io).name("base").capacity(10);
     const auto derived =

@@ -190,7 +190,7 @@ TEST_CASE("interruption: cancel(graceful) then cancel(immediate) escalates",
     check_accounting(result);
 }
 
-TEST_CASE("interruption: cancel(graceful) is not interrupted by a later graceful request; the "
+TEST_CASE("interruption: cancel(graceful) is not interrupted by a later graceful request, the "
           "deadline still ends it",
           "[interruption][timeout]") {
     asio::io_context io;
@@ -208,7 +208,7 @@ TEST_CASE("interruption: cancel(graceful) is not interrupted by a later graceful
     check_accounting(result);
 }
 
-TEST_CASE("interruption: a processor may ignore the interruption; its result then counts",
+TEST_CASE("interruption: a processor may ignore the interruption, its result then counts",
           "[interruption][cancel]") {
     asio::io_context io;
     std::atomic<int> hanging{0};

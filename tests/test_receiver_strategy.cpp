@@ -58,7 +58,7 @@ TEST_CASE("adaptive: 100 events with pauses and a final event (seed adaptive tes
     CHECK(result.strategy_report().current.starts_with("adaptive: "));
 }
 
-TEST_CASE("adaptive: reports its choice and decisions; stays within its bounds",
+TEST_CASE("adaptive: reports its choice and decisions, stays within its bounds",
           "[adaptive][strategy]") {
     asio::io_context io;
     auto task = sa::emitting_builder<int>(io)

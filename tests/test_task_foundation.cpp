@@ -29,7 +29,7 @@ struct no_generate {
 }  // namespace foundation_test
 using foundation_test::no_generate;
 
-TEST_CASE("task_id: uuid and a user counter qualify; a type without generate() does not",
+TEST_CASE("task_id: uuid and a user counter qualify, a type without generate() does not",
           "[foundation]") {
     STATIC_REQUIRE(sa::task_id<sa::uuid>);
     STATIC_REQUIRE(sa::task_id<test_support::counter_id>);
