@@ -20,7 +20,8 @@ namespace sweet_async::detail {
 /// released from another strand as the body ends, would be used after it was destroyed.
 template <class Owner>
 auto detached_owning(std::shared_ptr<Owner> owner, asio::cancellation_slot slot) {
-    return asio::bind_cancellation_slot(slot, [owner = std::move(owner)](std::exception_ptr) {});
+    return asio::bind_cancellation_slot(slot,
+                                        [owner = std::move(owner)](const std::exception_ptr&) {});
 }
 
 }  // namespace sweet_async::detail
