@@ -24,6 +24,7 @@ namespace Catch {
 
 using Matchers::Equals;
 using Matchers::Predicate;
+using Matchers::EndsWith;
 using Matchers::StartsWith;
 
 // In v3, Matchers::Contains is the range matcher; the string one is ContainsSubstring.
