@@ -22,9 +22,9 @@
 
 namespace Catch {
 
+using Matchers::EndsWith;
 using Matchers::Equals;
 using Matchers::Predicate;
-using Matchers::EndsWith;
 using Matchers::StartsWith;
 
 // In v3, Matchers::Contains is the range matcher; the string one is ContainsSubstring.
