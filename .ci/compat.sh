@@ -8,7 +8,8 @@
 # listings (and, for the newest Asio, the benchmark) warnings-clean, then runs the whole suite:
 #   newest:  clang++-16, -std=c++23, Asio 1.38.2, {fmt} 12.2.0, Catch2 v3.7.1
 #   ubuntu:  g++ 12,     -std=c++20, Asio 1.28.2, {fmt} 10.2.1, Catch2 v2 (Debian's)
-# Then what needs no build tree (.ci/plain_build.sh): every header first and macro-free under
+# It also installs {fmt} 11.2.0 (build/compat/prefix-fmt-11), which .ci/run's TSan stage then
+# builds and runs the suite against. Then what needs no build tree (.ci/plain_build.sh): every header first and macro-free under
 # clang++-16 with libstdc++ and with libc++ against the newest Asio and {fmt} 12, and the
 # README's listings with g++ against Asio 1.28 and {fmt} 11; and the quickstart built and run on
 # libc++ (fmt header-only, so that no library needs building for libc++).
@@ -61,6 +62,8 @@ newest() {
 
 ubuntu() {
     install_dependency fmt-10 "${src}/fmt-10.2.1" g++ -DFMT_TEST=OFF -DFMT_DOC=OFF
+    # For the tsan-test stage of .ci/run, which runs the suite against it.
+    install_dependency fmt-11 "${src}/fmt-11.2.0" g++ -DFMT_TEST=OFF -DFMT_DOC=OFF
     combination ubuntu g++ 20 asio-1.28.2 "${work}/prefix-fmt-10" -DSWEET_ASYNC_BUILD_BENCH=OFF
 }
 
