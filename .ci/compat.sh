@@ -17,7 +17,12 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
-deps=$(cd "${1:-${root}/../shared/deps}" && pwd)
+deps=${1:-${root}/../shared/deps}
+if [[ ! -f "${deps}/asio-1.38.2.tar.xz" ]]; then
+    echo "error: ${deps} does not hold the upstream archives (see ../shared/deps/README.md)" >&2
+    exit 1
+fi
+deps=$(cd "${deps}" && pwd)
 work=${SWEET_ASYNC_COMPAT_DIR:-${root}/build/compat}
 src=${work}/deps
 mkdir -p "${src}"
