@@ -630,15 +630,17 @@ TEST_CASE("builder: invalid configuration is rejected when the task is built", "
                }),
                Catch::StartsWith("task 'bad': capacity must be at most ") &&
                    Catch::EndsWith(fmt::format("got {}", SIZE_MAX)));
-    CHECK_THAT(
-        message_of([&] {
-            (void)builder
-                .capacity(std::size_t{1} << 50)  // a petabyte and more
-                .receiver(sa::serial{}, identity)
-                .start_queue();
-        }),
-        Catch::StartsWith(fmt::format("task 'bad': capacity {} needs ", std::size_t{1} << 50)) &&
-            Catch::EndsWith("which could not be allocated"));
+    if (test_support::failed_allocation_throws) {
+        CHECK_THAT(message_of([&] {
+                       (void)builder
+                           .capacity(std::size_t{1} << 50)  // a petabyte and more
+                           .receiver(sa::serial{}, identity)
+                           .start_queue();
+                   }),
+                   Catch::StartsWith(
+                       fmt::format("task 'bad': capacity {} needs ", std::size_t{1} << 50)) &&
+                       Catch::EndsWith("which could not be allocated"));
+    }
     CHECK_THAT(message_of([&] {
                    (void)builder.timeout(-5ms).receiver(sa::serial{}, identity).start_queue();
                }),

@@ -31,6 +31,14 @@
 
 namespace test_support {
 
+/// Under ASan and TSan a failed `operator new` aborts the program instead of throwing
+/// std::bad_alloc, so tests of what an impossible allocation reports run without them only.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool failed_allocation_throws = false;
+#else
+inline constexpr bool failed_allocation_throws = true;
+#endif
+
 /// Runs `io` until the coroutine made by `make()` has finished, and returns
 /// its value (or rethrows its exception). Everything happens on the calling
 /// thread (unlike `asio::use_future`, whose promise is completed on Asio's
