@@ -40,7 +40,7 @@ class bounded_queue {
 public:
     explicit bounded_queue(std::size_t capacity)
         : capacity_(capacity),
-          ring_size_(capacity < 2 ? 2 : capacity),
+          ring_size_(ring_size_for(capacity)),
           cells_(std::make_unique<cell[]>(ring_size_)) {
         for (std::size_t i = 0; i < ring_size_; ++i) {
             cells_[i].sequence.store(i, std::memory_order_relaxed);
@@ -178,10 +178,15 @@ public:
 
     /// The bytes the ring of a queue of `capacity` takes.
     static constexpr std::size_t ring_bytes(std::size_t capacity) noexcept {
-        return (capacity < 2 ? 2 : capacity) * sizeof(cell);
+        return ring_size_for(capacity) * sizeof(cell);
     }
 
 private:
+    /// The cells a queue of `capacity` has: see `over_capacity`.
+    static constexpr std::size_t ring_size_for(std::size_t capacity) noexcept {
+        return capacity < 2 ? 2 : capacity;
+    }
+
     /// The sequence scheme needs at least two cells (with one, "ready to pop"
     /// and "free to fill" would be the same number), so a capacity of 1 runs
     /// on a ring of 2 and this check keeps the second cell unused.
