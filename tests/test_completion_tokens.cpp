@@ -36,14 +36,6 @@ namespace sa = sweet_async;
 using namespace std::chrono_literals;
 using test_support::run;
 
-#if defined(__SANITIZE_THREAD__)
-#define SWEET_ASYNC_TESTS_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SWEET_ASYNC_TESTS_TSAN 1
-#endif
-#endif
-
 #ifdef SWEET_ASYNC_TESTS_TSAN
 // asio::use_future delivers exceptions from Asio's system thread. The
 // exception object's reference count lives in the uninstrumented libstdc++, so

@@ -53,6 +53,7 @@
 #include <fmt/ranges.h>
 
 #include "sweet_async_catch.hpp"
+#include "test_support.hpp"
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
@@ -66,19 +67,7 @@ namespace {
 /// hanging the suite.
 constexpr bool interrupts_in_flight = true;
 
-// Sanitized builds run everything several times slower: they get smaller
-// streams and a shorter long run, so that CI stays fast.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
+using test_support::sanitized;
 
 // ----- randomness ----------------------------------------------------------------------------
 
