@@ -25,7 +25,7 @@ std::span<const scenario_group> scenario_groups();
 
 // One function per group: serial in scenarios_serial.cpp, latency in scenarios_latency.cpp, cpu,
 // timer and sink in scenarios_strategies.cpp, shift in scenarios_shift.cpp, memory in
-// scenarios_memory.cpp.
+// scenarios_memory.cpp, the oneTBB peer in scenarios_tbb.cpp.
 std::vector<row> run_serial_group(const settings& s);
 std::vector<row> run_latency_group(const settings& s);
 std::vector<row> run_cpu_group(const settings& s);
@@ -33,6 +33,10 @@ std::vector<row> run_timer_group(const settings& s);
 std::vector<row> run_sink_group(const settings& s);
 std::vector<row> run_shift_group(const settings& s);
 std::vector<row> run_memory_group(const settings& s);
+#ifdef SWEET_ASYNC_BENCH_TBB
+/// oneTBB's flow graph on the same work (scenarios_tbb.cpp, built when CMake finds oneTBB).
+std::vector<row> run_tbb_group(const settings& s);
+#endif
 
 /// The child side of the memory scenarios (`--memory-child fold|keyed EVENTS`): streams EVENTS
 /// events through the serial trivial processor into that collector and prints its figures,

@@ -47,6 +47,12 @@ std::span<const scenario_group> scenario_groups() {
         {"memory",
          {"memory.fold.rss_10x_events", "memory.keyed.bytes_per_result"},
          run_memory_group},
+#ifdef SWEET_ASYNC_BENCH_TBB
+        {"tbb",
+         {"tbb.serial.trivial.fold", "tbb.serial.trivial.keyed", "tbb.parallel.trivial.pool2",
+          "tbb.parallel.cpu_5us.pool2", "tbb.serial.cpu_5us.pool2"},
+         run_tbb_group},
+#endif
     };
     return groups;
 }
