@@ -4,16 +4,18 @@
 # asan-ubuntu and tsan-newest presets of CMakePresets.json look for the dependencies there).
 #   bash .ci/compat.sh prepare [DEPS_DIR]   unpack the archives into build/compat/deps and install
 #                                           {fmt} 10, 11, 12 and Catch2 v3 into build/compat/prefix-*
-#   bash .ci/compat.sh checks  [DEPS_DIR]   what needs no build tree (.ci/plain_build.sh): every
-#       header first and macro-free under clang++-16 with libstdc++ (C++23) and with libc++, against
-#       Asio 1.38.2 and {fmt} 12; the README's listings with g++ against Asio 1.28.2 and {fmt} 11;
-#       and the quickstart built and run on libc++ (fmt header-only: nothing to build for libc++)
+#   bash .ci/compat.sh checks  [DEPS_DIR]   what needs no build tree (.ci/plain_build.sh), against
+#       Asio 1.38.2 and {fmt} 12: the umbrella header under clang++-16 with libstdc++ and C++23,
+#       every header first and macro-free with libc++; the README's listings with g++ against
+#       Asio 1.28.2 and {fmt} 11; the quickstart built and run on libc++ (fmt header-only:
+#       nothing to build for libc++)
 # (DEPS_DIR defaults to ../shared/deps next to the repository.) The whole suite then runs against
 # these in .ci/run, each combination where its build is needed anyway:
 #   cmake --workflow --preset asan-ubuntu-test   g++ 12, Asio 1.28.2, {fmt} 10.2.1, Catch2 v2,
 #                                                with ASan+UBSan
 #   cmake --workflow --preset tsan-newest-test   clang++-16, C++23, Asio 1.38.2, {fmt} 12.2.0,
-#                                                Catch2 3.7.1, with TSan; examples and bench built
+#                                                Catch2 3.7.1, with TSan (Debug); examples and
+#                                                bench built
 #   CMAKE_PREFIX_PATH=build/compat/prefix-fmt-11 cmake --workflow --preset clang-test
 #                                                clang++ 14, Asio 1.22.1, {fmt} 11.2.0, Catch2 v2
 set -euo pipefail
@@ -76,8 +78,10 @@ prepare() {
 checks() {
     local newest_includes=(-I "${src}/asio-1.38.2/include" -I "${src}/fmt-12.2.0/include")
     # Clang 16 spells C++23 c++2b (CMake's CXX_STANDARD 23 does that itself).
-    step "headers first, macro-free: clang++-16 -std=c++2b (C++23), Asio 1.38.2, {fmt} 12.2.0, libstdc++"
-    bash .ci/plain_build.sh --headers clang++-16 -- -std=c++2b "${newest_includes[@]}"
+    # Every header first under libc++ (it includes less of the standard library transitively than
+    # libstdc++ does, so a missing #include shows there); the umbrella header for C++23.
+    step "umbrella header first, macro-free: clang++-16 -std=c++2b (C++23), Asio 1.38.2, {fmt} 12.2.0, libstdc++"
+    bash .ci/plain_build.sh --umbrella clang++-16 -- -std=c++2b "${newest_includes[@]}"
     step "headers first, macro-free: clang++-16 -std=c++20 -stdlib=libc++, Asio 1.38.2, {fmt} 12.2.0"
     bash .ci/plain_build.sh --headers clang++-16 -- -stdlib=libc++ "${newest_includes[@]}"
     step "README listings, user flags: g++, Asio 1.28.2, {fmt} 11.2.0 (header-only)"

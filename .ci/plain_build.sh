@@ -5,22 +5,25 @@
 #   2. the README's listings and examples/quickstart.cpp (README's first listing) compiled as a
 #      user's -Werror build would: `g++ -std=c++20 -O2 -Wall -Wextra -Wpedantic -Werror`, so
 #      that no listing makes a user silence a warning.
-# Usage: .ci/plain_build.sh [--headers CXX] [--listings CXX] [-- EXTRA_FLAGS...]
-#   EXTRA_FLAGS (e.g. -I dirs of newer dependencies, -std=c++23, -stdlib=libc++) go to both.
-#   Without --headers/--listings, both run: headers with clang++, listings with g++.
+# Usage: .ci/plain_build.sh [--headers CXX] [--umbrella CXX] [--listings CXX] [-- EXTRA_FLAGS...]
+#   --umbrella compiles <sweet_async/sweet_async.hpp> alone instead of every header (for a
+#   standard or a library version whose include order the --headers run has proven already).
+#   EXTRA_FLAGS (e.g. -I dirs of newer dependencies, -std=c++23, -stdlib=libc++) go to all.
+#   Without --headers/--umbrella/--listings, both run: headers with clang++, listings with g++.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-headers_cxx="" listings_cxx=""
+headers_cxx="" umbrella_cxx="" listings_cxx=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
     --headers) headers_cxx="$2"; shift 2 ;;
+    --umbrella) umbrella_cxx="$2"; shift 2 ;;
     --listings) listings_cxx="$2"; shift 2 ;;
     --) shift; break ;;
-    *) echo "usage: $0 [--headers CXX] [--listings CXX] [-- EXTRA_FLAGS...]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--headers CXX] [--umbrella CXX] [--listings CXX] [-- EXTRA_FLAGS...]" >&2; exit 2 ;;
     esac
 done
-if [[ -z "${headers_cxx}${listings_cxx}" ]]; then headers_cxx=clang++ listings_cxx=g++; fi
+if [[ -z "${headers_cxx}${umbrella_cxx}${listings_cxx}" ]]; then headers_cxx=clang++ listings_cxx=g++; fi
 extra=("$@")
 work=$(mktemp -d)
 trap 'rm -rf "${work}"' EXIT
@@ -36,6 +39,13 @@ if [[ -n "${headers_cxx}" ]]; then
     printf '%s\n' "${work}"/*.cpp | xargs -P "${jobs}" -I{} \
         "${headers_cxx}" -std=c++20 -I include "${extra[@]}" -fsyntax-only -Werror {}
     echo "$(wc -w <<<"${headers}") headers compile first, on their own"
+fi
+
+if [[ -n "${umbrella_cxx}" ]]; then
+    echo "--- <sweet_async/sweet_async.hpp> first, ${umbrella_cxx} -std=c++20 -I include ${extra[*]}"
+    printf '#include <sweet_async/sweet_async.hpp>\n' >"${work}/umbrella.cpp"
+    "${umbrella_cxx}" -std=c++20 -I include "${extra[@]}" -fsyntax-only -Werror "${work}/umbrella.cpp"
+    echo "the umbrella header compiles first"
 fi
 
 if [[ -n "${listings_cxx}" ]]; then
