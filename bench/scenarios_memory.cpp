@@ -1,11 +1,12 @@
-// bench/scenarios_memory.cpp: bounded memory with the fold collector, and what the default keyed
-// collection costs per result.
+// bench/scenarios_memory.cpp: bounded memory with the fold collector (events that succeed, and
+// events that all fail), and what the default keyed collection costs per result.
 //
 // Peak RSS (VmHWM) only ever grows, so each figure comes from a child process of its own: this
 // executable again, with the hidden `--memory-child` argument, which prints its figures on one
 // line of stdout.
 #include <sweet_async/sweet_async.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdint>
@@ -16,6 +17,9 @@
 #include <system_error>
 #include <vector>
 
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_future.hpp>
 #include <fmt/format.h>
 
 #include "measure.hpp"
@@ -107,6 +111,40 @@ row rss_row(std::string name, const std::string& subject_label, const child_figu
     return r;
 }
 
+/// The processor of the failing child: refuses every event.
+struct refuse_every_event {
+    std::uint64_t operator()(const std::uint64_t&) const {
+        throw std::runtime_error("refused, as the scenario wants");
+    }
+};
+
+/// Streams `events` events that all fail into a fold collector: what is left to grow is the
+/// record of their errors, which the ledger retains up to its limit (1000) and counts beyond it.
+run_result run_all_failing(std::size_t events) {
+    asio::io_context io;
+    const auto started = steady::now();
+    auto task = sa::emitting_builder<std::uint64_t>(io)
+                    .name("all-failing")
+                    .receiver(sa::serial{}, refuse_every_event{})
+                    .collector(sa::fold_collector{std::uint64_t{0}, sum_in_place{}})
+                    .start_queue();
+    auto future = asio::co_spawn(io, produce(task, events, index_payload{}, send_path::try_first),
+                                 asio::use_future);
+    io.run();
+    const auto result = future.get();
+    run_result r{.events = result.stats().failed, .seconds = seconds_since(started)};
+    const auto& stats = result.stats();
+    const std::size_t retained = std::min<std::size_t>(events, task.options().retained_errors);
+    if (result.status() != sa::task_status::completed || !stats.balanced() ||
+        stats.failed != events || result.errors().size() != retained ||
+        result.errors_not_retained() != events - retained) {
+        r.problem = fmt::format("expected {} events failed, {} errors retained: got {} ({} "
+                                "retained)",
+                                events, retained, result, result.errors().size());
+    }
+    return r;
+}
+
 }  // namespace
 
 int memory_child_main(std::string_view collector, std::size_t events) {
@@ -115,8 +153,11 @@ int memory_child_main(std::string_view collector, std::size_t events) {
         r = run_on_io_context(trivial_fold(sa::serial{}), events, index_payload{});
     } else if (collector == "keyed") {
         r = run_on_io_context(trivial_keyed(sa::serial{}), events, index_payload{});
+    } else if (collector == "fold-failing") {
+        r = run_all_failing(events);
     } else {
-        fmt::print(stderr, "--memory-child: unknown collector '{}' (fold or keyed)\n", collector);
+        fmt::print(stderr, "--memory-child: unknown collector '{}' (fold, fold-failing or keyed)\n",
+                   collector);
         return 2;
     }
     // The keyed collection is gone by now, but VmHWM remembers its peak.
@@ -131,14 +172,19 @@ std::vector<row> run_memory_group(const settings& s) {
     const auto label = [](std::string_view collector, std::size_t events) {
         return fmt::format("{} collector, {} events", collector, si(static_cast<double>(events)));
     };
-    fmt::print(stderr, "  child processes: fold {}, fold {}, keyed {}\n", small, large, small);
+    fmt::print(stderr, "  child processes: fold {}, fold {}, fold failing {}, keyed {}\n", small,
+               large, small, small);
     const child_figures fold_small = run_child(s, "fold", small);
     const child_figures fold_large = run_child(s, "fold", large);
+    const child_figures fold_failing = run_child(s, "fold-failing", small);
     const child_figures keyed = run_child(s, "keyed", small);
 
     const measured baseline = as_measured(label("fold", small), fold_small);
     const row bounded = rss_row("memory.fold.rss_10x_events", label("fold", large), fold_large,
                                 baseline, fold_small, 1.10);
+    const row all_failing =
+        rss_row("memory.fold.all_failing", label("fold, every event failing,", small), fold_failing,
+                baseline, fold_small, 1.10);
     row per_result = rss_row("memory.keyed.bytes_per_result", label("keyed", small), keyed,
                              baseline, fold_small, {});
     const double growth =
@@ -147,7 +193,7 @@ std::vector<row> run_memory_group(const settings& s) {
     per_result.metrics.push_back(
         {"entry_bytes", static_cast<double>(sizeof(sa::keyed_entry<std::uint64_t>))});
     per_result.note = "bytes_per_result = (peak RSS keyed - peak RSS fold) / events";
-    return {bounded, per_result};
+    return {bounded, all_failing, per_result};
 }
 
 }  // namespace bench

@@ -45,7 +45,7 @@ std::span<const scenario_group> scenario_groups() {
          run_sink_group},
         {"shift", {"adaptive.shift.waits", "adaptive.shift.blocking"}, run_shift_group},
         {"memory",
-         {"memory.fold.rss_10x_events", "memory.keyed.bytes_per_result"},
+         {"memory.fold.rss_10x_events", "memory.fold.all_failing", "memory.keyed.bytes_per_result"},
          run_memory_group},
 #ifdef SWEET_ASYNC_BENCH_TBB
         {"tbb",

@@ -134,7 +134,7 @@ TEST_CASE("formatters: strategies and their settings", "[formatters]") {
     sa::task_options options;
     CHECK(fmt::format("{}", options) ==
           "task_options(name='task', timeout=none, retry=0, retry_backoff=backoff(none), "
-          "tracing=off, priority=normal, capacity=100)");
+          "tracing=off, priority=normal, capacity=100, retained_errors=1000)");
     options.name = "fetch";
     options.timeout = 50ms;
     options.retry = 2;
@@ -142,7 +142,7 @@ TEST_CASE("formatters: strategies and their settings", "[formatters]") {
     options.priority = sa::task_priority::critical;
     CHECK(fmt::format("{}", options) ==
           "task_options(name='fetch', timeout=50ms, retry=2, retry_backoff=backoff(none), "
-          "tracing=stderr, priority=critical, capacity=100)");
+          "tracing=stderr, priority=critical, capacity=100, retained_errors=1000)");
     options.trace_to = [](const sa::trace_record&) {};
     CHECK(fmt::format("{}", options).find("tracing=custom") != std::string::npos);
 }

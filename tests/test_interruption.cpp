@@ -148,6 +148,35 @@ TEST_CASE("interruption: a per-batch coroutine processor in flight is interrupte
     check_accounting(result);
 }
 
+// Finding 3 of issue 12: the interrupted branch of the batch's outcomes skipped the line that
+// gives the final event its payload back, so final_event() came back with an empty payload.
+TEST_CASE("interruption: a final event in an interrupted batch keeps its payload",
+          "[interruption][cancel][batched]") {
+    asio::io_context io;
+    std::atomic<int> hanging{0};
+    auto task = sa::emitting_builder<std::string>(io)
+                    .receiver(sa::batched{.batch_size = 3, .window = 1h},
+                              [&](std::span<const std::string> batch)
+                                  -> asio::awaitable<std::vector<std::size_t>> {
+                                  hanging.fetch_add(1);
+                                  asio::steady_timer never(co_await asio::this_coro::executor, 1h);
+                                  co_await never.async_wait(asio::use_awaitable);
+                                  co_return std::vector<std::size_t>(batch.size(), 0);
+                              })
+                    .start_queue();
+    auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
+        co_await task.send("first");
+        co_await task.send_final("the final event's payload, long enough to live on the heap");
+        co_return co_await cancel_immediately_when(task, hanging, 1);
+    });
+    CHECK(result.status() == sa::task_status::cancelled);
+    CHECK(count_errors(result, sa::outcome::cancelled, "interrupted") == 2);
+    REQUIRE(result.final_event().has_value());
+    CHECK(result.final_event()->payload() ==
+          "the final event's payload, long enough to live on the heap");
+    check_accounting(result);
+}
+
 TEST_CASE("interruption: the whole-task deadline interrupts processors in flight",
           "[interruption][timeout]") {
     asio::thread_pool pool(2);

@@ -967,7 +967,9 @@ findings run_with(const scenario& s, const std::shared_ptr<probe>& shared, Proce
     auto builder = sa::emitting_builder<std::uint64_t>(where.executor())
                        .name(fmt::format("stress-{:016x}", s.seed))
                        .capacity(s.capacity)
-                       .retry(s.retry);
+                       .retry(s.retry)
+                       // every error is checked against the scenario, so every one is kept
+                       .retain_errors(std::numeric_limits<std::size_t>::max());
     if (s.deadline == deadline_kind::distant) builder = builder.timeout(1h);
     if (s.deadline == deadline_kind::ends_hang) builder = builder.timeout(s.deadline_after);
     auto task = builder.receiver(make_strategy(s), std::move(processor)).start_queue();
@@ -1123,6 +1125,7 @@ void run_long(std::string_view label, Strategy strategy, std::uint64_t events) {
             .name(fmt::format("long-{}", label))
             .capacity(256)
             .retry(1)
+            .retain_errors(std::numeric_limits<std::size_t>::max())
             .receiver(strategy, [](const std::uint64_t& payload, sa::processor_context<>& context,
                                    sa::uuid) { return long_run_value(payload, context.attempt()); })
             .collector(sa::fold_collector{long_totals{},

@@ -96,14 +96,15 @@ template <class Result>
 void check_accounting(const Result& result) {
     const auto& stats = result.stats();
     CHECK(stats.balanced());
-    CHECK(result.errors().size() == stats.failed + stats.timed_out + stats.cancelled);
+    CHECK(result.errors().size() + result.errors_not_retained() ==
+          stats.failed + stats.timed_out + stats.cancelled);
     CHECK(result.collection().size() == stats.processed);
     std::set<sweet_async::uuid> ids;
     for (const auto& entry : result.collection())
         ids.insert(entry.key);
     for (const auto& error : result.errors())
         ids.insert(error.event_id);
-    CHECK(ids.size() == stats.sent);
+    CHECK(ids.size() + result.errors_not_retained() == stats.sent);
 }
 
 /// A per-batch processor: the length of every string of the batch.

@@ -192,11 +192,9 @@ public:
 
     // ----- the consumer --------------------------------------------------------
 
-    /// Dequeues the oldest element without suspending, if one is there. When
-    /// `arrival` is given it receives the element's 0-based arrival index
-    /// (how many elements were accepted before it).
-    std::optional<T> try_receive(std::size_t* arrival = nullptr) {
-        std::optional<T> value = queue_.try_pop(arrival);
+    /// Dequeues the oldest element without suspending, if one is there.
+    std::optional<T> try_receive() {
+        std::optional<T> value = queue_.try_pop();
         // Pairs with the count increment in park_producer.
         if (value && producers_waiting_.load(std::memory_order_seq_cst) != 0) wake_one_producer();
         return value;

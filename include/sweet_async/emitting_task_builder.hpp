@@ -198,6 +198,13 @@ public:
     [[nodiscard]] emitting_task_builder capacity(std::size_t events) const {
         return with([&](task_options& o) { o.capacity = events; });
     }
+    /// How many event errors the final result keeps in full (default 1000):
+    /// the first to end; later ones are only counted
+    /// (`final_result::errors_not_retained`), so that a stream that keeps
+    /// failing runs in bounded memory. `SIZE_MAX` keeps every one.
+    [[nodiscard]] emitting_task_builder retain_errors(std::size_t errors) const {
+        return with([&](task_options& o) { o.retained_errors = errors; });
+    }
 
     /// Chooses how events are processed (`serial`, ...) and by what.
     template <processing_strategy Strategy, class Processor>

@@ -3,6 +3,7 @@
 #define SWEET_ASYNC_FINAL_RESULT_HPP
 
 #include <concepts>
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,9 +30,10 @@ concept aggregating_collection = requires(const Collection& c) {
 };
 
 /// The end of an emitting task: how it ended, the final event (if the stream
-/// was ended by one), every result in the collection, every event that did
-/// not end `processed` in `errors()`, and the statistics. Together they
-/// account for every event that was sent.
+/// was ended by one), every result in the collection, the events that did
+/// not end `processed` in `errors()` (up to the task's retention limit; the
+/// rest counted in `errors_not_retained()`), and the statistics. Together
+/// they account for every event that was sent.
 template <class T, class Collection, task_id Id = uuid>
 class final_result {
 public:
@@ -47,13 +49,14 @@ public:
     final_result(Id task, std::string name, task_status status,
                  std::optional<event_type> final_event, Collection collection,
                  std::vector<event_error> errors, task_stats stats,
-                 sweet_async::strategy_report report = {})
+                 sweet_async::strategy_report report = {}, std::size_t errors_not_retained = 0)
         : task_id_(std::move(task)),
           name_(std::move(name)),
           status_(status),
           final_event_(std::move(final_event)),
           collection_(std::move(collection)),
           errors_(std::move(errors)),
+          errors_not_retained_(errors_not_retained),
           stats_(stats),
           report_(std::move(report)) {}
 
@@ -80,8 +83,16 @@ public:
         return collection_.aggregate();
     }
 
-    /// The events that ended failed, timed out or cancelled, with reasons.
+    /// The events that ended failed, timed out or cancelled, with reasons, in
+    /// the order they ended: the first ones up to the task's `retain_errors`
+    /// limit (1000 by default).
     std::span<const event_error> errors() const noexcept { return errors_; }
+
+    /// Events that ended failed, timed out or cancelled beyond the retention
+    /// limit: counted in `stats()`, not listed in `errors()`. So
+    /// `errors().size() + errors_not_retained()` is
+    /// `stats().failed + stats().timed_out + stats().cancelled`.
+    std::size_t errors_not_retained() const noexcept { return errors_not_retained_; }
 
     /// The final counts; `stats().balanced()` holds.
     const task_stats& stats() const noexcept { return stats_; }
@@ -96,6 +107,7 @@ private:
     std::optional<event_type> final_event_;
     Collection collection_;
     std::vector<event_error> errors_;
+    std::size_t errors_not_retained_ = 0;
     task_stats stats_;
     sweet_async::strategy_report report_;
 };
@@ -103,15 +115,18 @@ private:
 }  // namespace sweet_async
 
 /// "task '<name>' <status>: <stats>", e.g.
-/// "task 'word-lengths' completed: sent=4 processed=4 failed=0 ...".
+/// "task 'word-lengths' completed: sent=4 processed=4 failed=0 ...", and
+/// " (<n> errors not retained)" when the retention limit was reached.
 template <class T, class Collection, class Id>
 struct fmt::formatter<sweet_async::final_result<T, Collection, Id>>
     : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::final_result<T, Collection, Id>& result,
                 FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "task '{}' {}: {}", result.name(), result.status(),
-                              result.stats());
+        auto out = fmt::format_to(ctx.out(), "task '{}' {}: {}", result.name(), result.status(),
+                                  result.stats());
+        if (result.errors_not_retained() == 0) return out;
+        return fmt::format_to(out, " ({} errors not retained)", result.errors_not_retained());
     }
 };
 

@@ -41,6 +41,7 @@
 #include <sweet_async/detail/processor_traits.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/event.hpp>
+#include <sweet_async/ledger.hpp>
 #include <sweet_async/outcome.hpp>
 #include <sweet_async/processor_context.hpp>
 
@@ -115,7 +116,7 @@ public:
     pipeline(state_type& state, Processor processor, Collector collector)
         : state_(state),
           processor_(std::move(processor)),
-          collector_(std::move(collector)),
+          ledger_(state.counts, std::move(collector), state.options.retained_errors),
           context_(new_context()),
           consumer_signal_(state.consumer_executor) {}
 
@@ -134,11 +135,12 @@ public:
     // ----- receiving ---------------------------------------------------------------
 
     /// The next event if one is ready; never suspends. The event's
-    /// `sequence()` is set to its arrival index.
+    /// `sequence()` is set to its arrival index, counted here: a send that
+    /// failed after the channel claimed its place (a throwing copy) leaves no
+    /// gap, which arrival-order release would wait on forever.
     std::optional<event_type> try_receive() {
-        std::size_t arrival = 0;
-        std::optional<event_type> e = state_.channel.try_receive(&arrival);
-        if (e) detail::event_access::set_sequence(*e, arrival);
+        std::optional<event_type> e = state_.channel.try_receive();
+        if (e) detail::event_access::set_sequence(*e, received_++);
         return e;
     }
 
@@ -377,12 +379,10 @@ public:
         }
     }
 
-    /// Hands over everything collected. Called once, at the end.
+    /// Hands over everything recorded. Called once, at the end.
     final_result<T, Collection, Id> finish(task_status status, task_stats stats) && {
-        return final_result<T, Collection, Id>(state_.id, state_.options.name, status,
-                                               std::move(final_event_),
-                                               std::move(collector_).collection(),
-                                               std::move(errors_), stats, state_.strategy_report());
+        return std::move(ledger_).close(state_.id, state_.options.name, status, stats,
+                                        state_.strategy_report());
     }
 
 private:
@@ -566,15 +566,14 @@ private:
             cancel(std::move(e), "interrupted: " + stop_reason(), result.made);
             return;
         }
-        if (result.overran) {
-            time_out(e, *timeout, result.made);
-        } else if (!result.result) {
-            fail(e, std::move(result.error), result.made);
-        } else {
-            collect(e, std::move(*result.result));
-        }
         measure(e);
-        keep_if_final(std::move(e));
+        if (result.overran) {
+            time_out(std::move(e), *timeout, result.made);
+        } else if (!result.result) {
+            fail(std::move(e), std::move(result.error), result.made);
+        } else {
+            ledger_.processed(std::move(e), std::move(*result.result));
+        }
     }
 
     /// Records a dispatched event's outcome, on the consumer strand.
@@ -634,21 +633,19 @@ private:
         for (std::size_t i = 0; i < batch.size(); ++i) {
             event_type& e = batch[i];
             detail::event_access::mark_completed(e, completed);
+            // The final event is handed back whole, whatever its outcome.
+            if (e.is_final()) e.payload() = std::move(payloads[i]);
             if (r.cancelled) {
                 cancel(std::move(e), "interrupted: " + stop_reason(), r.made);
                 continue;
             }
-            if (r.overran) {
-                time_out(e, *timeout, r.made);
-            } else if (!r.result) {
-                fail(e, r.error, r.made);
-            } else {
-                collect(e, std::move((*r.result)[i]));
-            }
             measure(e);
-            if (e.is_final()) {
-                e.payload() = std::move(payloads[i]);  // the final event keeps its payload
-                keep_if_final(std::move(e));
+            if (r.overran) {
+                time_out(std::move(e), *timeout, r.made);
+            } else if (!r.result) {
+                fail(std::move(e), r.error, r.made);
+            } else {
+                ledger_.processed(std::move(e), std::move((*r.result)[i]));
             }
         }
         batch.clear();
@@ -695,7 +692,7 @@ private:
     template <class R>
     bool may_retry(attempt_of<R>& r) {
         if (r.made > state_.options.retry || state_.stopping()) return false;
-        state_.retries.fetch_add(1, std::memory_order_relaxed);
+        state_.counts.add_retry();
         if (const auto wait = state_.options.retry_backoff.delay(r.made); wait > duration::zero()) {
             r.wait = wait;
         }
@@ -719,26 +716,17 @@ private:
         }
     }
 
-    void collect(const event_type& e, result_type&& result) {
-        collector_.collect(e.id(), std::move(result));
-        detail::count_one(state_.processed);
+    void fail(event_type&& e, std::string message, unsigned attempts) {
+        ledger_.unprocessed(std::move(e), outcome::failed, std::move(message), attempts);
     }
 
-    void fail(const event_type& e, std::string message, unsigned attempts) {
-        record_error(e, outcome::failed, std::move(message), state_.failed, attempts);
-    }
-
-    void time_out(const event_type& e, duration timeout, unsigned attempts) {
-        record_error(e, outcome::timed_out,
-                     fmt::format("processing took longer than the timeout of {}",
-                                 detail::duration_text(timeout)),
-                     state_.timed_out, attempts);
-    }
-
-    void record_error(const event_type& e, outcome kind, std::string message,
-                      std::atomic<std::size_t>& counter, unsigned attempts) {
-        errors_.push_back(event_error{e.id(), e.sequence(), kind, std::move(message), attempts});
-        detail::count_one(counter);
+    void time_out(event_type&& e, duration timeout, unsigned attempts) {
+        // Past the retention limit the message would be dropped unread.
+        std::string message = ledger_.retains_errors()
+                                  ? fmt::format("processing took longer than the timeout of {}",
+                                                detail::duration_text(timeout))
+                                  : std::string();
+        ledger_.unprocessed(std::move(e), outcome::timed_out, std::move(message), attempts);
     }
 
     /// Processing timestamps are taken only where someone can read them:
@@ -769,12 +757,7 @@ private:
 
     void cancel(event_type&& e, std::string reason, unsigned attempts) {
         stamp_completed(e);
-        record_error(e, outcome::cancelled, std::move(reason), state_.cancelled, attempts);
-        keep_if_final(std::move(e));
-    }
-
-    void keep_if_final(event_type&& e) {
-        if (e.is_final()) final_event_.emplace(std::move(e));
+        ledger_.unprocessed(std::move(e), outcome::cancelled, std::move(reason), attempts);
     }
 
     struct finished {
@@ -785,10 +768,8 @@ private:
 
     state_type& state_;
     Processor processor_;
-    Collector collector_;
+    ledger<T, Collection, Id, Collector> ledger_;
     processor_context<Id> context_;  // for processing in the consumer coroutine
-    std::vector<event_error> errors_;
-    std::optional<event_type> final_event_;
     pipeline_measurement measured_;
     bool measuring_ = false;
     static constexpr bool stamps_every_event = traits::takes_event;
@@ -799,6 +780,7 @@ private:
     asio::steady_timer consumer_signal_;  // cancelled to wake wait_in_flight_below
     std::map<std::uint64_t, finished> waiting_in_order_;
     std::uint64_t next_in_order_ = 0;
+    std::uint64_t received_ = 0;  // events received: the next one's arrival index
 
     std::vector<T> payloads_;  // the current batch's payloads, reused across batches
 };

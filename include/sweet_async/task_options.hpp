@@ -38,6 +38,9 @@ struct task_options {
     task_priority priority = task_priority::normal;
     /// Channel capacity of emitting tasks.
     std::size_t capacity = 100;
+    /// Event errors an emitting task's final result keeps in full; the rest
+    /// are counted only.
+    std::size_t retained_errors = 1000;
 
     /// Throws `async_task_exception` (`invalid_configuration`) naming the
     /// first field whose value cannot work.
@@ -84,19 +87,19 @@ struct task_options {
 }  // namespace sweet_async
 
 /// "task_options(name='fetch', timeout=50ms, retry=2, retry_backoff=backoff(none),
-/// tracing=stderr, priority=normal, capacity=100)"; `timeout=none` when unset,
-/// `tracing` is off, stderr, or custom (a sink of the user's).
+/// tracing=stderr, priority=normal, capacity=100, retained_errors=1000)"; `timeout=none` when
+/// unset, `tracing` is off, stderr, or custom (a sink of the user's).
 template <>
 struct fmt::formatter<sweet_async::task_options> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::task_options& o, FormatContext& ctx) const {
         const std::string_view tracing = !o.tracing ? "off" : o.trace_to ? "custom" : "stderr";
-        return fmt::format_to(ctx.out(),
-                              "task_options(name='{}', timeout={}, retry={}, retry_backoff={}, "
-                              "tracing={}, priority={}, capacity={})",
-                              o.name,
-                              o.timeout ? sweet_async::detail::duration_text(*o.timeout) : "none",
-                              o.retry, o.retry_backoff, tracing, o.priority, o.capacity);
+        return fmt::format_to(
+            ctx.out(),
+            "task_options(name='{}', timeout={}, retry={}, retry_backoff={}, "
+            "tracing={}, priority={}, capacity={}, retained_errors={})",
+            o.name, o.timeout ? sweet_async::detail::duration_text(*o.timeout) : "none", o.retry,
+            o.retry_backoff, tracing, o.priority, o.capacity, o.retained_errors);
     }
 };
 

@@ -99,13 +99,11 @@ public:
         return push_result::pushed;
     }
 
-    /// Removes the oldest element, if it is there. Consumer only. When
-    /// `arrival` is given, it receives the element's 0-based position in the
-    /// order of claims, which is its arrival order.
-    std::optional<T> try_pop(std::size_t* arrival = nullptr) {
+    /// Removes the oldest element, if it is there. Consumer only. (A position
+    /// is not an arrival number: a hole takes one too.)
+    std::optional<T> try_pop() {
         for (;;) {
             const std::size_t position = dequeue_position_.load(std::memory_order_relaxed);
-            if (arrival) *arrival = position;
             cell& source = cells_[position % ring_size_];
             if (source.sequence.load(std::memory_order_acquire) != position + 1)
                 return std::nullopt;

@@ -23,24 +23,19 @@
 #include <sweet_async/detail/completion.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/interrupt_registry.hpp>
+#include <sweet_async/detail/outcome_counts.hpp>
 #include <sweet_async/detail/task_registry.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/error.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/final_result.hpp>
+#include <sweet_async/outcome.hpp>
 #include <sweet_async/strategy_report.hpp>
 #include <sweet_async/task_options.hpp>
 #include <sweet_async/task_stats.hpp>
 #include <sweet_async/task_status.hpp>
 
 namespace sweet_async::detail {
-
-/// Adds one to a counter that only one thread at a time writes (the consumer
-/// strand) and others read for live stats: a relaxed load and store, so the
-/// flowing path pays no locked read-modify-write per event.
-inline void count_one(std::atomic<std::size_t>& counter) noexcept {
-    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
 
 /// Why the task is being stopped: the first request wins, except that a
 /// graceful one may escalate (see `request_stop`).
@@ -89,11 +84,8 @@ public:
 
     std::atomic<task_status> status{task_status::running};
     std::atomic<stop_request> stop{stop_request::none};
-    std::atomic<std::size_t> processed{0};
-    std::atomic<std::size_t> failed{0};
-    std::atomic<std::size_t> timed_out{0};
-    std::atomic<std::size_t> cancelled{0};
-    std::atomic<std::size_t> retries{0};
+    /// Written by the consumer's ledger (and `abandon()`), read for live stats.
+    outcome_counts counts;
     std::atomic<std::chrono::nanoseconds::rep> final_elapsed{-1};
     /// Set by `abandon()`: the context is gone, nothing may be posted to it.
     std::atomic<bool> abandoned{false};
@@ -191,7 +183,7 @@ public:
             const task_stats so_far = stats();
             const std::size_t unfinished =
                 so_far.sent > so_far.finished() ? so_far.sent - so_far.finished() : 0;
-            cancelled.fetch_add(unfinished, std::memory_order_relaxed);
+            counts.add(outcome::cancelled, unfinished);
             freeze_elapsed();
             trace(options, id, trace_kind::abandoned,
                   "abandoned: its execution context was destroyed; {} unfinished "
@@ -250,11 +242,7 @@ public:
     /// Live counts (final ones once the task has ended).
     task_stats stats() const {
         task_stats s;
-        s.processed = processed.load(std::memory_order_relaxed);
-        s.failed = failed.load(std::memory_order_relaxed);
-        s.timed_out = timed_out.load(std::memory_order_relaxed);
-        s.cancelled = cancelled.load(std::memory_order_relaxed);
-        s.retries = retries.load(std::memory_order_relaxed);
+        counts.read_into(s);
         s.sent = channel.sent();
         const auto end = final_elapsed.load(std::memory_order_acquire);
         s.elapsed = end >= 0 ? std::chrono::nanoseconds(end)
