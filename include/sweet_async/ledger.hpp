@@ -71,9 +71,6 @@ public:
     /// be dropped unread.
     bool retains_errors() const noexcept { return errors_.size() < retained_limit_; }
 
-    /// Errors counted but not kept in full, because the limit was reached.
-    std::size_t errors_not_retained() const noexcept { return errors_not_retained_; }
-
     /// The task's end: every recorded outcome, as its final result.
     final_result<T, Collection, Id> close(Id task, std::string name, task_status status,
                                           task_stats stats, strategy_report report) && {
