@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <future>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -551,6 +552,69 @@ TEST_CASE("tokens: a cancelled async_task::async_wait leaves the work running",
 }
 
 // ----- executors ------------------------------------------------------------------------------
+
+// A handler on another executor may be what lets its caller destroy the
+// task's context (a thread blocked on use_future does, while the handler's
+// thread goes on): by the time the handler runs, the operation must have let
+// go of the task's state, which holds strands of that context. The state's
+// options hold a token that tells whether it is still there.
+TEST_CASE("tokens: a handler on another executor runs after the task's state is released",
+          "[tokens][lifetime]") {
+    asio::io_context io;
+    asio::io_context elsewhere;
+    auto token = std::make_shared<int>(0);
+    const std::weak_ptr<int> state_alive = token;
+    auto holds_token = [token = std::move(token)](const sa::trace_record&) {};
+
+    SECTION("async_task::async_wait") {
+        std::optional<int> value;
+        bool state_released = false;
+        {
+            sa::task_options options;
+            options.trace_to = std::move(holds_token);
+            auto task = sa::async_task<int>::run(io.get_executor(), std::move(options),
+                                                 []() -> asio::awaitable<int> { co_return 42; });
+            task.async_wait(asio::bind_executor(elsewhere, [&](std::exception_ptr e, int v) {
+                CHECK_FALSE(e);
+                value = v;
+                state_released = state_alive.expired();
+            }));
+        }  // the handle goes: the operation holds the last reference
+        io.run();
+        CHECK_FALSE(state_alive.expired());
+        REQUIRE(elsewhere.run() == 1);
+        CHECK(value == 42);
+        CHECK(state_released);
+    }
+
+    SECTION("emitting task: async_send_final, then async_wait") {
+        std::optional<std::error_code> sent;
+        std::optional<int> sum;
+        bool state_released = false;
+        {
+            auto task = sa::emitting_builder<int>(io.get_executor())
+                            .tracing(std::move(holds_token))
+                            .tracing(false)
+                            .receiver(sa::serial{}, twice)
+                            .start_queue();
+            task.async_send_final(21, asio::bind_executor(elsewhere, [&](std::error_code ec) {
+                                      sent = ec;
+                                  }));
+            task.async_wait(
+                asio::bind_executor(elsewhere, [&](std::exception_ptr e, doubling_result r) {
+                    CHECK_FALSE(e);
+                    sum = sum_of(r);
+                    state_released = state_alive.expired();
+                }));
+        }
+        io.run();
+        CHECK_FALSE(state_alive.expired());
+        REQUIRE(elsewhere.run() == 2);
+        CHECK(sent == std::error_code());
+        CHECK(sum == 42);
+        CHECK(state_released);
+    }
+}
 
 TEST_CASE("tokens: every executor kind serves plain threads", "[tokens][executors]") {
     SECTION("io_context") {

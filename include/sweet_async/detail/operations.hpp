@@ -94,17 +94,23 @@ public:
 
     void operator()(std::error_code ec) {
         using value_type = typename Deliver::value_type;
+        std::optional<Result> result;
+        std::exception_ptr failure;
         if (ec) {
-            fail_wait<value_type>(handler_, wait_failure(ec, task_name_));
-            return;
+            failure = wait_failure(ec, task_name_);
+        } else if (result = done_->try_take(); !result) {
+            failure = std::make_exception_ptr(result_taken_error(task_name_));
         }
-        std::optional<Result> result = done_->try_take();
-        if (!result) {
-            fail_wait<value_type>(handler_,
-                                  std::make_exception_ptr(result_taken_error(task_name_)));
-            return;
+        // This may be the last reference to the task's state, which holds
+        // strands of the task's context. It must go before the user's handler
+        // runs: that may let its caller destroy the context (a thread blocked
+        // on `use_future` does), while this runs on another executor.
+        done_.reset();
+        if (failure) {
+            fail_wait<value_type>(handler_, std::move(failure));
+        } else {
+            Deliver::deliver(handler_, std::move(*result));
         }
-        Deliver::deliver(handler_, std::move(*result));
     }
 
     const Handler& handler() const noexcept { return handler_; }
@@ -146,6 +152,8 @@ public:
 
     template <class... Args>
     void operator()(Args&&... args) {
+        // Released before the upcall, for the reason `take_operation` gives.
+        owner_.reset();
         std::move(handler_)(std::forward<Args>(args)...);
     }
 
