@@ -597,9 +597,8 @@ TEST_CASE("tokens: a handler on another executor runs after the task's state is 
                             .tracing(false)
                             .receiver(sa::serial{}, twice)
                             .start_queue();
-            task.async_send_final(21, asio::bind_executor(elsewhere, [&](std::error_code ec) {
-                                      sent = ec;
-                                  }));
+            task.async_send_final(
+                21, asio::bind_executor(elsewhere, [&](std::error_code ec) { sent = ec; }));
             task.async_wait(
                 asio::bind_executor(elsewhere, [&](std::exception_ptr e, doubling_result r) {
                     CHECK_FALSE(e);
