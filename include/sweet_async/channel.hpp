@@ -217,6 +217,8 @@ public:
 
     /// How many elements were ever accepted.
     std::size_t sent() const noexcept { return queue_.pushed(); }
+    /// How many elements wait to be received (a snapshot; consumer side).
+    std::size_t queued() const noexcept { return queue_.queued(); }
 
 private:
     static std::size_t checked_capacity(std::size_t capacity) {

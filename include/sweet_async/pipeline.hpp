@@ -4,6 +4,7 @@
 
 #include <sweet_async/config.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -31,11 +32,13 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <sweet_async/detail/attempt_runner.hpp>
 #include <sweet_async/detail/deadline.hpp>
 #include <sweet_async/detail/detached_owning.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/enum_formatter.hpp>
+#include <sweet_async/detail/in_flight_scope.hpp>
 #include <sweet_async/detail/interrupt_registry.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
@@ -100,6 +103,7 @@ template <class T, class Collection, class Id, class Processor, class Collector>
 class pipeline {
     using traits = detail::processor_traits<Processor, T, Id>;
     using state_type = detail::emitting_state<T, Collection, Id>;
+    using runner_type = detail::attempt_runner<state_type, Processor>;
 
 public:
     using event_type = event<T, Id>;  ///< The events it hands out.
@@ -113,12 +117,12 @@ public:
     static constexpr bool batch_processor = traits::takes_batch;
 
     /// Made by the task when its consumer starts; strategies only receive it by reference.
-    pipeline(state_type& state, Processor processor, Collector collector)
-        : state_(state),
-          processor_(std::move(processor)),
-          ledger_(state.counts, std::move(collector), state.options.retained_errors),
-          context_(new_context()),
-          consumer_signal_(state.consumer_executor) {}
+    pipeline(const std::shared_ptr<state_type>& state, Processor processor, Collector collector)
+        : state_(*state),
+          runner_(std::make_shared<runner_type>(state, std::move(processor))),
+          ledger_(state->counts, std::move(collector), state->options.retained_errors),
+          context_(runner_->new_context()),
+          in_flight_(state, recorder{this}) {}
 
     pipeline(const pipeline&) = delete;
     pipeline& operator=(const pipeline&) = delete;
@@ -190,16 +194,16 @@ public:
     void process_now(event_type&& e,
                      std::optional<duration> timeout = {}) requires synchronous_processor {
         if (state_.stopping()) return cancel(std::move(e));
-        stamp_started(e);
+        const bool stamped = stamps(e);
+        if (stamped) detail::event_access::mark_started(e, event_clock::now());
         attempt result;
-        auto call = single_call(e, context_);
-        run_sync(call, timeout, result);
+        auto call = runner_->single_call(e, context_);
+        runner_->run_sync(call, timeout, result);
         if (result.wait) {
-            ++in_flight_;
             return spawn_attempts(std::move(e), std::move(result), timeout,
-                                  state_.consumer_executor, completion_order::completion);
+                                  state_.consumer_executor, completion_order::completion, stamped);
         }
-        stamp_completed(e);
+        if (stamped) detail::event_access::mark_completed(e, event_clock::now());
         settle(std::move(e), std::move(result), timeout);
     }
 
@@ -216,11 +220,11 @@ public:
         if (state_.stopping()) co_return cancel(std::move(e));
         stamp_started(e);
         attempt result;
-        processor_context<Id> context = new_context();
-        auto call = single_call(e, context);
-        if constexpr (synchronous_processor) run_sync(call, timeout, result);
+        processor_context<Id> context = runner_->new_context();
+        auto call = runner_->single_call(e, context);
+        if constexpr (synchronous_processor) runner_->run_sync(call, timeout, result);
         if (!synchronous_processor || result.wait) {
-            co_await interruptibly(run_async(call, timeout, result));
+            co_await interruptibly(runner_->run_async(call, timeout, result));
         }
         stamp_completed(e);
         settle(std::move(e), std::move(result), timeout);
@@ -236,57 +240,91 @@ public:
     void dispatch(event_type&& e, std::optional<duration> timeout,
                   const asio::any_io_executor& where,
                   completion_order order = completion_order::completion) {
-        ++in_flight_;
         if (state_.stopping()) {
             attempt cancelled;
             cancelled.cancelled = true;
             finish_dispatched(std::move(e), std::move(cancelled), timeout, order);
             return;
         }
+        const bool stamped = stamps(e);
         if constexpr (synchronous_processor) {
-            // Until the outcome is recorded, the task's own executor has
-            // work: its io_context cannot run out (and be destroyed) while
-            // another thread still hands the outcome back to the consumer.
-            asio::post(where, [this, e = std::move(e), timeout, where, order,
-                               work = asio::make_work_guard(state_.executor)]() mutable {
-                processor_context<Id> context = new_context();
-                stamp_started(e);
+            // The work owns what it touches (the runner, and through it the
+            // processor and the task's state) and hands its result back through
+            // the inbox: the task's context may be gone when it ends.
+            in_flight_.started();
+            asio::post(where, [runner = runner_, inbox = in_flight_.handoff(), e = std::move(e),
+                               timeout, where, order, stamped]() mutable {
+                processor_context<Id> context = runner->new_context();
+                if (stamped) detail::event_access::mark_started(e, event_clock::now());
                 attempt result;
-                auto call = single_call(e, context);
-                run_sync(call, timeout, result);
-                if (!result.wait) stamp_completed(e);
-                asio::post(state_.consumer_executor, [this, e = std::move(e), timeout, where, order,
-                                                      result = std::move(result)]() mutable {
-                    if (result.wait) {
-                        spawn_attempts(std::move(e), std::move(result), timeout,
-                                       asio::make_strand(where), order);
-                    } else {
-                        finish_dispatched(std::move(e), std::move(result), timeout, order);
-                    }
-                });
-                work.reset();
+                auto call = runner->single_call(e, context);
+                runner->run_sync(call, timeout, result);
+                if (stamped && !result.wait) {
+                    detail::event_access::mark_completed(e, event_clock::now());
+                }
+                std::optional<asio::any_io_executor> continue_on;
+                if (result.wait) continue_on = where;
+                inbox->deliver(finished{std::move(e), std::move(result), timeout, order, stamped,
+                                        nullptr, std::move(continue_on)});
             });
         } else {
             // Its own strand, so that an interruption can be delivered where
             // the coroutine runs.
-            spawn_attempts(std::move(e), attempt{}, timeout, asio::make_strand(where), order);
+            spawn_attempts(std::move(e), attempt{}, timeout, asio::make_strand(where), order,
+                           stamped);
         }
     }
 
-    /// How many dispatched events have not been recorded yet.
-    std::size_t in_flight() const noexcept { return in_flight_; }
+    /// The concurrent loop's step: starts up to `free` idle workers on
+    /// `where` with the events that are ready, and returns how many it
+    /// started (0 when none was ready). A coroutine processor's worker gets
+    /// one event. A synchronous processor's worker gets a run of events that
+    /// it processes one after another (up to `most_per_worker`), so that a
+    /// flowing stream costs one hand-off each way per run rather than per
+    /// event: the backlog is dealt out round-robin, so the first `free`
+    /// events start at once, as they would one by one. Each worker counts as
+    /// one unit in flight.
+    std::size_t dispatch_ready(std::size_t free, std::optional<duration> timeout,
+                               const asio::any_io_executor& where,
+                               completion_order order = completion_order::completion) {
+        if (free == 0) return 0;
+        if constexpr (synchronous_processor) {
+            if (state_.options.retry_backoff.immediate()) {
+                const std::size_t most =
+                    free > SIZE_MAX / most_per_worker ? SIZE_MAX : free * most_per_worker;
+                const std::size_t wanted =
+                    std::clamp<std::size_t>(state_.channel.queued(), 1, most);
+                const std::size_t slots = std::min(free, wanted);
+                if (runs_.size() < slots) runs_.resize(slots);
+                std::size_t dealt = 0;
+                for (; dealt < wanted; ++dealt) {
+                    auto e = try_receive();
+                    if (!e) break;
+                    runs_[dealt % slots].push_back(std::move(*e));
+                }
+                const std::size_t workers = std::min(dealt, slots);
+                for (std::size_t i = 0; i < workers; ++i)
+                    dispatch_run(runs_[i], timeout, where, order);
+                return workers;
+            }
+        }
+        auto e = try_receive();
+        if (!e) return 0;
+        dispatch(std::move(*e), timeout, where, order);
+        return 1;
+    }
+
+    /// The longest run of events `dispatch_ready` gives one worker.
+    static constexpr std::size_t most_per_worker = 64;
+
+    /// How many units of work are in flight (see `dispatch_ready`; an event
+    /// `dispatch`ed on its own is one).
+    std::size_t in_flight() const noexcept { return in_flight_.size(); }
 
     /// Suspends until fewer than `limit` dispatched events are in flight
     /// (use 1 to wait for all of them).
     asio::awaitable<void> wait_in_flight_below(std::size_t limit) {
-        while (in_flight_ >= limit) {
-            waiting_for_room_ = true;
-            consumer_signal_.expires_at(std::chrono::steady_clock::time_point::max());
-            std::error_code cancelled_by_finish;
-            co_await consumer_signal_.async_wait(
-                asio::redirect_error(asio::use_awaitable, cancelled_by_finish));
-            waiting_for_room_ = false;
-        }
+        return in_flight_.wait_below(limit);
     }
 
     // ----- processing in batches -----------------------------------------------------
@@ -301,8 +339,8 @@ public:
         std::optional<duration> timeout = {}) requires(synchronous_processor&& batch_processor) {
         if (!begin_batch(batch)) return;
         batch_attempt result;
-        auto call = batch_call(payloads_);
-        run_sync(call, timeout, result);
+        auto call = runner_->batch_call(payloads_);
+        runner_->run_sync(call, timeout, result);
         if (result.wait) return spawn_batch_attempts(batch, std::move(result), timeout);
         end_batch(batch, payloads_, std::move(result), timeout);
     }
@@ -319,10 +357,10 @@ public:
         }
         if (!begin_batch(batch)) co_return;
         batch_attempt result;
-        auto call = batch_call(payloads_);
-        if constexpr (synchronous_processor) run_sync(call, timeout, result);
+        auto call = runner_->batch_call(payloads_);
+        if constexpr (synchronous_processor) runner_->run_sync(call, timeout, result);
         if (!synchronous_processor || result.wait) {
-            co_await interruptibly(run_async(call, timeout, result));
+            co_await interruptibly(runner_->run_async(call, timeout, result));
         }
         end_batch(batch, payloads_, std::move(result), timeout);
     }
@@ -386,109 +424,27 @@ public:
     }
 
 private:
-    /// Where the attempts at processing an event (or a batch) stand.
-    template <class R>
-    struct attempt_of {
-        std::optional<R> result;  ///< Set once an attempt succeeded.
-        std::string error;        ///< The last failed attempt's message.
-        unsigned made = 0;        ///< Attempts made so far.
-        bool overran = false;     ///< The last attempt exceeded the timeout.
-        bool cancelled = false;   ///< Interrupted, or never started, because the task stopped.
-        /// Set when the next attempt must first wait this backoff.
-        std::optional<duration> wait;
+    using attempt = typename runner_type::single;
+    using batch_attempt = typename runner_type::batch;
+
+    /// A dispatched event's result on its way back to the consumer strand.
+    struct finished {
+        event_type e;
+        attempt result;
+        std::optional<duration> timeout;
+        completion_order order;
+        bool stamped;  // whether its processing is timed (see `stamps`)
+        /// The interruption entry of the coroutine that ran it, if one did.
+        std::shared_ptr<detail::interruptible> entry;
+        /// Where the remaining attempts run, when a retry must first wait.
+        std::optional<asio::any_io_executor> continue_on;
     };
-    using attempt = attempt_of<result_type>;
-    using batch_attempt = attempt_of<std::vector<result_type>>;
 
-    /// A context for processors called in one place (each coroutine or
-    /// thread gets its own, since it carries the attempt number).
-    processor_context<Id> new_context() const {
-        return processor_context<Id>(state_.id, state_.options.name, state_.executor);
-    }
-
-    /// One attempt at `e`: a callable taking the attempt number.
-    auto single_call(const event_type& e, processor_context<Id>& context) {
-        return [this, &e, &context](unsigned attempt_number) {
-            detail::context_access::set_attempt(context, attempt_number);
-            if constexpr (synchronous_processor) {
-                return call_sync(e, context);
-            } else {
-                return call_async(e, context);
-            }
-        };
-    }
-
-    /// One attempt at a batch of `payloads`.
-    auto batch_call(const std::vector<T>& payloads) {
-        return [this, &payloads](unsigned) {
-            return std::invoke(processor_, std::span<const T>(payloads));
-        };
-    }
-
-    /// Runs synchronous attempts back to back until one succeeds, the last
-    /// one fails or overruns, or a retry must first wait its backoff (then
-    /// `r.wait` is set and `run_async` carries on). Never blocks.
-    template <class Call, class R>
-    void run_sync(Call& call, std::optional<duration> timeout, attempt_of<R>& r) {
-        for (;;) {
-            // The clock is read only when there is a timeout to check.
-            const auto begun = timeout ? event_clock::now() : event_clock::time_point{};
-            try {
-                r.result.emplace(call(++r.made));
-            } catch (...) {
-                r.error = describe(std::current_exception());
-            }
-            if (timeout && event_clock::now() - begun > *timeout) {
-                r.result.reset();  // it cannot be interrupted, but it is not accepted late
-                r.overran = true;
-                return;
-            }
-            if (r.result || !may_retry(r)) return;
-            if (r.wait) return;
-        }
-    }
-
-    /// Runs the remaining attempts in a coroutine: waits each backoff, races
-    /// a coroutine processor against `timeout`, and stops at a stop request.
-    /// Never throws.
-    template <class Call, class R>
-    asio::awaitable<void> run_async(Call& call, std::optional<duration> timeout, attempt_of<R>& r) {
-        for (;;) {
-            try {
-                if (r.wait) {
-                    // A stop during the wait ends the retries: the last
-                    // attempt's outcome stands.
-                    asio::steady_timer backoff(co_await asio::this_coro::executor,
-                                               *std::exchange(r.wait, std::nullopt));
-                    std::error_code interrupted;
-                    co_await backoff.async_wait(
-                        asio::redirect_error(asio::use_awaitable, interrupted));
-                    if (interrupted || state_.stopping()) co_return;
-                }
-                if constexpr (synchronous_processor) {
-                    run_sync(call, timeout, r);
-                    if (!r.wait) co_return;
-                    continue;
-                } else if (timeout) {
-                    r.result = co_await detail::within(call(++r.made), *timeout);
-                    r.overran = !r.result;
-                    co_return;
-                } else {
-                    r.result.emplace(co_await call(++r.made));
-                    co_return;
-                }
-            } catch (...) {
-                r.error = describe(std::current_exception());
-            }
-            // After a stop, a coroutine processor's exception is taken for
-            // the interruption that most likely caused it.
-            if (state_.stopping()) {
-                r.cancelled = true;
-                co_return;
-            }
-            if (!may_retry(r)) co_return;
-        }
-    }
+    /// Records the results the in-flight scope hands back (consumer strand).
+    struct recorder {
+        pipeline* self;  // the scope lives inside the pipeline and goes with it
+        void operator()(finished&& f) const { self->record(std::move(f)); }
+    };
 
     /// Awaits `work` on the consumer strand, interruptible by a stop request.
     asio::awaitable<void> interruptibly(asio::awaitable<void> work) {
@@ -502,38 +458,77 @@ private:
         state_.interrupts.leave(*entry);
     }
 
-    /// Runs the (remaining) attempts at `e`, which already counts as in
-    /// flight, in a coroutine on `strand`, interruptible by a stop request;
-    /// the outcome is recorded on the consumer strand. Consumer strand only.
+    /// Runs the (remaining) attempts at `e` in a coroutine on `strand`,
+    /// interruptible by a stop request; the result comes back through the
+    /// in-flight scope. Consumer strand only.
     void spawn_attempts(event_type&& e, attempt&& r, std::optional<duration> timeout,
-                        asio::any_io_executor strand, completion_order order) {
+                        asio::any_io_executor strand, completion_order order, bool stamped) {
+        in_flight_.started();
         auto entry = state_.interrupts.enter(strand);
         asio::co_spawn(
             strand,
-            // NOLINTNEXTLINE(bugprone-use-after-move): the coroutine frame's copies, as above
-            [](pipeline* self, event_type e, attempt r, std::optional<duration> timeout,
-               completion_order order, std::shared_ptr<detail::interruptible> entry,
-               auto work) -> asio::awaitable<void> {
-                auto& state = self->state_;
-                if (r.made == 0 && state.stopping()) {
+            // The coroutine owns what it touches, as in `dispatch`.
+            // NOLINTNEXTLINE(bugprone-use-after-move): the coroutine frame's copies
+            [](std::shared_ptr<runner_type> runner, std::shared_ptr<inbox_type> inbox, event_type e,
+               attempt r, std::optional<duration> timeout, completion_order order, bool stamped,
+               std::shared_ptr<detail::interruptible> entry) -> asio::awaitable<void> {
+                if (r.made == 0 && runner->state().stopping()) {
                     r.cancelled = true;
                 } else {
-                    if (r.made == 0) self->stamp_started(e);
-                    processor_context<Id> context = self->new_context();
-                    auto call = self->single_call(e, context);
-                    co_await self->run_async(call, timeout, r);
-                    self->stamp_completed(e);
+                    if (r.made == 0 && stamped) {
+                        detail::event_access::mark_started(e, event_clock::now());
+                    }
+                    processor_context<Id> context = runner->new_context();
+                    auto call = runner->single_call(e, context);
+                    co_await runner->run_async(call, timeout, r);
+                    if (stamped) detail::event_access::mark_completed(e, event_clock::now());
                 }
                 entry->ended = true;
-                asio::post(state.consumer_executor, [self, e = std::move(e), r = std::move(r),
-                                                     timeout, order, entry]() mutable {
-                    self->state_.interrupts.leave(*entry);
-                    self->finish_dispatched(std::move(e), std::move(r), timeout, order);
-                });
-                work.reset();
-            }(this, std::move(e), std::move(r), timeout, order, entry,
-                          asio::make_work_guard(state_.executor)),
+                inbox->deliver(finished{std::move(e), std::move(r), timeout, order, stamped,
+                                        std::move(entry), std::nullopt});
+            }(runner_, in_flight_.handoff(), std::move(e), std::move(r), timeout, order, stamped,
+                                                             entry),
             detail::detached_owning(entry, entry->signal.slot()));
+    }
+
+    /// Processes `events` (synchronous attempts, no backoff) in one piece of
+    /// work on `where`; the results come back together.
+    void dispatch_run(std::vector<event_type>& events, std::optional<duration> timeout,
+                      const asio::any_io_executor& where, completion_order order) {
+        in_flight_.started();
+        asio::post(where, [runner = runner_, inbox = in_flight_.handoff(), run = std::move(events),
+                           timeout, order, measuring = measuring_]() mutable {
+            std::vector<finished> results;
+            results.reserve(run.size());
+            processor_context<Id> context = runner->new_context();
+            for (event_type& e : run) {
+                attempt result;
+                const bool stamped = stamps(e, measuring);
+                if (runner->state().stopping()) {
+                    result.cancelled = true;
+                } else {
+                    if (stamped) detail::event_access::mark_started(e, event_clock::now());
+                    auto call = runner->single_call(e, context);
+                    runner->run_sync(call, timeout, result);
+                    if (stamped) detail::event_access::mark_completed(e, event_clock::now());
+                }
+                results.push_back(finished{
+                    std::move(e), std::move(result), timeout, order, stamped, nullptr, {}});
+            }
+            inbox->deliver_all(results);
+        });
+        events = {};
+    }
+
+    /// Records what a dispatched event's work handed back: its outcome, or
+    /// the rest of its attempts when a retry must first wait.
+    void record(finished&& f) {
+        if (f.entry) state_.interrupts.leave(*f.entry);
+        if (f.continue_on) {
+            return spawn_attempts(std::move(f.e), std::move(f.result), f.timeout,
+                                  asio::make_strand(*f.continue_on), f.order, f.stamped);
+        }
+        finish_dispatched(std::move(f.e), std::move(f.result), f.timeout, f.order);
     }
 
     /// `process_batch_now`'s continuation after a failed attempt that must
@@ -541,19 +536,19 @@ private:
     /// strand and counts as one event in flight until it has its outcomes.
     void spawn_batch_attempts(std::vector<event_type>& batch, batch_attempt&& r,
                               std::optional<duration> timeout) {
-        ++in_flight_;
+        in_flight_.started();
         auto entry = state_.interrupts.enter(state_.consumer_executor);
         asio::co_spawn(
             state_.consumer_executor,
             [](pipeline* self, std::vector<event_type> batch, std::vector<T> payloads,
                batch_attempt r, std::optional<duration> timeout,
                std::shared_ptr<detail::interruptible> entry) -> asio::awaitable<void> {
-                auto call = self->batch_call(payloads);
-                co_await self->run_async(call, timeout, r);
+                auto call = self->runner_->batch_call(payloads);
+                co_await self->runner_->run_async(call, timeout, r);
                 entry->ended = true;
                 self->state_.interrupts.leave(*entry);
                 self->end_batch(batch, payloads, std::move(r), timeout);
-                self->release_in_flight();
+                self->in_flight_.ended();
             }(this, std::move(batch), std::exchange(payloads_, {}), std::move(r), timeout, entry),
             detail::detached_owning(entry, entry->signal.slot()));
         batch.clear();
@@ -584,22 +579,16 @@ private:
         } else {
             // Hold results that overtook earlier events until those are in.
             const std::uint64_t sequence = e.sequence();  // before `e` moves
-            waiting_in_order_.emplace(sequence, finished{std::move(e), std::move(result), timeout});
+            waiting_in_order_.emplace(sequence, held{std::move(e), std::move(result), timeout});
             for (auto next = waiting_in_order_.begin();
                  next != waiting_in_order_.end() && next->first == next_in_order_;
                  next = waiting_in_order_.begin()) {
-                finished ready = std::move(next->second);
+                held ready = std::move(next->second);
                 waiting_in_order_.erase(next);
                 ++next_in_order_;
                 settle(std::move(ready.e), std::move(ready.result), ready.timeout);
             }
         }
-        release_in_flight();
-    }
-
-    void release_in_flight() {
-        --in_flight_;
-        if (waiting_for_room_) consumer_signal_.cancel();
     }
 
     /// Moves the payloads of `batch` into the reusable payload buffer and
@@ -651,69 +640,11 @@ private:
         batch.clear();
     }
 
-    decltype(auto) call_sync(const event_type& e, processor_context<Id>& context) {
-        if constexpr (batch_processor) {
-            return only_result(call_batch(std::span<const T>(&e.payload(), 1)));
-        } else if constexpr (std::is_void_v<typename traits::raw_result>) {
-            detail::call_processor(processor_, e, context);
-            return std::monostate{};
-        } else {
-            return detail::call_processor(processor_, e, context);
-        }
-    }
-
-    asio::awaitable<result_type> call_async(const event_type& e, processor_context<Id>& context) {
-        if constexpr (batch_processor) {
-            co_return only_result(
-                co_await std::invoke(processor_, std::span<const T>(&e.payload(), 1)));
-        } else if constexpr (std::is_same_v<typename traits::raw_result, asio::awaitable<void>>) {
-            co_await detail::call_processor(processor_, e, context);
-            co_return std::monostate{};
-        } else {
-            co_return co_await detail::call_processor(processor_, e, context);
-        }
-    }
-
-    /// The one result of a batch of one event.
-    static result_type only_result(std::vector<result_type>&& results) {
-        if (results.size() != 1) {
-            throw std::length_error(
-                fmt::format("the batch processor returned {} results for 1 event", results.size()));
-        }
-        return std::move(results.front());
-    }
-
-    std::vector<result_type> call_batch(std::span<const T> payloads) {
-        return std::invoke(processor_, payloads);
-    }
-
-    /// After a failed attempt: whether another one is allowed (not when the
-    /// task is stopping), and the backoff to wait before it.
-    template <class R>
-    bool may_retry(attempt_of<R>& r) {
-        if (r.made > state_.options.retry || state_.stopping()) return false;
-        state_.counts.add_retry();
-        if (const auto wait = state_.options.retry_backoff.delay(r.made); wait > duration::zero()) {
-            r.wait = wait;
-        }
-        return true;
-    }
-
     /// Why an interrupted event ends cancelled.
     std::string stop_reason() const {
         return state_.stop.load(std::memory_order_acquire) == detail::stop_request::deadline
                    ? "the task's deadline passed"
                    : "the task was cancelled (immediate)";
-    }
-
-    static std::string describe(const std::exception_ptr& failure) {
-        try {
-            std::rethrow_exception(failure);
-        } catch (const std::exception& ex) {
-            return ex.what();
-        } catch (...) {
-            return "unknown exception (not derived from std::exception)";
-        }
     }
 
     void fail(event_type&& e, std::string message, unsigned attempts) {
@@ -741,9 +672,11 @@ private:
         if (stamps(e)) detail::event_access::mark_completed(e, event_clock::now());
     }
 
-    bool stamps(const event_type& e) const noexcept {
+    bool stamps(const event_type& e) const noexcept { return stamps(e, measuring_); }
+
+    static bool stamps(const event_type& e, bool measuring) noexcept {
         return stamps_every_event || e.is_final() ||
-               (measuring_ && e.sequence() % latency_sample_every == 0);
+               (measuring && e.sequence() % latency_sample_every == 0);
     }
 
     void measure(const event_type& e) noexcept {
@@ -760,14 +693,16 @@ private:
         ledger_.unprocessed(std::move(e), outcome::cancelled, std::move(reason), attempts);
     }
 
-    struct finished {
+    /// A result held back until the events before it have theirs.
+    struct held {
         event_type e;
         attempt result;
         std::optional<duration> timeout;
     };
+    using inbox_type = typename detail::in_flight_scope<state_type, finished, recorder>::inbox;
 
-    state_type& state_;
-    Processor processor_;
+    state_type& state_;  // owned by the consumer coroutine that owns this pipeline
+    std::shared_ptr<runner_type> runner_;
     ledger<T, Collection, Id, Collector> ledger_;
     processor_context<Id> context_;  // for processing in the consumer coroutine
     pipeline_measurement measured_;
@@ -775,14 +710,14 @@ private:
     static constexpr bool stamps_every_event = traits::takes_event;
 
     // Concurrent processing; touched on the consumer strand only.
-    std::size_t in_flight_ = 0;
-    bool waiting_for_room_ = false;
-    asio::steady_timer consumer_signal_;  // cancelled to wake wait_in_flight_below
-    std::map<std::uint64_t, finished> waiting_in_order_;
+    detail::in_flight_scope<state_type, finished, recorder> in_flight_;
+    std::map<std::uint64_t, held> waiting_in_order_;
     std::uint64_t next_in_order_ = 0;
     std::uint64_t received_ = 0;  // events received: the next one's arrival index
 
     std::vector<T> payloads_;  // the current batch's payloads, reused across batches
+    // The runs `dispatch_ready` deals out, one per worker it starts.
+    std::vector<std::vector<event_type>> runs_;
 };
 
 }  // namespace sweet_async

@@ -161,6 +161,13 @@ public:
                holes_.load(std::memory_order_relaxed);
     }
 
+    /// How many claimed positions wait to be popped: the elements ready or
+    /// being written. A snapshot, exact only while nobody else moves.
+    std::size_t queued() const noexcept {
+        const std::size_t claimed = enqueue_position_.load(std::memory_order_relaxed) & ~closed_bit;
+        return claimed - dequeue_position_.load(std::memory_order_relaxed);
+    }
+
     /// How many elements have been popped.
     std::size_t popped() const noexcept {
         return dequeue_position_.load(std::memory_order_relaxed);

@@ -92,7 +92,7 @@ void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor p
         executor,
         [](std::shared_ptr<State> state, Strategy strategy, Processor processor,
            Collector collector) -> asio::awaitable<void> {
-            pipeline_type pipeline(*state, std::move(processor), std::move(collector));
+            pipeline_type pipeline(state, std::move(processor), std::move(collector));
             co_await consume(state, std::move(strategy), pipeline);
         }(std::move(state), std::move(strategy), std::move(processor), std::move(collector)),
         asio::detached);

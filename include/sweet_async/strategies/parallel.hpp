@@ -23,13 +23,16 @@ namespace sweet_async {
 
 /// Processes up to `workers.max` events at the same time.
 ///
-/// Each event is dispatched on its own: a synchronous processor runs on a
-/// thread of the executor (so on an `asio::thread_pool` or an `io_context`
-/// run by several threads, CPU-bound work really runs in parallel), a
-/// coroutine processor is spawned there (so its waits overlap). When the
-/// task's executor has a single thread, give CPU-bound work another one with
-/// `offload`. The processor is called concurrently and must be safe to call
-/// from several threads at once.
+/// A synchronous processor runs on the threads of the executor (so on an
+/// `asio::thread_pool` or an `io_context` run by several threads, CPU-bound
+/// work really runs in parallel): each idle worker takes a run of the events
+/// that are ready, dealt out round-robin so that the first `workers.max`
+/// start at once, and processes it one event after another; a flowing stream
+/// then costs one hand-off per run, not per event. A coroutine processor is
+/// spawned there per event (so its waits overlap). When the task's executor
+/// has a single thread, give CPU-bound work another one with `offload`. The
+/// processor is called concurrently and must be safe to call from several
+/// threads at once.
 ///
 /// Never more than `workers.max` processors are in flight. Results reach the
 /// collector as they complete, or in arrival order with `ordered = true`
@@ -76,10 +79,9 @@ struct parallel {
         const asio::any_io_executor where = offload ? offload : pipeline.get_executor();
         const auto order = ordered ? completion_order::arrival : completion_order::completion;
         for (;;) {
-            while (pipeline.in_flight() < workers.max) {
-                auto e = pipeline.try_receive();
-                if (!e) break;
-                pipeline.dispatch(std::move(*e), timeout, where, order);
+            while (pipeline.in_flight() < workers.max &&
+                   pipeline.dispatch_ready(workers.max - pipeline.in_flight(), timeout, where,
+                                           order) != 0) {
             }
             if (pipeline.in_flight() >= workers.max) {
                 co_await pipeline.wait_in_flight_below(workers.max);

@@ -1,0 +1,191 @@
+// sweet_async/detail/in_flight_scope.hpp: the work a receiver started and must see finish.
+#ifndef SWEET_ASYNC_DETAIL_IN_FLIGHT_SCOPE_HPP
+#define SWEET_ASYNC_DETAIL_IN_FLIGHT_SCOPE_HPP
+
+#include <sweet_async/config.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace sweet_async::detail {
+
+/// The work a receiver has in flight, in the manner of libunifex's
+/// `async_scope`: the receiver counts what it starts (`started`), the work
+/// hands each result back through the scope's `inbox` from whatever thread it
+/// ran on, and the receiver waits for room or for everything (`join`).
+///
+/// Results are recorded by `Record` (called with each `Finished`) on the
+/// consumer strand, in batches: a result arriving while an earlier one waits
+/// to be recorded costs no executor hop of its own. The inbox, shared with the
+/// work, is the only thing the work touches; it posts to the consumer strand
+/// through the task's state, which refuses once the context is gone, and it
+/// reaches the scope through a pointer that the scope clears when it goes.
+///
+/// While anything is in flight the scope holds work on the task's executor:
+/// its context cannot run out of work (`io_context::run` returning) while a
+/// result is still to come from another one.
+template <class State, class Finished, class Record>
+class in_flight_scope {
+public:
+    /// The hand-back point shared with the work in flight. Thread-safe.
+    class inbox {
+    public:
+        explicit inbox(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+        /// Hands back one finished piece of work (`units` of the scope's count)
+        /// from any thread.
+        void deliver(Finished&& finished, std::size_t units = 1) {
+            bool post = false;
+            {
+                std::lock_guard lock(mutex_);
+                arrived_.push_back(std::move(finished));
+                post = arrived(units);
+            }
+            if (post) post_drain();
+        }
+
+        /// Hands back several results of one piece of work (`units` of the
+        /// scope's count) at once, from any thread; leaves `batch` empty.
+        void deliver_all(std::vector<Finished>& batch, std::size_t units = 1) {
+            bool post = false;
+            {
+                std::lock_guard lock(mutex_);
+                if (arrived_.empty()) {
+                    arrived_.swap(batch);
+                } else {
+                    for (auto& finished : batch)
+                        arrived_.push_back(std::move(finished));
+                }
+                post = arrived(units);
+            }
+            batch.clear();
+            if (post) post_drain();
+        }
+
+    private:
+        friend class in_flight_scope;
+
+        /// Under the mutex: counts `units` arrived; true when a drain must be posted.
+        bool arrived(std::size_t units) {
+            arrived_units_ += units;
+            return !std::exchange(drain_posted_, true);
+        }
+
+        void post_drain() {
+            // One drain serves everything delivered until it runs. The state
+            // refuses to post once its context is gone; what was delivered
+            // then goes with this inbox, like the context's own handlers.
+            state_->post_to_consumer([self = self_.lock()] { self->drain(); });
+        }
+
+        /// Consumer strand.
+        void drain() {
+            if (scope_ != nullptr) scope_->record_arrived();
+        }
+
+        /// Takes what arrived into `into` (whose old contents were recorded).
+        std::size_t take(std::vector<Finished>& into) {
+            std::lock_guard lock(mutex_);
+            into.swap(arrived_);
+            drain_posted_ = false;
+            return std::exchange(arrived_units_, 0);
+        }
+
+        const std::shared_ptr<State> state_;
+        std::weak_ptr<inbox> self_;
+        in_flight_scope* scope_ = nullptr;  // read and written on the consumer strand only
+        std::mutex mutex_;                  // guards the members below
+        std::vector<Finished> arrived_;
+        std::size_t arrived_units_ = 0;
+        bool drain_posted_ = false;
+    };
+
+    in_flight_scope(std::shared_ptr<State> state, Record record)
+        : record_(std::move(record)),
+          executor_(state->executor),
+          inbox_(std::make_shared<inbox>(state)),
+          room_(state->consumer_executor) {
+        inbox_->self_ = inbox_;
+        inbox_->scope_ = this;
+    }
+
+    in_flight_scope(const in_flight_scope&) = delete;
+    in_flight_scope& operator=(const in_flight_scope&) = delete;
+
+    /// On the consumer strand, or while its context is being destroyed (no
+    /// handler runs then): a drain still queued finds no scope.
+    ~in_flight_scope() { inbox_->scope_ = nullptr; }
+
+    /// Counts `units` of work that will hand their results to `inbox()`.
+    void started(std::size_t units = 1) {
+        if (units == 0) return;
+        if (size_ == 0) keep_running_.emplace(executor_);
+        size_ += units;
+    }
+
+    /// Counts `units` that ended without a delivery (recorded where they ran).
+    void ended(std::size_t units = 1) {
+        size_ -= units;
+        if (size_ == 0) keep_running_.reset();
+        if (waiting_) room_.cancel();
+    }
+
+    /// What the work hands back through.
+    const std::shared_ptr<inbox>& handoff() const noexcept { return inbox_; }
+
+    /// The units in flight.
+    std::size_t size() const noexcept { return size_; }
+
+    /// Suspends until fewer than `limit` units are in flight. Records what
+    /// has arrived first, so it does not suspend when that makes room.
+    asio::awaitable<void> wait_below(std::size_t limit) {
+        record_arrived();
+        while (size_ >= limit) {
+            waiting_ = true;
+            room_.expires_at(std::chrono::steady_clock::time_point::max());
+            std::error_code woken;
+            co_await room_.async_wait(asio::redirect_error(asio::use_awaitable, woken));
+            waiting_ = false;
+            record_arrived();
+        }
+    }
+
+    /// Suspends until nothing is in flight.
+    asio::awaitable<void> join() { return wait_below(1); }
+
+private:
+    /// Consumer strand: records every result that has arrived.
+    void record_arrived() {
+        const std::size_t units = inbox_->take(recording_);
+        for (auto& finished : recording_)
+            record_(std::move(finished));
+        recording_.clear();
+        if (units != 0) ended(units);
+    }
+
+    Record record_;
+    asio::any_io_executor executor_;
+    std::shared_ptr<inbox> inbox_;
+    std::vector<Finished> recording_;  // swapped with the inbox's, so both keep their capacity
+    std::optional<asio::executor_work_guard<asio::any_io_executor>> keep_running_;
+    std::size_t size_ = 0;
+    bool waiting_ = false;
+    asio::steady_timer room_;  // cancelled to wake wait_below
+};
+
+}  // namespace sweet_async::detail
+
+#endif  // SWEET_ASYNC_DETAIL_IN_FLIGHT_SCOPE_HPP
