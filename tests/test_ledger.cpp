@@ -2,14 +2,20 @@
 // beyond it, the final event kept whole.
 #include <sweet_async/sweet_async.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <numeric>
+#include <random>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <asio/io_context.hpp>
 #include <fmt/format.h>
+
+#include <sweet_async/detail/reorder_ring.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"
@@ -118,4 +124,44 @@ TEST_CASE("ledger: a final event that failed past the limit is still handed back
     REQUIRE(result.final_event().has_value());
     CHECK(result.final_event()->payload() == 7);
     check_accounting(result);
+}
+
+TEST_CASE("reorder ring: values come out in number order, whatever order they arrive in",
+          "[ledger][order]") {
+    sa::detail::reorder_ring<std::string> ring;
+    std::vector<std::string> released;
+    auto release = [&](std::string&& value) { released.push_back(std::move(value)); };
+
+    SECTION("a shuffled stream, spread wider than the ring at first") {
+        std::vector<std::uint64_t> numbers(5000);
+        std::iota(numbers.begin(), numbers.end(), 0);
+        std::mt19937_64 shuffle(20261203);
+        // Shuffled within windows of 300, so values overtake by up to 299.
+        for (std::size_t begin = 0; begin < numbers.size(); begin += 300) {
+            const auto end = std::min(numbers.size(), begin + 300);
+            std::shuffle(numbers.begin() + static_cast<std::ptrdiff_t>(begin),
+                         numbers.begin() + static_cast<std::ptrdiff_t>(end), shuffle);
+        }
+        for (const auto number : numbers) {
+            const std::size_t before = released.size();
+            ring.arrive(number, fmt::format("v{}", number), release);
+            // Released exactly when every smaller number is in.
+            CHECK((released.size() > before) == (ring.next() > number));
+        }
+        REQUIRE(released.size() == numbers.size());
+        for (std::size_t i = 0; i < released.size(); ++i)
+            CHECK(released[i] == fmt::format("v{}", i));
+        CHECK(ring.next() == numbers.size());
+    }
+    SECTION("one slow value holds back those that overtook it, then releases them all") {
+        for (std::uint64_t number = 1; number < 100; ++number)
+            ring.arrive(number, fmt::format("v{}", number), release);
+        CHECK(released.empty());
+        ring.arrive(0, "v0", release);
+        REQUIRE(released.size() == 100);
+        CHECK(released.front() == "v0");
+        CHECK(released.back() == "v99");
+        ring.arrive(100, "v100", release);
+        CHECK(released.size() == 101);
+    }
 }

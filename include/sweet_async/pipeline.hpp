@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <map>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -42,6 +41,7 @@
 #include <sweet_async/detail/interrupt_registry.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
+#include <sweet_async/detail/reorder_ring.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/ledger.hpp>
@@ -577,17 +577,12 @@ private:
         if (order == completion_order::completion) {
             settle(std::move(e), std::move(result), timeout);
         } else {
-            // Hold results that overtook earlier events until those are in.
+            // Results that overtook earlier events wait until those are in.
             const std::uint64_t sequence = e.sequence();  // before `e` moves
-            waiting_in_order_.emplace(sequence, held{std::move(e), std::move(result), timeout});
-            for (auto next = waiting_in_order_.begin();
-                 next != waiting_in_order_.end() && next->first == next_in_order_;
-                 next = waiting_in_order_.begin()) {
-                held ready = std::move(next->second);
-                waiting_in_order_.erase(next);
-                ++next_in_order_;
-                settle(std::move(ready.e), std::move(ready.result), ready.timeout);
-            }
+            in_order_.arrive(sequence, held{std::move(e), std::move(result), timeout},
+                             [this](held&& ready) {
+                                 settle(std::move(ready.e), std::move(ready.result), ready.timeout);
+                             });
         }
     }
 
@@ -711,8 +706,7 @@ private:
 
     // Concurrent processing; touched on the consumer strand only.
     detail::in_flight_scope<state_type, finished, recorder> in_flight_;
-    std::map<std::uint64_t, held> waiting_in_order_;
-    std::uint64_t next_in_order_ = 0;
+    detail::reorder_ring<held> in_order_;
     std::uint64_t received_ = 0;  // events received: the next one's arrival index
 
     std::vector<T> payloads_;  // the current batch's payloads, reused across batches
