@@ -276,8 +276,8 @@ public:
     }
 
     /// The concurrent loop's step: starts up to `free` idle workers on
-    /// `where` with the events that are ready, and returns how many it
-    /// started (0 when none was ready). A coroutine processor's worker gets
+    /// `where` with the events that are ready, and returns how many events
+    /// it gave them (0 when none was ready). A coroutine processor's worker gets
     /// one event. A synchronous processor's worker gets a run of events that
     /// it processes one after another (up to `most_per_worker`), so that a
     /// flowing stream costs one hand-off each way per run rather than per
@@ -302,10 +302,9 @@ public:
                     if (!e) break;
                     runs_[dealt % slots].push_back(std::move(*e));
                 }
-                const std::size_t workers = std::min(dealt, slots);
-                for (std::size_t i = 0; i < workers; ++i)
+                for (std::size_t i = 0; i < std::min(dealt, slots); ++i)
                     dispatch_run(runs_[i], timeout, where, order);
-                return workers;
+                return dealt;
             }
         }
         auto e = try_receive();

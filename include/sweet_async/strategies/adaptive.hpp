@@ -5,6 +5,7 @@
 
 #include <sweet_async/config.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -150,11 +151,14 @@ private:
 
         /// True when `taken` events fill the window, or its time is up. A
         /// synchronous processor may be a few nanoseconds per event, so the
-        /// clock is read on every 16th event only; a coroutine costs more
-        /// than a clock read anyway.
-        bool full(std::size_t taken) const noexcept {
+        /// clock is read only when `taken` passed a multiple of 16 since
+        /// `before`, the count at the last check; a coroutine costs more than
+        /// a clock read anyway.
+        bool full(std::size_t taken, std::size_t before) const noexcept {
             if (taken >= options.sample_size) return true;
-            if (Pipeline::synchronous_processor && taken % 16 != 0) return false;
+            if (Pipeline::synchronous_processor && taken != 0 && taken / 16 == before / 16) {
+                return false;
+            }
             return std::chrono::steady_clock::now() >= ends;
         }
 
@@ -166,7 +170,7 @@ private:
         }
 
         asio::awaitable<bool> serially() {
-            for (std::size_t taken = 0; !full(taken);) {
+            for (std::size_t taken = 0; !full(taken, taken - 1);) {
                 auto e = pipeline.try_receive();
                 if (!e) {
                     if (!co_await wait_idle()) co_return false;
@@ -186,20 +190,21 @@ private:
 
         asio::awaitable<bool> in_parallel(std::size_t concurrency) {
             bool more = true;
-            for (std::size_t taken = 0; more && !full(taken);) {
+            for (std::size_t taken = 0, before = 0; more && !full(taken, before);) {
                 if (pipeline.in_flight() >= concurrency) {
                     co_await pipeline.wait_in_flight_below(concurrency);
                     continue;
                 }
-                auto e = pipeline.try_receive();
-                if (!e) {
+                const std::size_t dispatched = pipeline.dispatch_ready(
+                    concurrency - pipeline.in_flight(), options.timeout, where);
+                if (dispatched == 0) {
                     // Waiting with work in flight is not idle time.
                     more = pipeline.in_flight() == 0 ? co_await wait_idle()
                                                      : co_await pipeline.wait_for_events();
                     continue;
                 }
-                ++taken;
-                pipeline.dispatch(std::move(*e), options.timeout, where);
+                before = taken;
+                taken += dispatched;
             }
             // Events still in flight carry over into the next window when it
             // runs in parallel too (no stall at every window's end); the
