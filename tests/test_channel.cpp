@@ -1,5 +1,7 @@
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -153,6 +155,36 @@ TEST_CASE("channel: async_send suspends while full and resumes as the consumer d
     for (int i = 0; i < 1000; ++i)
         CHECK(received[static_cast<std::size_t>(i)] == i);
     CHECK(max_seen <= 2 + 1);  // never more than capacity (+1 freed while draining)
+}
+
+// Found by the stress test of payload copies that throw: the slot of a send
+// whose element could not be made is a hole that only the consumer can skip,
+// but nobody woke the consumer for it, so a full channel stayed full forever.
+TEST_CASE("channel: a send whose element throws still wakes the consumer to skip its slot",
+          "[channel][failure]") {
+    asio::io_context io;
+    sa::channel<int> ch(io.get_executor(), 1);
+    std::optional<std::vector<int>> received;
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { received = co_await drain(ch); }, asio::detached);
+    io.poll();  // the consumer parks on the empty channel
+    auto refuse = []() -> int { throw std::runtime_error("no element"); };
+
+    SECTION("an ordinary send") {
+        CHECK_THROWS_AS(ch.try_send_with(refuse), std::runtime_error);
+        CHECK(ch.try_send(1) == sa::async_task_error::full);  // the hole holds the slot
+        io.poll();                                            // the consumer skips it
+        CHECK_FALSE(ch.try_send(2));
+        ch.close();
+        io.run();
+        CHECK(received == std::vector<int>{2});
+    }
+    SECTION("a closing send: the consumer sees the end") {
+        CHECK_THROWS_AS(ch.try_send_with(refuse, sa::send_mode::close_after), std::runtime_error);
+        CHECK(ch.try_send(1) == sa::async_task_error::closed);
+        io.run();
+        CHECK(received == std::vector<int>{});
+    }
 }
 
 TEST_CASE("channel: async_send on a closed channel completes with closed", "[channel]") {

@@ -5,6 +5,7 @@
 #include <sweet_async/sweet_async.hpp>
 
 #include <atomic>
+#include <cstddef>
 #include <future>
 #include <memory>
 #include <optional>
@@ -79,6 +80,16 @@ struct stuck_processor {
         co_return value;
     }
 };
+
+/// The accounting of a task abandoned with none of its `sent` events finished.
+template <class Task>
+void check_all_cancelled(const Task& task, std::size_t sent) {
+    const auto stats = task.stats();
+    CHECK(stats.sent == sent);
+    CHECK(stats.processed == 0);
+    CHECK(stats.cancelled == sent);
+    CHECK(stats.balanced());
+}
 
 /// Runs `make()` (an awaitable) on `io` and returns the code of the
 /// `std::system_error` it throws, or an empty code when it does not throw.
@@ -319,11 +330,7 @@ TEST_CASE("lifetime: thread_pool destroyed while parallel work is in flight", "[
         CHECK(entered.load() >= 2);
         CHECK(entered.load() <= 10);
         CHECK(task.status() == sa::task_status::cancelled);
-        const auto stats = task.stats();
-        CHECK(stats.sent == 10);
-        CHECK(stats.processed == 0);
-        CHECK(stats.cancelled == 10);
-        CHECK(stats.balanced());
+        check_all_cancelled(task, 10);
         CHECK(error_of(waiters, [&] { return task.wait(); }) == sa::async_task_error::abandoned);
     }
     SECTION("coroutine processors suspended, a wait() of another context parked") {
@@ -345,10 +352,7 @@ TEST_CASE("lifetime: thread_pool destroyed while parallel work is in flight", "[
         REQUIRE(waited);
         CHECK(*waited == sa::async_task_error::abandoned);
         CHECK(destroyed.load() == 4);
-        const auto stats = task.stats();
-        CHECK(stats.sent == 10);
-        CHECK(stats.cancelled == 10);
-        CHECK(stats.balanced());
+        check_all_cancelled(task, 10);
     }
 }
 
@@ -386,11 +390,7 @@ TEST_CASE("lifetime: the task's context destroyed while offloaded work runs", "[
         gate.set_value();
         pool.join();
         CHECK(left.load() == entered.load());  // each worker finished the run it held
-        const auto stats = task.stats();
-        CHECK(stats.sent == 10);
-        CHECK(stats.processed == 0);
-        CHECK(stats.cancelled == 10);
-        CHECK(stats.balanced());
+        check_all_cancelled(task, 10);
         CHECK(error_of(waiters, [&] { return task.wait(); }) == sa::async_task_error::abandoned);
     }
     SECTION("coroutine processors suspended on the offload pool") {
@@ -420,10 +420,7 @@ TEST_CASE("lifetime: the task's context destroyed while offloaded work runs", "[
         asio::post(pool, [&] { gate.cancel(); });
         await_condition([&] { return resumed.load() == 3; });
         pool.join();
-        const auto stats = task.stats();
-        CHECK(stats.sent == 10);
-        CHECK(stats.cancelled == 10);
-        CHECK(stats.balanced());
+        check_all_cancelled(task, 10);
     }
 }
 

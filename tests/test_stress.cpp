@@ -1221,6 +1221,195 @@ void run_long(std::string_view label, Strategy strategy, std::uint64_t events) {
     CHECK(failed_payloads.size() == failing);
 }
 
+// ----- payload copies that throw, contexts destroyed mid-stream ------------------------------
+
+/// A payload whose copy throws when asked to: `try_send(const T&)` copies, so
+/// such a send fails after the channel claimed its place for it.
+struct brittle {
+    std::uint64_t value = 0;
+    bool refuses_copy = false;
+
+    brittle(std::uint64_t v, bool refuses) : value(v), refuses_copy(refuses) {}
+    brittle(const brittle& other) : value(other.value), refuses_copy(other.refuses_copy) {
+        if (refuses_copy) throw std::runtime_error("copy refused");
+    }
+    brittle(brittle&&) noexcept = default;
+    brittle& operator=(const brittle&) = default;
+    brittle& operator=(brittle&&) noexcept = default;
+    ~brittle() = default;
+};
+
+enum class brittle_strategy {
+    serial,
+    parallel,
+    parallel_ordered,
+    parallel_offload,
+    adaptive,
+    batched
+};
+
+struct brittle_scenario {
+    std::uint64_t seed = 0;
+    brittle_strategy strategy = brittle_strategy::serial;
+    std::uint64_t events = 0;
+    std::uint64_t refuse_every = 0;  // every n-th send's copy throws
+    std::size_t capacity = 0;
+    /// Destroy the task's context once this many events were processed.
+    std::optional<std::uint64_t> destroy_after;
+};
+
+brittle_scenario make_brittle_scenario(std::uint64_t seed) {
+    random_source r(seed);
+    brittle_scenario s;
+    s.seed = seed;
+    s.strategy = r.pick({brittle_strategy::serial, brittle_strategy::parallel,
+                         brittle_strategy::parallel_ordered, brittle_strategy::parallel_offload,
+                         brittle_strategy::adaptive, brittle_strategy::batched});
+    s.events = r.between(50, sanitized ? 300 : 1000);
+    s.refuse_every = r.between(2, 11);
+    s.capacity = r.pick<std::size_t>({1, 4, 16, 64});
+    if (r.chance(50)) s.destroy_after = r.between(0, s.events / 3);
+    return s;
+}
+
+std::string describe_brittle(const brittle_scenario& s) {
+    constexpr std::string_view names[] = {"serial",           "parallel", "parallel ordered",
+                                          "parallel offload", "adaptive", "batched"};
+    return fmt::format("seed={:#018x} {} events={} refuse_every={} capacity={} destroy_after={}",
+                       s.seed, names[static_cast<int>(s.strategy)], s.events, s.refuse_every,
+                       s.capacity, s.destroy_after ? fmt::format("{}", *s.destroy_after) : "never");
+}
+
+/// Sends every payload from a thread of its own (retrying while the channel
+/// is full) and returns the values accepted, in the order they were.
+template <class Task>
+std::vector<std::uint64_t> send_brittle(Task& task, const brittle_scenario& s, bool& refused_all) {
+    std::vector<std::uint64_t> accepted;
+    std::uint64_t refused = 0;
+    for (std::uint64_t i = 0; i < s.events; ++i) {
+        const brittle payload(i, i % s.refuse_every == 1);
+        for (;;) {
+            std::error_code sent;
+            try {
+                sent = task.try_send(payload);  // copies
+            } catch (const std::runtime_error&) {
+                ++refused;
+                break;
+            }
+            if (!sent) {
+                accepted.push_back(i);
+                break;
+            }
+            if (sent != sa::async_task_error::full) return accepted;  // closed: the context went
+            std::this_thread::yield();
+        }
+    }
+    refused_all = refused == (s.events + s.refuse_every - 2) / s.refuse_every;
+    task.close();
+    return accepted;
+}
+
+/// Runs `s` and returns what is wrong.
+template <class Processor, class Strategy>
+findings run_brittle_with(const brittle_scenario& s, Strategy strategy, Processor processor) {
+    findings found;
+    auto context = std::make_unique<asio::thread_pool>(2);
+    auto task = sa::emitting_builder<brittle>(*context)
+                    .capacity(s.capacity)
+                    .retain_errors(SIZE_MAX)
+                    .receiver(std::move(strategy), std::move(processor))
+                    .start_queue();
+    std::vector<std::uint64_t> accepted;
+    bool refused_all = true;
+    std::thread producer([&] { accepted = send_brittle(task, s, refused_all); });
+    if (s.destroy_after) {
+        while (task.stats().processed < *s.destroy_after && !task.is_complete())
+            std::this_thread::yield();
+        context.reset();  // whatever is still running or queued goes with it
+    }
+    producer.join();
+    std::optional<typename decltype(task)::result_type> result;
+    if (context) {
+        asio::io_context waiter;
+        result.emplace(test_support::run(waiter, [&] { return task.wait(); }));
+        context->join();
+    }
+    const auto stats = task.stats();  // final: the task ended, or went with its context
+    if (stats.sent != accepted.size()) {
+        found.add("sent={} but {} sends were accepted", stats.sent, accepted.size());
+    }
+    if (!stats.balanced()) found.add("not balanced: {}", stats);
+    if (context) {
+        if (!refused_all) found.add("a copy that should have thrown did not (or the reverse)");
+        if (result->status() != sa::task_status::completed) {
+            found.add("ended {} instead of completed", result->status());
+        }
+        if (stats.processed != accepted.size()) {
+            found.add("processed={} of {} accepted", stats.processed, accepted.size());
+        }
+        std::vector<std::uint64_t> values;
+        for (const auto& entry : result->collection())
+            values.push_back(entry.value);
+        if (s.strategy != brittle_strategy::parallel_ordered)
+            std::sort(values.begin(), values.end());
+        if (values != accepted)
+            found.add("the results are not the accepted payloads, once each, in order");
+    } else if (task.status() != sa::task_status::completed &&
+               task.status() != sa::task_status::cancelled) {
+        found.add("destroyed with its context, it ended {}", task.status());
+    }
+    return found;
+}
+
+findings run_brittle(const brittle_scenario& s, const asio::any_io_executor& offload) {
+    auto value_of = [](const brittle& b) { return b.value; };
+    switch (s.strategy) {
+    case brittle_strategy::serial: return run_brittle_with(s, sa::serial{}, value_of);
+    case brittle_strategy::parallel:
+        return run_brittle_with(s, sa::parallel{.workers = {1, 8}}, value_of);
+    case brittle_strategy::parallel_ordered:
+        return run_brittle_with(s, sa::parallel{.workers = {1, 8}, .ordered = true}, value_of);
+    case brittle_strategy::parallel_offload:
+        return run_brittle_with(s, sa::parallel{.workers = {1, 8}, .offload = offload}, value_of);
+    case brittle_strategy::adaptive: {
+        sa::adaptive adaptive;
+        adaptive.sample_size = 32;
+        adaptive.workers = {1, 8};
+        adaptive.offload = offload;
+        return run_brittle_with(s, adaptive, value_of);
+    }
+    case brittle_strategy::batched:
+        return run_brittle_with(
+            s, sa::batched{.batch_size = 8, .window = std::chrono::milliseconds(1)},
+            [](std::span<const brittle> batch) {
+                std::vector<std::uint64_t> values;
+                for (const auto& b : batch)
+                    values.push_back(b.value);
+                return values;
+            });
+    }
+    throw std::logic_error("unknown brittle strategy");
+}
+
+/// Runs `count` scenarios with payload copies that throw and, in half of
+/// them, the task's context destroyed mid-stream.
+void run_brittle_randomized(std::size_t count) {
+    const auto forced_scenario = environment_number("SWEET_ASYNC_STRESS_SCENARIO");
+    std::random_device entropy;
+    const std::uint64_t base_seed = (std::uint64_t{entropy()} << 32) ^ entropy();
+    if (forced_scenario) count = 1;
+    asio::thread_pool offload(2);
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::uint64_t seed = forced_scenario ? *forced_scenario : mix(base_seed + i);
+        const brittle_scenario s = make_brittle_scenario(seed);
+        INFO(describe_brittle(s));
+        watchdog guard(describe_brittle(s), std::chrono::seconds(120));
+        const findings found = run_brittle(s, offload.get_executor());
+        INFO(found.text());
+        CHECK(found.empty());
+    }
+}
+
 }  // namespace
 
 TEST_CASE("stress: randomized scenarios account for every event exactly once", "[stress]") {
@@ -1249,4 +1438,9 @@ TEST_CASE("stress: a million events through one task are accounted for exactly",
     SECTION("parallel") {
         run_long("parallel", sa::parallel{.workers = {1, 4}}, events);
     }
+}
+
+TEST_CASE("stress: payload copies that throw and contexts destroyed mid-stream lose nothing",
+          "[stress]") {
+    run_brittle_randomized(sanitized ? 40 : 120);
 }

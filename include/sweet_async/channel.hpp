@@ -101,17 +101,19 @@ public:
     template <class Make>
     std::error_code try_send_with(Make&& make, send_mode mode = send_mode::keep_open) {
         const bool closing = mode == send_mode::close_after;
-        switch (queue_.try_push_with(std::forward<Make>(make), closing)) {
-        case detail::push_result::pushed:
-            if (closing) {
-                wake_consumer();
-                wake_all_producers();
-            } else if (consumer_waiting_.load(std::memory_order_seq_cst)) {
-                // Pairs with the flag store in park_consumer: either the
-                // consumer sees the element or we see that it sleeps.
-                wake_consumer();
-            }
-            return {};
+        detail::push_result pushed{};
+        try {
+            pushed = queue_.try_push_with(std::forward<Make>(make), closing);
+        } catch (...) {
+            // `make` threw after the slot was claimed: the queue published it
+            // as a hole (and closed, for a closing send). The consumer must
+            // still hear of it, to skip the hole and give its slot back, or
+            // to see the end.
+            published(closing);
+            throw;
+        }
+        switch (pushed) {
+        case detail::push_result::pushed: published(closing); return {};
         case detail::push_result::full: return make_error_code(async_task_error::full);
         case detail::push_result::closed: break;
         }
@@ -194,9 +196,14 @@ public:
 
     /// Dequeues the oldest element without suspending, if one is there.
     std::optional<T> try_receive() {
+        const std::size_t before = queue_.popped();
         std::optional<T> value = queue_.try_pop();
-        // Pairs with the count increment in park_producer.
-        if (value && producers_waiting_.load(std::memory_order_seq_cst) != 0) wake_one_producer();
+        // A skipped hole frees a slot too. Pairs with the count increment in
+        // park_producer.
+        if ((value || queue_.popped() != before) &&
+            producers_waiting_.load(std::memory_order_seq_cst) != 0) {
+            wake_one_producer();
+        }
         return value;
     }
 
@@ -221,6 +228,19 @@ public:
     std::size_t queued() const noexcept { return queue_.queued(); }
 
 private:
+    /// After a slot was published (an element, or the hole of a send whose
+    /// element could not be made): wakes whoever must see it.
+    void published(bool closing) {
+        if (closing) {
+            wake_consumer();
+            wake_all_producers();
+        } else if (consumer_waiting_.load(std::memory_order_seq_cst)) {
+            // Pairs with the flag store in park_consumer: either the consumer
+            // sees the slot or we see that it sleeps.
+            wake_consumer();
+        }
+    }
+
     static std::size_t checked_capacity(std::size_t capacity) {
         if (capacity == 0) {
             throw async_task_exception(async_task_error::invalid_configuration,

@@ -89,6 +89,9 @@ public:
     std::atomic<std::chrono::nanoseconds::rep> final_elapsed{-1};
     /// Set by `abandon()`: the context is gone, nothing may be posted to it.
     std::atomic<bool> abandoned{false};
+    /// Set by `abandon()` of a running task: every event sent and not
+    /// finished counts as cancelled.
+    std::atomic<bool> unfinished_cancelled{false};
     /// Coroutine processors in flight; consumer strand only.
     interrupt_registry interrupts;
 
@@ -179,11 +182,13 @@ public:
         if (status.compare_exchange_strong(running, task_status::cancelled,
                                            std::memory_order_acq_rel)) {
             // The consumer never runs again: what it did not finish stays
-            // accounted for, as cancelled.
+            // accounted for, as cancelled. Counted when read (see `stats`), not
+            // now: a send whose element is still being made may yet turn out
+            // to be a hole, which takes itself out of `sent`.
             const task_stats so_far = stats();
             const std::size_t unfinished =
                 so_far.sent > so_far.finished() ? so_far.sent - so_far.finished() : 0;
-            counts.add(outcome::cancelled, unfinished);
+            unfinished_cancelled.store(true, std::memory_order_release);
             freeze_elapsed();
             trace(options, id, trace_kind::abandoned,
                   "abandoned: its execution context was destroyed; {} unfinished "
@@ -244,6 +249,9 @@ public:
         task_stats s;
         counts.read_into(s);
         s.sent = channel.sent();
+        if (unfinished_cancelled.load(std::memory_order_acquire) && s.sent > s.finished()) {
+            s.cancelled += s.sent - s.finished();
+        }
         const auto end = final_elapsed.load(std::memory_order_acquire);
         s.elapsed = end >= 0 ? std::chrono::nanoseconds(end)
                              : std::chrono::steady_clock::now() - started_at;
