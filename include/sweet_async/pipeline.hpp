@@ -246,30 +246,14 @@ public:
             finish_dispatched(std::move(e), std::move(cancelled), timeout, order);
             return;
         }
-        const bool stamped = stamps(e);
         if constexpr (synchronous_processor) {
-            // The work owns what it touches (the runner, and through it the
-            // processor and the task's state) and hands its result back through
-            // the inbox: the task's context may be gone when it ends.
-            in_flight_.started();
-            asio::post(where, [runner = runner_, inbox = in_flight_.handoff(), e = std::move(e),
-                               timeout, where, order, stamped]() mutable {
-                processor_context<Id> context = runner->new_context();
-                if (stamped) detail::event_access::mark_started(e, event_clock::now());
-                attempt result;
-                auto call = runner->single_call(e, context);
-                runner->run_sync(call, timeout, result);
-                if (stamped && !result.wait) {
-                    detail::event_access::mark_completed(e, event_clock::now());
-                }
-                std::optional<asio::any_io_executor> continue_on;
-                if (result.wait) continue_on = where;
-                inbox->deliver(finished{std::move(e), std::move(result), timeout, order, stamped,
-                                        nullptr, std::move(continue_on)});
-            });
+            std::vector<event_type> run;
+            run.push_back(std::move(e));
+            dispatch_run(run, timeout, where, order);
         } else {
             // Its own strand, so that an interruption can be delivered where
             // the coroutine runs.
+            const bool stamped = stamps(e);
             spawn_attempts(std::move(e), attempt{}, timeout, asio::make_strand(where), order,
                            stamped);
         }
@@ -289,23 +273,20 @@ public:
                                completion_order order = completion_order::completion) {
         if (free == 0) return 0;
         if constexpr (synchronous_processor) {
-            if (state_.options.retry_backoff.immediate()) {
-                const std::size_t most =
-                    free > SIZE_MAX / most_per_worker ? SIZE_MAX : free * most_per_worker;
-                const std::size_t wanted =
-                    std::clamp<std::size_t>(state_.channel.queued(), 1, most);
-                const std::size_t slots = std::min(free, wanted);
-                if (runs_.size() < slots) runs_.resize(slots);
-                std::size_t dealt = 0;
-                for (; dealt < wanted; ++dealt) {
-                    auto e = try_receive();
-                    if (!e) break;
-                    runs_[dealt % slots].push_back(std::move(*e));
-                }
-                for (std::size_t i = 0; i < std::min(dealt, slots); ++i)
-                    dispatch_run(runs_[i], timeout, where, order);
-                return dealt;
+            const std::size_t most =
+                free > SIZE_MAX / most_per_worker ? SIZE_MAX : free * most_per_worker;
+            const std::size_t wanted = std::clamp<std::size_t>(state_.channel.queued(), 1, most);
+            const std::size_t slots = std::min(free, wanted);
+            if (runs_.size() < slots) runs_.resize(slots);
+            std::size_t dealt = 0;
+            for (; dealt < wanted; ++dealt) {
+                auto e = try_receive();
+                if (!e) break;
+                runs_[dealt % slots].push_back(std::move(*e));
             }
+            for (std::size_t i = 0; i < std::min(dealt, slots); ++i)
+                dispatch_run(runs_[i], timeout, where, order);
+            return dealt;
         }
         auto e = try_receive();
         if (!e) return 0;
@@ -435,8 +416,9 @@ private:
         bool stamped;  // whether its processing is timed (see `stamps`)
         /// The interruption entry of the coroutine that ran it, if one did.
         std::shared_ptr<detail::interruptible> entry;
-        /// Where the remaining attempts run, when a retry must first wait.
-        std::optional<asio::any_io_executor> continue_on;
+        /// Where the remaining attempts run, when a retry must first wait
+        /// (empty otherwise).
+        asio::any_io_executor continue_on;
     };
 
     /// Records the results the in-flight scope hands back (consumer strand).
@@ -483,20 +465,24 @@ private:
                     if (stamped) detail::event_access::mark_completed(e, event_clock::now());
                 }
                 entry->ended = true;
-                inbox->deliver(finished{std::move(e), std::move(r), timeout, order, stamped,
-                                        std::move(entry), std::nullopt});
+                inbox->deliver(finished{
+                    std::move(e), std::move(r), timeout, order, stamped, std::move(entry), {}});
             }(runner_, in_flight_.handoff(), std::move(e), std::move(r), timeout, order, stamped,
                                                              entry),
             detail::detached_owning(entry, entry->signal.slot()));
     }
 
-    /// Processes `events` (synchronous attempts, no backoff) in one piece of
-    /// work on `where`; the results come back together.
+    /// Processes `events` with a synchronous processor, one after another, in
+    /// one piece of work on `where`; the results come back together, and an
+    /// event whose retry must first wait its backoff comes back to continue
+    /// in a coroutine. The work owns what it touches (the runner, and through
+    /// it the processor and the task's state) and hands back through the
+    /// inbox only: the task's context may be gone when it ends.
     void dispatch_run(std::vector<event_type>& events, std::optional<duration> timeout,
                       const asio::any_io_executor& where, completion_order order) {
         in_flight_.started();
         asio::post(where, [runner = runner_, inbox = in_flight_.handoff(), run = std::move(events),
-                           timeout, order, measuring = measuring_]() mutable {
+                           timeout, where, order, measuring = measuring_]() mutable {
             std::vector<finished> results;
             results.reserve(run.size());
             processor_context<Id> context = runner->new_context();
@@ -509,10 +495,14 @@ private:
                     if (stamped) detail::event_access::mark_started(e, event_clock::now());
                     auto call = runner->single_call(e, context);
                     runner->run_sync(call, timeout, result);
-                    if (stamped) detail::event_access::mark_completed(e, event_clock::now());
+                    if (stamped && !result.wait) {
+                        detail::event_access::mark_completed(e, event_clock::now());
+                    }
                 }
-                results.push_back(finished{
-                    std::move(e), std::move(result), timeout, order, stamped, nullptr, {}});
+                asio::any_io_executor continue_on;
+                if (result.wait) continue_on = where;
+                results.push_back(finished{std::move(e), std::move(result), timeout, order, stamped,
+                                           nullptr, std::move(continue_on)});
             }
             inbox->deliver_all(results);
         });
@@ -525,7 +515,7 @@ private:
         if (f.entry) state_.interrupts.leave(*f.entry);
         if (f.continue_on) {
             return spawn_attempts(std::move(f.e), std::move(f.result), f.timeout,
-                                  asio::make_strand(*f.continue_on), f.order, f.stamped);
+                                  asio::make_strand(f.continue_on), f.order, f.stamped);
         }
         finish_dispatched(std::move(f.e), std::move(f.result), f.timeout, f.order);
     }

@@ -25,7 +25,7 @@ namespace sweet_async::detail {
 /// The work a receiver has in flight, in the manner of libunifex's
 /// `async_scope`: the receiver counts what it starts (`started`), the work
 /// hands each result back through the scope's `inbox` from whatever thread it
-/// ran on, and the receiver waits for room or for everything (`join`).
+/// ran on, and the receiver waits for room or for everything (`wait_below(1)`).
 ///
 /// Results are recorded by `Record` (called with each `Finished`) on the
 /// consumer strand, in batches: a result arriving while an earlier one waits
@@ -162,9 +162,6 @@ public:
             record_arrived();
         }
     }
-
-    /// Suspends until nothing is in flight.
-    asio::awaitable<void> join() { return wait_below(1); }
 
 private:
     /// Consumer strand: records every result that has arrived.
