@@ -5,11 +5,12 @@
 //     `sa::processing_strategy` concept: a copyable value with `name()`, `validate(options)` and
 //     a coroutine `run(pipeline)`;
 //   * `run` uses only the documented pipeline API: `try_receive()` first, `co_await
-//     wait_for_events()` only when nothing is ready, then `process_now` (synchronous processors)
-//     or `co_await process` (coroutine processors), which apply retries and timeouts and record
-//     the outcome. Between events it waits for a token from a token bucket, on an
-//     `asio::steady_timer` made on the strategy's own executor (`co_await
-//     asio::this_coro::executor`), so the wait suspends the consumer without blocking a thread;
+//     wait_for_events()` only when nothing is ready, then `process(e)`, which applies retries and
+//     timeouts and records the outcome, whatever kind of processor the task has (a coroutine
+//     processor continues in flight: `co_await wait_in_flight_below(1)` waits for it). Between
+//     events it waits for a token from a token bucket, on an `asio::steady_timer` made on the
+//     strategy's own executor (`co_await asio::this_coro::executor`), so the wait suspends the
+//     consumer without blocking a thread;
 //   * `pipeline.report(current, decision)`: a strategy may publish what it is doing; the task's
 //     `strategy_report()` shows it. The report starts with the strategy formatted by fmt, so
 //     giving the strategy a `fmt::formatter` makes the report show its settings;
@@ -78,8 +79,8 @@ private:
 /// Processes events one at a time, in arrival order, no faster than `per_second` on average,
 /// letting up to `burst` events through at once after a quiet spell.
 ///
-/// One limit of the pipeline API: it does not tell a strategy that the task is stopping, so after
-/// `cancel(immediate)` queued events still wait for their tokens, only to end cancelled.
+/// Once the task is stopping (`cancel(immediate)`, its deadline), queued events no longer wait
+/// for tokens: they would only end cancelled.
 struct rate_limited {
     double per_second = 100;
     std::size_t burst = 1;
@@ -114,19 +115,17 @@ struct rate_limited {
                 continue;
             }
             ++events;
-            if (const auto delay = bucket.take(steady::now()); delay > steady::duration::zero()) {
+            if (const auto delay = bucket.take(steady::now());
+                delay > steady::duration::zero() && !pipeline.stopping()) {
                 ++paced;
                 waited += delay;
                 timer.expires_after(delay);
                 co_await timer.async_wait(asio::use_awaitable);
             }
-            if constexpr (Pipeline::synchronous_processor) {
-                pipeline.process_now(std::move(*e));
-                // A retry that waits its backoff continues in flight: one at a time.
-                if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
-            } else {
-                co_await pipeline.process(std::move(*e));
-            }
+            pipeline.process(std::move(*e));
+            // A coroutine processor, or a retry that waits its backoff, continues in flight:
+            // one at a time.
+            if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
         }
         pipeline.report(settings(),
                         fmt::format("{} of {} events waited for a token, {:.1f} ms in all", paced,

@@ -50,7 +50,7 @@ struct reading_strategy {
         for (;;) {
             while (auto e = pipeline.try_receive()) {
                 created->push_back(e->created());
-                pipeline.process_now(std::move(*e));
+                pipeline.process(std::move(*e));
             }
             if (!co_await pipeline.wait_for_events()) co_return;
         }

@@ -70,7 +70,7 @@ struct deciding_strategy {
         pipeline.report("deciding: serial");  // no decision: not traced
         for (;;) {
             while (auto e = pipeline.try_receive())
-                pipeline.process_now(std::move(*e));
+                pipeline.process(std::move(*e));
             if (!co_await pipeline.wait_for_events()) co_return;
         }
     }

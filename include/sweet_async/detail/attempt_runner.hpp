@@ -72,9 +72,9 @@ public:
     using event_type = event<T, Id>;
     using duration = std::chrono::nanoseconds;
     /// What the processor produces per event (`std::monostate` for void).
-    using result_type = typename traits::result_type;
-    using single = attempt_result<result_type>;
-    using batch = attempt_result<std::vector<result_type>>;
+    using processor_result = typename traits::result_type;
+    using single = attempt_result<processor_result>;
+    using batch = attempt_result<std::vector<processor_result>>;
     static constexpr bool synchronous_processor = !traits::is_coroutine;
     static constexpr bool batch_processor = traits::takes_batch;
 
@@ -187,8 +187,8 @@ private:
         }
     }
 
-    asio::awaitable<result_type> call_async(const event_type& e,
-                                            processor_context<Id>& context) const {
+    asio::awaitable<processor_result> call_async(const event_type& e,
+                                                 processor_context<Id>& context) const {
         if constexpr (batch_processor) {
             co_return only_result(
                 co_await std::invoke(processor_, std::span<const T>(&e.payload(), 1)));
@@ -201,7 +201,7 @@ private:
     }
 
     /// The one result of a batch of one event.
-    static result_type only_result(std::vector<result_type>&& results) {
+    static processor_result only_result(std::vector<processor_result>&& results) {
         if (results.size() != 1) {
             throw std::length_error(
                 fmt::format("the batch processor returned {} results for 1 event", results.size()));

@@ -231,6 +231,13 @@ public:
         return request == stop_request::immediate || request == stop_request::deadline;
     }
 
+    /// Why work that a stop interrupted ends cancelled.
+    std::string stop_reason() const {
+        return stop.load(std::memory_order_acquire) == stop_request::deadline
+                   ? "the task's deadline passed"
+                   : "the task was cancelled (immediate)";
+    }
+
     /// A new event of this task. The creation time is taken only where it
     /// can be read: a final event is handed back in the result.
     event_type make_event(T payload, sweet_async::event_type type) const {

@@ -17,6 +17,7 @@
 #include <asio/awaitable.hpp>
 #include <fmt/format.h>
 
+#include <sweet_async/batch_gatherer.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/min_max.hpp>
@@ -147,7 +148,7 @@ private:
         asio::any_io_executor where;
         std::chrono::steady_clock::time_point ends{};
         std::chrono::nanoseconds idle{0};
-        std::vector<typename Pipeline::event_type> batch{};
+        batch_gatherer<Pipeline> gather{pipeline, options.batch_sizes.min, options.batch_window};
 
         /// True when `taken` events fill the window, or its time is up. A
         /// synchronous processor may be a few nanoseconds per event, so the
@@ -177,13 +178,10 @@ private:
                     continue;
                 }
                 ++taken;
-                if constexpr (Pipeline::synchronous_processor) {
-                    pipeline.process_now(std::move(*e), options.timeout);
-                    // A retry waiting its backoff continues in flight.
-                    if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
-                } else {
-                    co_await pipeline.process(std::move(*e), options.timeout);
-                }
+                pipeline.process(std::move(*e), options.timeout);
+                // A coroutine processor, or a retry waiting its backoff,
+                // continues in flight: one at a time.
+                if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
             }
             co_return true;
         }
@@ -214,50 +212,20 @@ private:
         }
 
         asio::awaitable<bool> in_batches(std::size_t batch_size) {
-            auto deadline = std::chrono::steady_clock::time_point::max();
+            gather.resize(batch_size);
             // A batch costs a call: the clock is read once per batch.
             for (std::size_t taken = 0;
                  taken < options.sample_size && std::chrono::steady_clock::now() < ends;) {
-                bool ends_stream = false;
-                while (batch.size() < batch_size && !ends_stream) {
-                    auto e = pipeline.try_receive();
-                    if (!e) break;
-                    if (batch.empty()) {
-                        deadline = std::chrono::steady_clock::now() + options.batch_window;
-                    }
-                    ends_stream = e->is_final();
-                    batch.push_back(std::move(*e));
-                }
-                if (batch.size() == batch_size || ends_stream) {
-                    taken += batch.size();
-                    co_await flush();
-                } else if (batch.empty()) {
-                    if (!co_await wait_idle()) co_return false;
-                } else {
-                    const auto from = std::chrono::steady_clock::now();
-                    const bool ready = co_await pipeline.wait_for_events_until(deadline);
-                    idle += std::chrono::steady_clock::now() - from;
-                    if (!ready) {  // the batch window closed, or the stream ended
-                        taken += batch.size();
-                        co_await flush();
-                    }
-                }
+                // The window's time is up with a partial batch: it goes now. Kept for a later
+                // window, it would be lost if the stream ended under another choice, and it
+                // would wait longer than either window promises.
+                const bool more = co_await gather.next(ends);
+                idle += gather.take_waited();
+                if (!more) co_return false;
+                taken += gather.gathered();
+                co_await gather.flush(options.timeout);
             }
-            // The window's time is up: its partial batch goes now. Kept for a later window, it
-            // would be lost if the stream ended under another choice, and it would wait longer
-            // than either window promises.
-            if (!batch.empty()) co_await flush();
             co_return true;
-        }
-
-        asio::awaitable<void> flush() {
-            if constexpr (Pipeline::batch_processor) {
-                co_await pipeline.process_batch(batch, options.timeout);
-            } else {
-                for (auto& e : batch)
-                    co_await pipeline.process(std::move(e), options.timeout);
-                batch.clear();
-            }
         }
     };
 };

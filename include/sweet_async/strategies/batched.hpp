@@ -8,11 +8,11 @@
 #include <cstddef>
 #include <optional>
 #include <string_view>
-#include <vector>
 
 #include <asio/awaitable.hpp>
 #include <fmt/format.h>
 
+#include <sweet_async/batch_gatherer.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/pipeline.hpp>
@@ -61,55 +61,9 @@ struct batched {
     /// the stream has ended.
     template <class Pipeline>
     asio::awaitable<void> run(Pipeline& pipeline) const {
-        std::vector<typename Pipeline::event_type> batch;
-        // A batch_size far above any real batch (a "window only" setting) must not be
-        // allocated up front.
-        batch.reserve(std::min<std::size_t>(batch_size, 1024));
-        auto deadline = std::chrono::steady_clock::time_point::max();
-        for (;;) {
-            bool ends_stream = false;
-            while (batch.size() < batch_size && !ends_stream) {
-                auto e = pipeline.try_receive();
-                if (!e) break;
-                if (batch.empty()) deadline = std::chrono::steady_clock::now() + window;
-                ends_stream = e->is_final();
-                batch.push_back(std::move(*e));
-            }
-            if (batch.empty()) {
-                if (!co_await pipeline.wait_for_events()) co_return;
-                continue;
-            }
-            bool due = batch.size() == batch_size || ends_stream;
-            // A partial batch goes when its window closes, or the stream ends.
-            if (!due) due = !co_await pipeline.wait_for_events_until(deadline);
-            if (due) co_await flush(pipeline, batch);
-        }
-    }
-
-private:
-    template <class Pipeline>
-    asio::awaitable<void> flush(Pipeline& pipeline,
-                                std::vector<typename Pipeline::event_type>& batch) const {
-        if constexpr (Pipeline::batch_processor) {
-            if constexpr (Pipeline::synchronous_processor) {
-                pipeline.process_batch_now(batch, timeout);
-                // A retry waiting its backoff continues in flight; the next
-                // batch waits for it.
-                if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
-            } else {
-                co_await pipeline.process_batch(batch, timeout);
-            }
-        } else {
-            for (auto& e : batch) {
-                if constexpr (Pipeline::synchronous_processor) {
-                    pipeline.process_now(std::move(e), timeout);
-                    if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
-                } else {
-                    co_await pipeline.process(std::move(e), timeout);
-                }
-            }
-            batch.clear();
-        }
+        batch_gatherer<Pipeline> gather(pipeline, batch_size, window);
+        while (co_await gather.next())
+            co_await gather.flush(timeout);
     }
 };
 

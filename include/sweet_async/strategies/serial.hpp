@@ -44,8 +44,8 @@ struct serial {
         options.require_positive("serial.timeout", timeout);
     }
 
-    /// How many events a synchronous processor may handle back to back
-    /// before the consumer yields its thread to other work on the executor.
+    /// How many events may be processed back to back before the consumer
+    /// yields its thread to other work on the executor.
     static constexpr unsigned yield_interval = 1024;
 
     /// The consumer coroutine: takes each event from `pipeline` in arrival order and
@@ -57,18 +57,13 @@ struct serial {
             // Drain whatever is ready before suspending: on a busy stream the
             // consumer never waits.
             while (auto e = pipeline.try_receive()) {
-                if constexpr (Pipeline::synchronous_processor) {
-                    pipeline.process_now(std::move(*e), timeout);
-                    // A retry waiting its backoff continues in flight; the
-                    // next event waits for it.
-                    if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
-                    if (--budget == 0) {
-                        budget = yield_interval;
-                        co_await asio::post(co_await asio::this_coro::executor,
-                                            asio::use_awaitable);
-                    }
-                } else {
-                    co_await pipeline.process(std::move(*e), timeout);
+                pipeline.process(std::move(*e), timeout);
+                // A coroutine processor, or a retry waiting its backoff,
+                // continues in flight; the next event waits for it.
+                if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
+                if (--budget == 0) {
+                    budget = yield_interval;
+                    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
                 }
             }
             if (!co_await pipeline.wait_for_events()) co_return;

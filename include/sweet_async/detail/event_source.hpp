@@ -1,0 +1,94 @@
+// sweet_async/detail/event_source.hpp: the receiver's read end of the channel.
+#ifndef SWEET_ASYNC_DETAIL_EVENT_SOURCE_HPP
+#define SWEET_ASYNC_DETAIL_EVENT_SOURCE_HPP
+
+#include <sweet_async/config.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <system_error>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <sweet_async/channel.hpp>
+#include <sweet_async/event.hpp>
+
+namespace sweet_async::detail {
+
+/// Where a receiver takes its events from: the channel's read end, which
+/// numbers the events itself. The arrival index is counted here, not by the
+/// producers: a send that failed after the channel claimed its place (a
+/// throwing copy) leaves no gap that arrival-order release would wait on.
+///
+/// Used on the consumer strand only.
+template <class Event>
+class event_source {
+public:
+    using event_type = Event;
+
+    /// Reads `channel`; waits with timers on `strand` (the consumer's).
+    event_source(channel<Event>& channel, asio::any_io_executor strand)
+        : channel_(channel),
+          strand_(std::move(strand)) {}
+
+    /// The next event if one is ready, its `sequence()` set to its arrival
+    /// index; never suspends.
+    std::optional<Event> try_receive() {
+        std::optional<Event> e = channel_.try_receive();
+        if (e) event_access::set_sequence(*e, received_++);
+        return e;
+    }
+
+    /// Suspends until an event may be ready (true) or the stream has ended and
+    /// every event was received (false). May return true spuriously.
+    asio::awaitable<bool> wait_for_events() {
+        if (!channel_.ready() && !channel_.drained()) {
+            co_await channel_.async_wait_readable(asio::use_awaitable);
+        }
+        co_return channel_.ready() || !channel_.drained();
+    }
+
+    /// Like `wait_for_events`, but gives up at `deadline`: true when an event
+    /// may be ready, false when the deadline passed or the stream ended (tell
+    /// them apart with `ended()`).
+    asio::awaitable<bool> wait_for_events_until(std::chrono::steady_clock::time_point deadline) {
+        if (!channel_.ready() && !channel_.drained() &&
+            std::chrono::steady_clock::now() < deadline) {
+            using namespace asio::experimental::awaitable_operators;
+            asio::steady_timer timer(strand_, deadline);
+            std::error_code wait_result;
+            std::error_code timer_result;
+            // Whichever finishes first cancels the other (the channel's wait
+            // supports per-operation cancellation); either way we re-check.
+            co_await (channel_.async_wait_readable(
+                          asio::redirect_error(asio::use_awaitable, wait_result)) ||
+                      timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_result)));
+        }
+        co_return channel_.ready();
+    }
+
+    /// True once the stream has ended and every event was received.
+    bool ended() const noexcept { return channel_.drained(); }
+
+    /// How many events are waiting to be received (a snapshot).
+    std::size_t queued() const noexcept { return channel_.queued(); }
+
+    /// Ends the stream for producers: what they still send is refused.
+    void close() { channel_.close(); }
+
+private:
+    channel<Event>& channel_;
+    asio::any_io_executor strand_;
+    std::uint64_t received_ = 0;  // the next event's arrival index
+};
+
+}  // namespace sweet_async::detail
+
+#endif  // SWEET_ASYNC_DETAIL_EVENT_SOURCE_HPP
