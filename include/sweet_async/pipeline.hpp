@@ -136,25 +136,7 @@ public:
     /// cancelled through Asio's per-operation cancellation when it overruns
     /// `timeout`, or when the task is cancelled `immediate` or reaches its
     /// deadline.
-    void process(event_type&& e, std::optional<duration> timeout = {}) {
-        if (state_.stopping()) return cancel(std::move(e));
-        const bool stamped = outcomes_.stamps(e);
-        if constexpr (synchronous_processor) {
-            if (stamped) detail::event_access::mark_started(e, event_clock::now());
-            attempt result;
-            auto call = runner_->single_call(e, context_);
-            runner_->run_sync(call, timeout, result);
-            if (!result.wait) {
-                if (stamped) detail::event_access::mark_completed(e, event_clock::now());
-                return outcomes_.record(std::move(e), std::move(result), timeout);
-            }
-            spawn_attempts(std::move(e), std::move(result), timeout, state_.consumer_executor,
-                           completion_order::completion, stamped);
-        } else {
-            spawn_attempts(std::move(e), attempt{}, timeout, state_.consumer_executor,
-                           completion_order::completion, stamped);
-        }
-    }
+    void process(event_type&& e, std::optional<duration> timeout = {});
 
     /// Processes `batch` with one call of the per-batch processor and clears
     /// it; never suspends (a coroutine processor, or a retry that must wait,
@@ -180,24 +162,7 @@ public:
     /// order, which requires every received event to be dispatched.
     void dispatch(event_type&& e, std::optional<duration> timeout,
                   const asio::any_io_executor& where,
-                  completion_order order = completion_order::completion) {
-        if (state_.stopping()) {
-            attempt cancelled;
-            cancelled.cancelled = true;
-            return outcomes_.record(std::move(e), std::move(cancelled), timeout, order);
-        }
-        if constexpr (synchronous_processor) {
-            std::vector<event_type> run;
-            run.push_back(std::move(e));
-            dispatch_run(run, timeout, where, order);
-        } else {
-            // Its own strand, so that an interruption can be delivered where
-            // the coroutine runs.
-            const bool stamped = outcomes_.stamps(e);
-            spawn_attempts(std::move(e), attempt{}, timeout, asio::make_strand(where), order,
-                           stamped);
-        }
-    }
+                  completion_order order = completion_order::completion);
 
     /// The concurrent loop's step: starts up to `free` idle workers on
     /// `where` with the events that are ready, and returns how many events
@@ -210,29 +175,7 @@ public:
     /// one unit in flight.
     std::size_t dispatch_ready(std::size_t free, std::optional<duration> timeout,
                                const asio::any_io_executor& where,
-                               completion_order order = completion_order::completion) {
-        if (free == 0) return 0;
-        if constexpr (synchronous_processor) {
-            const std::size_t most =
-                free > SIZE_MAX / most_per_worker ? SIZE_MAX : free * most_per_worker;
-            const std::size_t wanted = std::clamp<std::size_t>(source_.queued(), 1, most);
-            const std::size_t slots = std::min(free, wanted);
-            if (runs_.size() < slots) runs_.resize(slots);
-            std::size_t dealt = 0;
-            for (; dealt < wanted; ++dealt) {
-                auto e = try_receive();
-                if (!e) break;
-                runs_[dealt % slots].push_back(std::move(*e));
-            }
-            for (std::size_t i = 0; i < std::min(dealt, slots); ++i)
-                dispatch_run(runs_[i], timeout, where, order);
-            return dealt;
-        }
-        auto e = try_receive();
-        if (!e) return 0;
-        dispatch(std::move(*e), timeout, where, order);
-        return 1;
-    }
+                               completion_order order = completion_order::completion);
 
     /// The longest run of events `dispatch_ready` gives one worker.
     static constexpr std::size_t most_per_worker = 64;
@@ -289,15 +232,7 @@ public:
     /// Waits for the work in flight, then ends every event still to come as
     /// cancelled until the stream is drained. The library calls it when a
     /// strategy returns early or throws.
-    asio::awaitable<void> cancel_remaining(std::string reason) {
-        co_await wait_in_flight_below(1);
-        source_.close();
-        for (;;) {
-            while (auto e = try_receive())
-                cancel(std::move(*e), reason);
-            if (!co_await wait_for_events()) co_return;
-        }
-    }
+    asio::awaitable<void> cancel_remaining(std::string reason);
 
     /// Hands over everything recorded. Called once, at the end.
     final_result<T, Collection, Id> finish(task_status status, task_stats stats) && {
@@ -334,34 +269,7 @@ private:
     /// interruptible by a stop request; the result comes back through the
     /// in-flight scope. Consumer strand only.
     void spawn_attempts(event_type&& e, attempt&& r, std::optional<duration> timeout,
-                        asio::any_io_executor strand, completion_order order, bool stamped) {
-        in_flight_.started();
-        auto entry = state_.interrupts.enter(strand);
-        asio::co_spawn(
-            strand,
-            // The coroutine owns what it touches, as in `dispatch_run`.
-            // NOLINTNEXTLINE(bugprone-use-after-move): the coroutine frame's copies
-            [](std::shared_ptr<runner_type> runner, std::shared_ptr<inbox_type> inbox, event_type e,
-               attempt r, std::optional<duration> timeout, completion_order order, bool stamped,
-               std::shared_ptr<detail::interruptible> entry) -> asio::awaitable<void> {
-                if (r.made == 0 && runner->state().stopping()) {
-                    r.cancelled = true;
-                } else {
-                    if (r.made == 0 && stamped) {
-                        detail::event_access::mark_started(e, event_clock::now());
-                    }
-                    processor_context<Id> context = runner->new_context();
-                    auto call = runner->single_call(e, context);
-                    co_await runner->run_async(call, timeout, r);
-                    if (stamped) detail::event_access::mark_completed(e, event_clock::now());
-                }
-                entry->ended = true;
-                inbox->deliver(finished{
-                    std::move(e), std::move(r), timeout, order, stamped, std::move(entry), {}});
-            }(runner_, in_flight_.handoff(), std::move(e), std::move(r), timeout, order, stamped,
-                                                             entry),
-            detail::detached_owning(entry, entry->signal.slot()));
-    }
+                        asio::any_io_executor strand, completion_order order, bool stamped);
 
     /// Processes `events` with a synchronous processor, one after another, in
     /// one piece of work on `where`; the results come back together, and an
@@ -370,88 +278,21 @@ private:
     /// it the processor and the task's state) and hands back through the
     /// inbox only: the task's context may be gone when it ends.
     void dispatch_run(std::vector<event_type>& events, std::optional<duration> timeout,
-                      const asio::any_io_executor& where, completion_order order) {
-        in_flight_.started();
-        asio::post(where, [runner = runner_, inbox = in_flight_.handoff(), run = std::move(events),
-                           timeout, where, order, stamps = outcomes_.stamping()]() mutable {
-            std::vector<finished> results;
-            results.reserve(run.size());
-            processor_context<Id> context = runner->new_context();
-            for (event_type& e : run) {
-                attempt result;
-                const bool stamped = stamps(e);
-                if (runner->state().stopping()) {
-                    result.cancelled = true;
-                } else {
-                    if (stamped) detail::event_access::mark_started(e, event_clock::now());
-                    auto call = runner->single_call(e, context);
-                    runner->run_sync(call, timeout, result);
-                    if (stamped && !result.wait) {
-                        detail::event_access::mark_completed(e, event_clock::now());
-                    }
-                }
-                asio::any_io_executor continue_on;
-                if (result.wait) continue_on = where;
-                results.push_back(finished{std::move(e), std::move(result), timeout, order, stamped,
-                                           nullptr, std::move(continue_on)});
-            }
-            inbox->deliver_all(results);
-        });
-        events = {};
-    }
+                      const asio::any_io_executor& where, completion_order order);
 
     /// Records what work in flight handed back: its outcome, or the rest of
     /// its attempts when a retry must first wait.
-    void take_back(finished&& f) {
-        if (f.entry) state_.interrupts.leave(*f.entry);
-        if (f.continue_on) {
-            return spawn_attempts(std::move(f.e), std::move(f.result), f.timeout,
-                                  asio::make_strand(f.continue_on), f.order, f.stamped);
-        }
-        outcomes_.record(std::move(f.e), std::move(f.result), f.timeout, f.order);
-    }
+    void take_back(finished&& f);
 
     /// Runs the (remaining) attempts at `batch` in a coroutine on the
     /// consumer strand, interruptible by a stop request, where it records
     /// the outcomes itself; one unit in flight until then.
     void spawn_batch_attempts(std::vector<event_type>& batch, batch_attempt&& r,
-                              std::optional<duration> timeout) {
-        in_flight_.started();
-        auto entry = state_.interrupts.enter(state_.consumer_executor);
-        asio::co_spawn(
-            state_.consumer_executor,
-            [](pipeline* self, std::vector<event_type> batch, std::vector<T> payloads,
-               batch_attempt r, std::optional<duration> timeout,
-               std::shared_ptr<detail::interruptible> entry) -> asio::awaitable<void> {
-                auto call = self->runner_->batch_call(payloads);
-                co_await self->runner_->run_async(call, timeout, r);
-                entry->ended = true;
-                self->state_.interrupts.leave(*entry);
-                self->outcomes_.record(batch, payloads, std::move(r), timeout);
-                self->in_flight_.ended();
-            }(this, std::move(batch), std::exchange(payloads_, {}), std::move(r), timeout, entry),
-            detail::detached_owning(entry, entry->signal.slot()));
-        batch.clear();
-    }
+                              std::optional<duration> timeout);
 
     /// Moves the payloads of `batch` into the reusable payload buffer and
     /// marks the events started; cancels the batch instead when stopping.
-    bool begin_batch(std::vector<event_type>& batch) {
-        if (batch.empty()) return false;
-        if (state_.stopping()) {
-            for (auto& e : batch)
-                cancel(std::move(e));
-            batch.clear();
-            return false;
-        }
-        payloads_.clear();
-        const auto started = event_clock::now();
-        for (auto& e : batch) {
-            detail::event_access::mark_started(e, started);
-            payloads_.push_back(std::move(e).payload());
-        }
-        return true;
-    }
+    bool begin_batch(std::vector<event_type>& batch);
 
     using inbox_type = typename detail::in_flight_scope<state_type, finished, returned>::inbox;
 
@@ -467,5 +308,7 @@ private:
 };
 
 }  // namespace sweet_async
+
+#include <sweet_async/impl/pipeline.hpp>
 
 #endif  // SWEET_ASYNC_PIPELINE_HPP
