@@ -157,6 +157,51 @@ TEST_CASE("channel: async_send suspends while full and resumes as the consumer d
     CHECK(max_seen <= 2 + 1);  // never more than capacity (+1 freed while draining)
 }
 
+// Hysteresis: with producers parked on a full channel, freeing one slot at a
+// time must not cost a cross-thread wake-up per slot.
+TEST_CASE("channel: parked producers are woken once a quarter of the channel is free, as many as "
+          "fit",
+          "[channel]") {
+    asio::io_context io;
+    sa::channel<int> ch(io.get_executor(), 8);
+    CHECK(ch.wake_room() == 2);
+    for (int i = 0; i < 8; ++i)
+        REQUIRE_FALSE(ch.try_send(int{i}));
+    std::vector<int> completed;  // the values whose parked send completed, in order
+    for (int i = 8; i < 11; ++i) {
+        ch.async_send(i, [&completed, i](std::error_code ec) {
+            CHECK_FALSE(ec);
+            completed.push_back(i);
+        });
+    }
+    io.poll();
+    CHECK(completed.empty());
+
+    std::vector<int> received;
+    received.push_back(*ch.try_receive());  // one slot free: below the wake room
+    io.poll();
+    CHECK(completed.empty());
+    CHECK(ch.queued() == 7);
+
+    received.push_back(*ch.try_receive());  // two free: two producers woken, and they fill them
+    io.poll();
+    CHECK(completed == std::vector<int>{8, 9});
+    CHECK(ch.queued() == 8);
+
+    received.push_back(*ch.try_receive());
+    io.poll();
+    CHECK(completed.size() == 2);
+    received.push_back(*ch.try_receive());  // two free again: the last one is woken
+    io.poll();
+    CHECK(completed == std::vector<int>{8, 9, 10});
+
+    ch.close();
+    while (auto value = ch.try_receive())
+        received.push_back(*value);
+    CHECK(received == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+    CHECK(ch.drained());
+}
+
 // Found by the stress test of payload copies that throw: the slot of a send
 // whose element could not be made is a hole that only the consumer can skip,
 // but nobody woke the consumer for it, so a full channel stayed full forever.

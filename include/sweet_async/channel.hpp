@@ -67,7 +67,8 @@ public:
     /// `max_capacity()`, or needs more memory than can be allocated.
     explicit channel(executor_type executor, std::size_t capacity = default_capacity) try
         : executor_(std::move(executor)),
-          queue_(checked_capacity(capacity)) {
+          queue_(checked_capacity(capacity)),
+          wake_room_(std::max<std::size_t>(1, capacity / 4)) {
     } catch (const std::bad_alloc&) {
         throw async_task_exception(
             async_task_error::invalid_configuration,
@@ -199,13 +200,21 @@ public:
         const std::size_t before = queue_.popped();
         std::optional<T> value = queue_.try_pop();
         // A skipped hole frees a slot too. Pairs with the count increment in
-        // park_producer.
+        // park_producer: either we see the parked producer or it sees the room.
         if ((value || queue_.popped() != before) &&
             producers_waiting_.load(std::memory_order_seq_cst) != 0) {
-            wake_one_producer();
+            wake_producers_for_room();
         }
         return value;
     }
+
+    /// Parked producers are woken once `wake_room()` slots are free, as many
+    /// as there are free slots: a full channel then costs one round of
+    /// wake-ups per batch of freed slots, not a cross-thread wake-up per
+    /// slot, and the producers woken together refill it through the fast
+    /// path. Never more than a quarter of the capacity, so that a channel
+    /// that drains (the consumer about to wait) has always woken them.
+    std::size_t wake_room() const noexcept { return wake_room_; }
 
     /// Completes when an element may be ready or the channel is drained.
     /// Only the single consumer may wait. Supports per-operation
@@ -330,17 +339,24 @@ private:
         complete_taken(std::move(woken), ec);
     }
 
-    void wake_one_producer() {
-        std::unique_ptr<detail::waiter> woken;
+    /// Consumer side, after a slot was freed with producers parked (see `wake_room`).
+    void wake_producers_for_room() {
+        const std::size_t capacity = queue_.capacity();
+        const std::size_t free = capacity - std::min(capacity, queue_.queued());
+        if (free < wake_room_) return;
+        std::deque<std::unique_ptr<detail::waiter>> woken;
         {
             std::lock_guard lock(mutex_);
-            if (producer_waiters_.empty()) return;
-            woken = std::move(producer_waiters_.front());
-            producer_waiters_.pop_front();
-            producers_waiting_.fetch_sub(1, std::memory_order_relaxed);
-            completing_.fetch_add(1, std::memory_order_relaxed);
+            const std::size_t n = std::min(free, producer_waiters_.size());
+            for (std::size_t i = 0; i < n; ++i) {
+                woken.push_back(std::move(producer_waiters_.front()));
+                producer_waiters_.pop_front();
+            }
+            producers_waiting_.fetch_sub(n, std::memory_order_relaxed);
+            completing_.fetch_add(n, std::memory_order_relaxed);
         }
-        complete_taken(std::move(woken), {});
+        for (auto& parked : woken)
+            complete_taken(std::move(parked), {});
     }
 
     /// Wakes the given parked producer if it is still parked.
@@ -388,6 +404,7 @@ private:
 
     executor_type executor_;
     detail::bounded_queue<T> queue_;
+    const std::size_t wake_room_;  // see wake_room()
 
     std::mutex mutex_;  // guards the parked waiters below, nothing else
     std::unique_ptr<detail::waiter> consumer_waiter_;

@@ -290,6 +290,13 @@ private:
     void spawn_batch_attempts(std::vector<event_type>& batch, batch_attempt&& r,
                               std::optional<duration> timeout);
 
+    /// A strand of `where` for a coroutine processor. Strands are taken in
+    /// turn from a ring of `strands_kept` made once per executor rather than
+    /// one per event (an allocation each): coroutines sharing one only take
+    /// turns for the parts that run between their waits.
+    asio::any_io_executor strand_on(const asio::any_io_executor& where);
+    static constexpr std::size_t strands_kept = 32;
+
     /// Moves the payloads of `batch` into the reusable payload buffer and
     /// marks the events started; cancels the batch instead when stopping.
     bool begin_batch(std::vector<event_type>& batch);
@@ -305,6 +312,9 @@ private:
     std::vector<T> payloads_;  // the current batch's payloads, reused across batches
     // The runs `dispatch_ready` deals out, one per worker it starts.
     std::vector<std::vector<event_type>> runs_;
+    asio::any_io_executor strands_on_;  // the executor `strands_` belong to
+    std::vector<asio::any_io_executor> strands_;
+    std::size_t next_strand_ = 0;
 };
 
 }  // namespace sweet_async

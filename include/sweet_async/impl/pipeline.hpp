@@ -64,7 +64,7 @@ void pipeline<T, Collection, Id, Processor, Collector>::dispatch(event_type&& e,
         // Its own strand, so that an interruption can be delivered where
         // the coroutine runs.
         const bool stamped = outcomes_.stamps(e);
-        spawn_attempts(std::move(e), attempt{}, timeout, asio::make_strand(where), order, stamped);
+        spawn_attempts(std::move(e), attempt{}, timeout, strand_on(where), order, stamped);
     }
 }
 
@@ -177,7 +177,7 @@ void pipeline<T, Collection, Id, Processor, Collector>::take_back(finished&& f) 
     if (f.entry) state_.interrupts.leave(*f.entry);
     if (f.continue_on) {
         return spawn_attempts(std::move(f.e), std::move(f.result), f.timeout,
-                              asio::make_strand(f.continue_on), f.order, f.stamped);
+                              strand_on(f.continue_on), f.order, f.stamped);
     }
     outcomes_.record(std::move(f.e), std::move(f.result), f.timeout, f.order);
 }
@@ -201,6 +201,18 @@ void pipeline<T, Collection, Id, Processor, Collector>::spawn_batch_attempts(
         }(this, std::move(batch), std::exchange(payloads_, {}), std::move(r), timeout, entry),
         detail::detached_owning(entry, entry->signal.slot()));
     batch.clear();
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+asio::any_io_executor
+pipeline<T, Collection, Id, Processor, Collector>::strand_on(const asio::any_io_executor& where) {
+    if (where != strands_on_) {
+        strands_on_ = where;
+        strands_.clear();
+        next_strand_ = 0;
+    }
+    if (strands_.size() < strands_kept) return strands_.emplace_back(asio::make_strand(where));
+    return strands_[next_strand_++ % strands_kept];
 }
 
 template <class T, class Collection, class Id, class Processor, class Collector>
