@@ -3,15 +3,15 @@
 // What it demonstrates:
 //   * `rate_limited{.per_second = 200, .burst = 1}`, a strategy of our own that satisfies the
 //     `sa::processing_strategy` concept: a copyable value with `name()`, `validate(options)` and
-//     a coroutine `run(pipeline)`;
-//   * `run` uses only the documented pipeline API: `try_receive()` first, `co_await
+//     a coroutine `run(receiver)`;
+//   * `run` uses only the documented receiver API: `try_receive()` first, `co_await
 //     wait_for_events()` only when nothing is ready, then `process(e)`, which applies retries and
 //     timeouts and records the outcome, whatever kind of processor the task has (a coroutine
 //     processor continues in flight: `co_await wait_in_flight_below(1)` waits for it). Between
 //     events it waits for a token from a token bucket, on an `asio::steady_timer` made on the
 //     strategy's own executor (`co_await asio::this_coro::executor`), so the wait suspends the
 //     consumer without blocking a thread;
-//   * `pipeline.report(current, decision)`: a strategy may publish what it is doing; the task's
+//   * `receiver.report(current, decision)`: a strategy may publish what it is doing; the task's
 //     `strategy_report()` shows it. The report starts with the strategy formatted by fmt, so
 //     giving the strategy a `fmt::formatter` makes the report show its settings;
 //   * `validate` rejects settings that cannot work with `options.invalid(...)`, an
@@ -101,33 +101,33 @@ struct rate_limited {
         if (burst == 0) throw options.invalid("rate_limited.burst must be at least 1, got 0");
     }
 
-    template <class Pipeline>
-    asio::awaitable<void> run(Pipeline& pipeline) const {
+    template <class Receiver>
+    asio::awaitable<void> run(Receiver& receiver) const {
         asio::steady_timer timer(co_await asio::this_coro::executor);
         token_bucket bucket(per_second, static_cast<double>(burst), steady::now());
         std::size_t events = 0;
         std::size_t paced = 0;  // events that had to wait for their token
         steady::duration waited{};
         for (;;) {
-            auto e = pipeline.try_receive();
+            auto e = receiver.try_receive();
             if (!e) {
-                if (!co_await pipeline.wait_for_events()) break;  // the stream has ended
+                if (!co_await receiver.wait_for_events()) break;  // the stream has ended
                 continue;
             }
             ++events;
             if (const auto delay = bucket.take(steady::now());
-                delay > steady::duration::zero() && !pipeline.stopping()) {
+                delay > steady::duration::zero() && !receiver.stopping()) {
                 ++paced;
                 waited += delay;
                 timer.expires_after(delay);
                 co_await timer.async_wait(asio::use_awaitable);
             }
-            pipeline.process(std::move(*e));
+            receiver.process(std::move(*e));
             // A coroutine processor, or a retry that waits its backoff, continues in flight:
             // one at a time.
-            if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
+            if (receiver.in_flight() != 0) co_await receiver.wait_in_flight_below(1);
         }
-        pipeline.report(settings(),
+        receiver.report(settings(),
                         fmt::format("{} of {} events waited for a token, {:.1f} ms in all", paced,
                                     events,
                                     std::chrono::duration<double, std::milli>(waited).count()));

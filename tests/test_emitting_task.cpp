@@ -45,14 +45,14 @@ struct reading_strategy {
     std::vector<sa::event_clock::time_point>* created;
     std::string_view name() const noexcept { return "reading"; }
     void validate(const sa::task_options&) const {}
-    template <class Pipeline>
-    asio::awaitable<void> run(Pipeline& pipeline) const {
+    template <class Receiver>
+    asio::awaitable<void> run(Receiver& receiver) const {
         for (;;) {
-            while (auto e = pipeline.try_receive()) {
+            while (auto e = receiver.try_receive()) {
                 created->push_back(e->created());
-                pipeline.process(std::move(*e));
+                receiver.process(std::move(*e));
             }
-            if (!co_await pipeline.wait_for_events()) co_return;
+            if (!co_await receiver.wait_for_events()) co_return;
         }
     }
 };

@@ -20,7 +20,7 @@ TEST_CASE("event: identity, payload, type and creation time", "[event]") {
     CHECK(e.id().version() == 4);
     CHECK(e.task_id() == task);
     CHECK(e.payload() == "payload");
-    CHECK(e.type() == sa::event_type::continuing);
+    CHECK(e.type() == sa::streaming_event_type::continuing);
     CHECK_FALSE(e.is_final());
     CHECK(e.error_message().empty());
     CHECK(e.created() >= before);
@@ -40,21 +40,22 @@ TEST_CASE("event builder: the payload is required, the rest is optional", "[even
     auto final_event = sa::event<int>::builder(task, 7).id(chosen).final().created(when).build();
     CHECK(final_event.id() == chosen);
     CHECK(final_event.payload() == 7);
-    CHECK(final_event.type() == sa::event_type::final);
+    CHECK(final_event.type() == sa::streaming_event_type::final);
     CHECK(final_event.is_final());
     CHECK(final_event.created() == when);
 
     auto error_event = sa::event<int>::builder(task, 1).error("disk full").build();
-    CHECK(error_event.type() == sa::event_type::error);
+    CHECK(error_event.type() == sa::streaming_event_type::error);
     CHECK(error_event.is_final());
     CHECK(error_event.error_message() == "disk full");
 
     auto cancel_event = sa::event<int>::builder(task, 1).payload(2).cancellation().build();
-    CHECK(cancel_event.type() == sa::event_type::cancellation);
+    CHECK(cancel_event.type() == sa::streaming_event_type::cancellation);
     CHECK(cancel_event.payload() == 2);
     CHECK(cancel_event.is_final());
 
-    auto typed = sa::event<int>::builder(task, 3).type(sa::event_type::continuing).build();
+    auto typed =
+        sa::event<int>::builder(task, 3).type(sa::streaming_event_type::continuing).build();
     CHECK_FALSE(typed.is_final());
 }
 
@@ -76,7 +77,7 @@ TEST_CASE("receiver_event: a read-only view of the event being processed", "[eve
     CHECK(view.task_id() == e.task_id());
     CHECK(view.payload() == "x");
     CHECK(view.is_final());
-    CHECK(view.type() == sa::event_type::final);
+    CHECK(view.type() == sa::streaming_event_type::final);
     CHECK(view.created() == e.created());
     CHECK(&view.inner() == &e);
 }
@@ -87,5 +88,5 @@ TEST_CASE("event: formatting shows id, task, type and a formattable payload", "[
     CHECK(fmt::format("{}", e) ==
           "event{id=00000000-0000-0000-0000-000000000002, "
           "task=00000000-0000-0000-0000-000000000001, type=error, payload=5, error=\"boom\"}");
-    CHECK(fmt::format("{}", sa::event_type::cancellation) == "cancellation");
+    CHECK(fmt::format("{}", sa::streaming_event_type::cancellation) == "cancellation");
 }

@@ -39,7 +39,7 @@ TEST_CASE("formatters: enumerations print their names and take string specs", "[
     CHECK(fmt::format("{}", sa::task_status::timed_out) == "timed_out");
     CHECK(fmt::format("{}", sa::task_priority::high) == "high");
     CHECK(fmt::format("{}", sa::cancellation_level::graceful) == "graceful");
-    CHECK(fmt::format("{}", sa::event_type::error) == "error");
+    CHECK(fmt::format("{}", sa::streaming_event_type::error) == "error");
     CHECK(fmt::format("{}", sa::outcome::timed_out) == "timed_out");
     CHECK(fmt::format("{}", sa::async_task_error::result_taken) == "result_taken");
     CHECK(fmt::format("{}", sa::processing_mode::parallel) == "parallel");
@@ -74,7 +74,7 @@ TEST_CASE("formatters: events and what processors see of them", "[formatters]") 
     struct opaque {};
     const auto custom = sa::event<opaque, ticket_id>::builder(ticket_id{9}, opaque{})
                             .id(sa::uuid(0, 3))
-                            .type(sa::event_type::final)
+                            .type(sa::streaming_event_type::final)
                             .build();
     CHECK(fmt::format("{}", custom) ==
           "event{id=00000000-0000-0000-0000-000000000003, task=ticket-9, type=final}");
@@ -171,7 +171,7 @@ TEST_CASE("formatters: the adaptive strategy's figures", "[formatters]") {
           "adaptive_limits(workers=1..8, batch_sizes=8..512, can_batch=false, "
           "recheck_every=20, tolerance=0.05)");
 
-    sa::pipeline_measurement measured;
+    sa::receiver_measurement measured;
     measured.finished = 16;
     measured.latency_samples = 2;
     measured.total_latency = 3us;

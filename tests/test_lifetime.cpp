@@ -560,7 +560,7 @@ TEST_CASE("lifetime: dropping the last handle with events queued and in flight p
         CHECK(seen->size() == 20);
     }
     // Nothing but the test holds the processor's capture any more: the
-    // consumer's frame, the pipeline and the state are gone.
+    // consumer's frame, the receiver and the state are gone.
     CHECK(seen.use_count() == 1);
 }
 

@@ -64,14 +64,14 @@ private:
 struct deciding_strategy {
     std::string_view name() const noexcept { return "deciding"; }
     void validate(const sa::task_options&) const {}
-    template <class Pipeline>
-    asio::awaitable<void> run(Pipeline& pipeline) const {
-        pipeline.report("deciding: serial", "serial: one event at a time will do");
-        pipeline.report("deciding: serial");  // no decision: not traced
+    template <class Receiver>
+    asio::awaitable<void> run(Receiver& receiver) const {
+        receiver.report("deciding: serial", "serial: one event at a time will do");
+        receiver.report("deciding: serial");  // no decision: not traced
         for (;;) {
-            while (auto e = pipeline.try_receive())
-                pipeline.process(std::move(*e));
-            if (!co_await pipeline.wait_for_events()) co_return;
+            while (auto e = receiver.try_receive())
+                receiver.process(std::move(*e));
+            if (!co_await receiver.wait_for_events()) co_return;
         }
     }
 };

@@ -15,28 +15,28 @@
 
 namespace sweet_async {
 
-/// Gathers the events of a pipeline into batches of up to `size()` events:
+/// Gathers the events of a receiver into batches of up to `size()` events:
 /// a batch is due when it is full, when it holds the event that ends the
 /// stream, or when `window` has passed since its first event arrived. The
 /// batching of `batched` and of the adaptive strategy's batched windows, and
 /// a building block for strategies of one's own:
 ///
 /// ```cpp
-/// batch_gatherer gather(pipeline, 100, 5ms);
+/// batch_gatherer gather(receiver, 100, 5ms);
 /// while (co_await gather.next()) co_await gather.flush(timeout);
 /// ```
 ///
 /// Used from the strategy's coroutine only.
-template <class Pipeline>
+template <class Receiver>
 class batch_gatherer {
 public:
-    using event_type = typename Pipeline::event_type;
+    using event_type = typename Receiver::event_type;
     using clock = std::chrono::steady_clock;
 
-    /// Batches of up to `size` events (at least 1) from `pipeline`, each
+    /// Batches of up to `size` events (at least 1) from `receiver`, each
     /// waiting at most `window` for more after its first event.
-    batch_gatherer(Pipeline& pipeline, std::size_t size, std::chrono::nanoseconds window)
-        : pipeline_(pipeline),
+    batch_gatherer(Receiver& receiver, std::size_t size, std::chrono::nanoseconds window)
+        : pipeline_(receiver),
           size_(std::max<std::size_t>(size, 1)),
           window_(window) {
         // A size far above any real batch (a "window only" setting) must not
@@ -76,7 +76,7 @@ public:
     /// a per-batch processor, or event by event otherwise; returns once
     /// every event of it has its outcome.
     asio::awaitable<void> flush(std::optional<std::chrono::nanoseconds> timeout) {
-        if constexpr (Pipeline::batch_processor) {
+        if constexpr (Receiver::batch_processor) {
             pipeline_.process_batch(batch_, timeout);
             if (pipeline_.in_flight() != 0) co_await pipeline_.wait_in_flight_below(1);
         } else {
@@ -107,7 +107,7 @@ private:
         return batch_.size() >= size_ || ends_stream_;
     }
 
-    Pipeline& pipeline_;
+    Receiver& pipeline_;
     std::size_t size_;
     std::chrono::nanoseconds window_;
     std::vector<event_type> batch_;

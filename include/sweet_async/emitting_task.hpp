@@ -107,26 +107,28 @@ public:
     /// On failure `payload` is left untouched (an rvalue is not moved from).
     template <class U = T>
     requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload) {
-        return try_send_as(*state_, sweet_async::event_type::continuing, std::forward<U>(payload));
+        return try_send_as(*state_, sweet_async::streaming_event_type::continuing,
+                           std::forward<U>(payload));
     }
 
     /// Like `try_send`, for the event that ends the stream: it is processed
     /// too, and nothing can be sent after it.
     template <class U = T>
     requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload) {
-        return try_send_as(*state_, sweet_async::event_type::final, std::forward<U>(payload));
+        return try_send_as(*state_, sweet_async::streaming_event_type::final,
+                           std::forward<U>(payload));
     }
 
     /// Sends `payload`, suspending while the channel is full (backpressure).
     /// Throws `async_task_exception` (`closed`) when the task accepts no
     /// more events.
     asio::awaitable<void> send(T payload) {
-        return send_as(state_, sweet_async::event_type::continuing, std::move(payload));
+        return send_as(state_, sweet_async::streaming_event_type::continuing, std::move(payload));
     }
 
     /// Sends the last event of the stream; it is processed like any other.
     asio::awaitable<void> send_final(T payload) {
-        return send_as(state_, sweet_async::event_type::final, std::move(payload));
+        return send_as(state_, sweet_async::streaming_event_type::final, std::move(payload));
     }
 
     /// Completion-token form of `send`, signature `void(std::error_code)`:
@@ -136,7 +138,7 @@ public:
     /// room completes it with `asio::error::operation_aborted` (dropped too).
     template <asio::completion_token_for<void(std::error_code)> CompletionToken>
     auto async_send(T payload, CompletionToken&& token) {
-        return detail::async_send_event(state_, sweet_async::event_type::continuing,
+        return detail::async_send_event(state_, sweet_async::streaming_event_type::continuing,
                                         std::move(payload), std::forward<CompletionToken>(token));
     }
 
@@ -144,8 +146,8 @@ public:
     /// as for `async_send`.
     template <asio::completion_token_for<void(std::error_code)> CompletionToken>
     auto async_send_final(T payload, CompletionToken&& token) {
-        return detail::async_send_event(state_, sweet_async::event_type::final, std::move(payload),
-                                        std::forward<CompletionToken>(token));
+        return detail::async_send_event(state_, sweet_async::streaming_event_type::final,
+                                        std::move(payload), std::forward<CompletionToken>(token));
     }
 
     /// Ends the stream without a final event: nothing more is accepted, what
@@ -197,7 +199,7 @@ private:
     }
 
     template <class U>
-    static std::error_code try_send_as(state_type& state, sweet_async::event_type type,
+    static std::error_code try_send_as(state_type& state, sweet_async::streaming_event_type type,
                                        U&& payload) {
         return state.channel.try_send_with(
             [&] { return state.make_event(T(std::forward<U>(payload)), type); },
@@ -205,7 +207,7 @@ private:
     }
 
     static asio::awaitable<void> send_as(std::shared_ptr<state_type> state,
-                                         sweet_async::event_type type, T payload) {
+                                         sweet_async::streaming_event_type type, T payload) {
         std::error_code ec = try_send_as(*state, type, std::move(payload));
         if (ec == async_task_error::full) {
             co_await state->channel.async_send(state->make_event(std::move(payload), type),

@@ -23,8 +23,8 @@
 #include <sweet_async/detail/task_registry.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/emitting_task.hpp>
-#include <sweet_async/pipeline.hpp>
 #include <sweet_async/processing_strategy.hpp>
+#include <sweet_async/receiver.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/task_options.hpp>
 #include <sweet_async/task_priority.hpp>
@@ -81,10 +81,11 @@ public:
     /// work.
     [[nodiscard]] task_type start_queue() const {
         using state_type = detail::emitting_state<T, collection_type, Id>;
-        using pipeline_type = pipeline<T, collection_type, Id, Processor, collector_type>;
-        static_assert(strategy_for<Strategy, pipeline_type>,
+        using receiver_type =
+            sweet_async::receiver<T, collection_type, Id, Processor, collector_type>;
+        static_assert(strategy_for<Strategy, receiver_type>,
                       "sweet_async: the strategy must provide "
-                      "asio::awaitable<void> run(Pipeline&) const (see processing_strategy)");
+                      "asio::awaitable<void> run(Receiver&) const (see processing_strategy)");
         options_.validate();
         strategy_.validate(options_);
         auto state = make_state<state_type>();

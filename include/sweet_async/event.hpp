@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include <sweet_async/detail/plain_formatter.hpp>
-#include <sweet_async/event_type.hpp>
+#include <sweet_async/streaming_event_type.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/uuid.hpp>
 
@@ -41,7 +41,7 @@ public:
     using time_point = event_clock::time_point;  ///< The type of its timestamps.
 
     /// An event of `task` carrying `payload`, created now with a fresh id.
-    event(Id task, T payload, event_type type = event_type::continuing)
+    event(Id task, T payload, streaming_event_type type = streaming_event_type::continuing)
         : id_(uuid::generate()),
           task_id_(std::move(task)),
           payload_(std::move(payload)),
@@ -66,14 +66,14 @@ public:
     T&& payload() && noexcept { return std::move(payload_); }
 
     /// What the event means to the stream (`continuing` for all but the last).
-    event_type type() const noexcept { return type_; }
+    streaming_event_type type() const noexcept { return type_; }
     /// True for the event that ends the stream (final, error or cancellation).
     bool is_final() const noexcept { return ends_stream(type_); }
     /// The event's 0-based position among the events its task accepted, in
     /// arrival order (0 for events that were never sent through a task).
     std::uint64_t sequence() const noexcept { return sequence_; }
 
-    /// The producer's message of an `event_type::error` event; empty otherwise.
+    /// The producer's message of an `streaming_event_type::error` event; empty otherwise.
     const std::string& error_message() const noexcept { return error_message_; }
 
     /// When the event was made (for sent events: when it was sent). A task
@@ -90,7 +90,7 @@ private:
     friend struct detail::event_access;
 
     struct unstamped {};
-    event(unstamped, Id task, T payload, event_type type)
+    event(unstamped, Id task, T payload, streaming_event_type type)
         : id_(uuid::generate()),
           task_id_(std::move(task)),
           payload_(std::move(payload)),
@@ -103,7 +103,7 @@ private:
     std::optional<time_point> started_;
     std::optional<time_point> completed_;
     std::uint64_t sequence_ = 0;
-    event_type type_;
+    streaming_event_type type_;
     std::string error_message_;
 };
 
@@ -127,20 +127,22 @@ public:
         return std::move(*this);
     }
     /// Sets the kind of the event (default `continuing`).
-    event_builder type(event_type type) && {
+    event_builder type(streaming_event_type type) && {
         event_.type_ = type;
         return std::move(*this);
     }
     /// Marks the event as the last of its stream.
-    event_builder final() && { return std::move(*this).type(event_type::final); }
+    event_builder final() && { return std::move(*this).type(streaming_event_type::final); }
     // `message` is moved from; clang-tidy 14 misses the move in this template.
     /// Makes an error event carrying the producer's `message`; it ends the stream.
     event_builder error(std::string message) && {  // NOLINT(performance-unnecessary-value-param)
         event_.error_message_ = std::move(message);
-        return std::move(*this).type(event_type::error);
+        return std::move(*this).type(streaming_event_type::error);
     }
     /// Makes a cancellation event; it ends the stream.
-    event_builder cancellation() && { return std::move(*this).type(event_type::cancellation); }
+    event_builder cancellation() && {
+        return std::move(*this).type(streaming_event_type::cancellation);
+    }
     /// Sets the creation time (default: when the builder was made).
     event_builder created(event_clock::time_point when) && {
         event_.created_ = when;
@@ -160,7 +162,7 @@ namespace detail {
 struct event_access {
     /// An event like `event(task, payload, type)`, without reading the clock.
     template <class T, class Id>
-    static event<T, Id> unstamped(Id task, T payload, event_type type) {
+    static event<T, Id> unstamped(Id task, T payload, streaming_event_type type) {
         return event<T, Id>(typename event<T, Id>::unstamped{}, std::move(task), std::move(payload),
                             type);
     }

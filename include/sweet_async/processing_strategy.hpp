@@ -20,11 +20,11 @@ namespace sweet_async {
 /// - `validate(options)`: throws `async_task_exception`
 ///   (`invalid_configuration`, via `options.invalid(...)`) naming any field
 ///   of its own whose value cannot work; called when the task is built;
-/// - `run(pipeline)`: a coroutine `asio::awaitable<void> run(P& pipeline) const`
-///   that receives every event from the `pipeline` and processes each exactly
+/// - `run(receiver)`: a coroutine `asio::awaitable<void> run(P& receiver) const`
+///   that receives every event from the `receiver` and processes each exactly
 ///   once, returning when `wait_for_events()` reports the end of the stream.
 ///
-/// `run` is checked against the concrete pipeline when the task is built
+/// `run` is checked against the concrete receiver when the task is built
 /// (see `strategy_for`).
 template <class S>
 concept processing_strategy = std::copy_constructible<S> &&
@@ -45,10 +45,10 @@ constexpr bool reads_creation_time() noexcept {
     }
 }
 
-/// `S` is a processing strategy that can drive pipeline type `P`.
+/// `S` is a processing strategy that can drive receiver type `P`.
 template <class S, class P>
-concept strategy_for = processing_strategy<S> && requires(const S& s, P& pipeline) {
-    { s.run(pipeline) } -> std::same_as<asio::awaitable<void>>;
+concept strategy_for = processing_strategy<S> && requires(const S& s, P& receiver) {
+    { s.run(receiver) } -> std::same_as<asio::awaitable<void>>;
 };
 
 }  // namespace sweet_async

@@ -25,7 +25,7 @@ public:
     /// The data the producer sent.
     const T& payload() const noexcept { return event_->payload(); }
     /// What the event means to the stream.
-    event_type type() const noexcept { return event_->type(); }
+    streaming_event_type type() const noexcept { return event_->type(); }
     /// True for the event that ends the stream (final, error or cancellation).
     bool is_final() const noexcept { return event_->is_final(); }
     /// When the event was sent (see `event::created()`).

@@ -63,10 +63,10 @@ public:
         std::visit([&](const auto& s) { s.validate(options); }, choice_);
     }
 
-    /// Runs the held strategy's consumer coroutine on `pipeline`.
-    template <class Pipeline>
-    asio::awaitable<void> run(Pipeline& pipeline) const {
-        return std::visit([&](const auto& s) { return s.run(pipeline); }, choice_);
+    /// Runs the held strategy's consumer coroutine on `receiver`.
+    template <class Receiver>
+    asio::awaitable<void> run(Receiver& receiver) const {
+        return std::visit([&](const auto& s) { return s.run(receiver); }, choice_);
     }
 
     /// The strategy held.

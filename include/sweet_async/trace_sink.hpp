@@ -17,7 +17,7 @@ namespace sweet_async {
 /// What a trace record is about.
 enum class trace_kind {
     started,            ///< The task was started (id, strategy, capacity, priority).
-    strategy_decision,  ///< The strategy changed or confirmed its choice (`pipeline::report`).
+    strategy_decision,  ///< The strategy changed or confirmed its choice (`receiver::report`).
     cancel_requested,   ///< `cancel()` took effect (with the level for emitting tasks).
     deadline_reached,   ///< The task's timeout expired.
     strategy_failed,    ///< The strategy threw or gave up before the stream ended.

@@ -17,14 +17,14 @@
 
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/trace.hpp>
-#include <sweet_async/pipeline.hpp>
+#include <sweet_async/receiver.hpp>
 
 namespace sweet_async::detail {
 
 /// Runs `strategy` over the task's stream, then makes sure every event has an
 /// outcome, settles the status and publishes the final result.
-template <class State, class Strategy, class Pipeline>
-asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, Pipeline& pipeline) {
+template <class State, class Strategy, class Receiver>
+asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, Receiver& receiver) {
     // The whole-task deadline lives in this frame, not in the shared state: a
     // handle may keep the state alive after the context is destroyed, and a
     // timer must not outlive its context; Asio destroys this frame with it.
@@ -44,20 +44,20 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
     }
     std::string failure;
     try {
-        co_await strategy.run(pipeline);
+        co_await strategy.run(receiver);
     } catch (const std::exception& ex) {
         failure = ex.what();
     } catch (...) {
         failure = "unknown exception";
     }
     // Dispatched events may still be running; they are this task's too.
-    co_await pipeline.wait_in_flight_below(1);
+    co_await receiver.wait_in_flight_below(1);
     if (!failure.empty() || !state->channel.drained()) {
         // The strategy gave up early: nothing it left behind may vanish.
         if (failure.empty()) failure = "the strategy returned before the stream ended";
         trace(state->options, state->id, trace_kind::strategy_failed, "strategy failed: {}",
               failure);
-        co_await pipeline.cancel_remaining("the strategy stopped: " + failure);
+        co_await receiver.cancel_remaining("the strategy stopped: " + failure);
     }
     deadline.cancel();
 
@@ -76,7 +76,7 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
     const task_stats stats = state->stats();
     trace(state->options, state->id, trace_kind::ended, "{}: {}", status, stats);
     state->status.store(status, std::memory_order_release);
-    state->done.set(std::move(pipeline).finish(status, stats));
+    state->done.set(std::move(receiver).finish(status, stats));
 }
 
 /// Starts the consumer of `state` on its executor. The coroutine frame owns
@@ -84,7 +84,7 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
 template <class State, class Strategy, class Processor, class Collector>
 void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor processor,
                     Collector collector) {
-    using pipeline_type = pipeline<typename State::event_type::payload_type,
+    using receiver_type = receiver<typename State::event_type::payload_type,
                                    typename State::result_type::collection_type,
                                    typename State::event_type::task_id_type, Processor, Collector>;
     auto executor = state->consumer_executor;
@@ -92,8 +92,8 @@ void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor p
         executor,
         [](std::shared_ptr<State> state, Strategy strategy, Processor processor,
            Collector collector) -> asio::awaitable<void> {
-            pipeline_type pipeline(state, std::move(processor), std::move(collector));
-            co_await consume(state, std::move(strategy), pipeline);
+            receiver_type receiver(state, std::move(processor), std::move(collector));
+            co_await consume(state, std::move(strategy), receiver);
         }(std::move(state), std::move(strategy), std::move(processor), std::move(collector)),
         asio::detached);
 }

@@ -19,7 +19,7 @@
 
 #include <sweet_async/channel.hpp>
 #include <sweet_async/detail/completion.hpp>
-#include <sweet_async/event_type.hpp>
+#include <sweet_async/streaming_event_type.hpp>
 
 namespace sweet_async::detail {
 
@@ -169,10 +169,10 @@ private:
 /// `void(std::error_code)`. The event is made when the operation starts; the
 /// state stays alive until the operation has completed.
 template <class T, class State, class CompletionToken>
-auto async_send_event(std::shared_ptr<State> state, event_type type, T payload,
+auto async_send_event(std::shared_ptr<State> state, streaming_event_type type, T payload,
                       CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code)>(
-        [state = std::move(state)](auto handler, event_type type, T payload) {
+        [state = std::move(state)](auto handler, streaming_event_type type, T payload) {
             state->channel.async_send(
                 state->make_event(std::move(payload), type),
                 ends_stream(type) ? send_mode::close_after : send_mode::keep_open,

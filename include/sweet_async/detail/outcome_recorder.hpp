@@ -22,7 +22,7 @@
 #include <sweet_async/final_result.hpp>
 #include <sweet_async/ledger.hpp>
 #include <sweet_async/outcome.hpp>
-#include <sweet_async/pipeline_measurement.hpp>
+#include <sweet_async/receiver_measurement.hpp>
 #include <sweet_async/task_stats.hpp>
 #include <sweet_async/task_status.hpp>
 
@@ -157,7 +157,7 @@ public:
     bool measuring() const noexcept { return measuring_; }
 
     /// What was measured since the last call.
-    pipeline_measurement take_measurement() noexcept { return std::exchange(measured_, {}); }
+    receiver_measurement take_measurement() noexcept { return std::exchange(measured_, {}); }
 
     /// Hands over everything recorded. Called once, at the end.
     final_result<T, Collection, Id> close(task_status status, task_stats stats) && {
@@ -194,7 +194,7 @@ private:
     State& state_;
     ledger<T, Collection, Id, Collector> ledger_;
     reorder_ring<held> in_order_;
-    pipeline_measurement measured_;
+    receiver_measurement measured_;
     bool measuring_ = false;
     const bool stamps_every_event_;
 };

@@ -21,7 +21,7 @@
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/min_max.hpp>
-#include <sweet_async/pipeline.hpp>
+#include <sweet_async/receiver.hpp>
 #include <sweet_async/strategies/adaptive_controller.hpp>
 #include <sweet_async/task_options.hpp>
 
@@ -93,21 +93,21 @@ struct adaptive {
         options.require_positive("adaptive.timeout", timeout);
     }
 
-    /// The consumer coroutine: processes the events of `pipeline` window by window,
+    /// The consumer coroutine: processes the events of `receiver` window by window,
     /// each with the controller's current choice, reporting every decision through
-    /// `pipeline.report`; returns when the stream has ended.
-    template <class Pipeline>
-    asio::awaitable<void> run(Pipeline& pipeline) const {
-        adaptive_controller controller(limits(Pipeline::batch_processor));
-        pipeline.measure_latency();
-        pipeline.report(fmt::format("adaptive: {}", controller.current()));
-        window<Pipeline> current{pipeline, *this, offload ? offload : pipeline.get_executor()};
+    /// `receiver.report`; returns when the stream has ended.
+    template <class Receiver>
+    asio::awaitable<void> run(Receiver& receiver) const {
+        adaptive_controller controller(limits(Receiver::batch_processor));
+        receiver.measure_latency();
+        receiver.report(fmt::format("adaptive: {}", controller.current()));
+        window<Receiver> current{receiver, *this, offload ? offload : receiver.get_executor()};
         for (bool more = true; more;) {
             const adaptive_choice choice = controller.current();
             const auto started = std::chrono::steady_clock::now();
             current.ends = started + window_time;
             current.idle = std::chrono::nanoseconds::zero();
-            (void)pipeline.take_measurement();
+            (void)receiver.take_measurement();
             switch (choice.mode) {
             case processing_mode::serial: more = co_await current.serially(); break;
             case processing_mode::parallel:
@@ -117,7 +117,7 @@ struct adaptive {
                 more = co_await current.in_batches(choice.batch_size);
                 break;
             }
-            const pipeline_measurement measured = pipeline.take_measurement();
+            const receiver_measurement measured = receiver.take_measurement();
             window_measurement m;
             m.events = measured.finished;
             m.busy = std::chrono::steady_clock::now() - started - current.idle;
@@ -127,10 +127,10 @@ struct adaptive {
             const adaptive_choice next = controller.observe(m);
             // A change of choice, or a verdict that keeps the choice (such as
             // exploration settling on the step it ended with), is reported.
-            if (next.mode != processing_mode::parallel) co_await pipeline.wait_in_flight_below(1);
+            if (next.mode != processing_mode::parallel) co_await receiver.wait_in_flight_below(1);
             if (controller.decision_count() != decisions_before ||
                 controller.phase() != phase_before) {
-                pipeline.report(
+                receiver.report(
                     fmt::format("adaptive: {}", next),
                     fmt::format("{} -> {}: {}", choice, next, controller.last_reason()));
             }
@@ -141,14 +141,14 @@ private:
     /// One measurement window's worth of processing under one choice. Each
     /// way returns false once the stream has ended; `idle` accumulates the
     /// time spent waiting for events with nothing to do.
-    template <class Pipeline>
+    template <class Receiver>
     struct window {
-        Pipeline& pipeline;
+        Receiver& receiver;
         const adaptive& options;
         asio::any_io_executor where;
         std::chrono::steady_clock::time_point ends{};
         std::chrono::nanoseconds idle{0};
-        batch_gatherer<Pipeline> gather{pipeline, options.batch_sizes.min, options.batch_window};
+        batch_gatherer<Receiver> gather{receiver, options.batch_sizes.min, options.batch_window};
 
         /// True when `taken` events fill the window, or its time is up. A
         /// synchronous processor may be a few nanoseconds per event, so the
@@ -157,7 +157,7 @@ private:
         /// a clock read anyway.
         bool full(std::size_t taken, std::size_t before) const noexcept {
             if (taken >= options.sample_size) return true;
-            if (Pipeline::synchronous_processor && taken != 0 && taken / 16 == before / 16) {
+            if (Receiver::synchronous_processor && taken != 0 && taken / 16 == before / 16) {
                 return false;
             }
             return std::chrono::steady_clock::now() >= ends;
@@ -165,23 +165,23 @@ private:
 
         asio::awaitable<bool> wait_idle() {
             const auto from = std::chrono::steady_clock::now();
-            const bool more = co_await pipeline.wait_for_events();
+            const bool more = co_await receiver.wait_for_events();
             idle += std::chrono::steady_clock::now() - from;
             co_return more;
         }
 
         asio::awaitable<bool> serially() {
             for (std::size_t taken = 0; !full(taken, taken - 1);) {
-                auto e = pipeline.try_receive();
+                auto e = receiver.try_receive();
                 if (!e) {
                     if (!co_await wait_idle()) co_return false;
                     continue;
                 }
                 ++taken;
-                pipeline.process(std::move(*e), options.timeout);
+                receiver.process(std::move(*e), options.timeout);
                 // A coroutine processor, or a retry waiting its backoff,
                 // continues in flight: one at a time.
-                if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
+                if (receiver.in_flight() != 0) co_await receiver.wait_in_flight_below(1);
             }
             co_return true;
         }
@@ -189,16 +189,16 @@ private:
         asio::awaitable<bool> in_parallel(std::size_t concurrency) {
             bool more = true;
             for (std::size_t taken = 0, before = 0; more && !full(taken, before);) {
-                if (pipeline.in_flight() >= concurrency) {
-                    co_await pipeline.wait_in_flight_below(concurrency);
+                if (receiver.in_flight() >= concurrency) {
+                    co_await receiver.wait_in_flight_below(concurrency);
                     continue;
                 }
-                const std::size_t dispatched = pipeline.dispatch_ready(
-                    concurrency - pipeline.in_flight(), options.timeout, where);
+                const std::size_t dispatched = receiver.dispatch_ready(
+                    concurrency - receiver.in_flight(), options.timeout, where);
                 if (dispatched == 0) {
                     // Waiting with work in flight is not idle time.
-                    more = pipeline.in_flight() == 0 ? co_await wait_idle()
-                                                     : co_await pipeline.wait_for_events();
+                    more = receiver.in_flight() == 0 ? co_await wait_idle()
+                                                     : co_await receiver.wait_for_events();
                     continue;
                 }
                 before = taken;
@@ -207,7 +207,7 @@ private:
             // Events still in flight carry over into the next window when it
             // runs in parallel too (no stall at every window's end); the
             // run loop drains them before any other way of processing.
-            if (!more) co_await pipeline.wait_in_flight_below(1);
+            if (!more) co_await receiver.wait_in_flight_below(1);
             co_return more;
         }
 

@@ -15,7 +15,7 @@
 #include <sweet_async/batch_gatherer.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
-#include <sweet_async/pipeline.hpp>
+#include <sweet_async/receiver.hpp>
 #include <sweet_async/task_options.hpp>
 
 namespace sweet_async {
@@ -56,12 +56,12 @@ struct batched {
         options.require_positive("batched.timeout", timeout);
     }
 
-    /// The consumer coroutine: gathers the events of `pipeline` into batches and
+    /// The consumer coroutine: gathers the events of `receiver` into batches and
     /// processes each when it is full, its window has passed, or the stream ends; returns when
     /// the stream has ended.
-    template <class Pipeline>
-    asio::awaitable<void> run(Pipeline& pipeline) const {
-        batch_gatherer<Pipeline> gather(pipeline, batch_size, window);
+    template <class Receiver>
+    asio::awaitable<void> run(Receiver& receiver) const {
+        batch_gatherer<Receiver> gather(receiver, batch_size, window);
         while (co_await gather.next())
             co_await gather.flush(timeout);
     }

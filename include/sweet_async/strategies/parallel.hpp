@@ -16,7 +16,7 @@
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/min_max.hpp>
-#include <sweet_async/pipeline.hpp>
+#include <sweet_async/receiver.hpp>
 #include <sweet_async/task_options.hpp>
 
 namespace sweet_async {
@@ -71,25 +71,25 @@ struct parallel {
         options.require_positive("parallel.timeout", timeout);
     }
 
-    /// The consumer coroutine: dispatches each event of `pipeline` to `offload` (or the
+    /// The consumer coroutine: dispatches each event of `receiver` to `offload` (or the
     /// task's executor) while fewer than `workers.max` are in flight; returns when the stream
     /// has ended and every dispatched event has its outcome.
-    template <class Pipeline>
-    asio::awaitable<void> run(Pipeline& pipeline) const {
-        const asio::any_io_executor where = offload ? offload : pipeline.get_executor();
+    template <class Receiver>
+    asio::awaitable<void> run(Receiver& receiver) const {
+        const asio::any_io_executor where = offload ? offload : receiver.get_executor();
         const auto order = ordered ? completion_order::arrival : completion_order::completion;
         for (;;) {
-            while (pipeline.in_flight() < workers.max &&
-                   pipeline.dispatch_ready(workers.max - pipeline.in_flight(), timeout, where,
+            while (receiver.in_flight() < workers.max &&
+                   receiver.dispatch_ready(workers.max - receiver.in_flight(), timeout, where,
                                            order) != 0) {
             }
-            if (pipeline.in_flight() >= workers.max) {
-                co_await pipeline.wait_in_flight_below(workers.max);
-            } else if (!co_await pipeline.wait_for_events()) {
+            if (receiver.in_flight() >= workers.max) {
+                co_await receiver.wait_in_flight_below(workers.max);
+            } else if (!co_await receiver.wait_for_events()) {
                 break;
             }
         }
-        co_await pipeline.wait_in_flight_below(1);
+        co_await receiver.wait_in_flight_below(1);
     }
 };
 

@@ -48,25 +48,25 @@ struct serial {
     /// yields its thread to other work on the executor.
     static constexpr unsigned yield_interval = 1024;
 
-    /// The consumer coroutine: takes each event from `pipeline` in arrival order and
+    /// The consumer coroutine: takes each event from `receiver` in arrival order and
     /// processes it before taking the next; returns when the stream has ended.
-    template <class Pipeline>
-    asio::awaitable<void> run(Pipeline& pipeline) const {
+    template <class Receiver>
+    asio::awaitable<void> run(Receiver& receiver) const {
         unsigned budget = yield_interval;
         for (;;) {
             // Drain whatever is ready before suspending: on a busy stream the
             // consumer never waits.
-            while (auto e = pipeline.try_receive()) {
-                pipeline.process(std::move(*e), timeout);
+            while (auto e = receiver.try_receive()) {
+                receiver.process(std::move(*e), timeout);
                 // A coroutine processor, or a retry waiting its backoff,
                 // continues in flight; the next event waits for it.
-                if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
+                if (receiver.in_flight() != 0) co_await receiver.wait_in_flight_below(1);
                 if (--budget == 0) {
                     budget = yield_interval;
                     co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
                 }
             }
-            if (!co_await pipeline.wait_for_events()) co_return;
+            if (!co_await receiver.wait_for_events()) co_return;
         }
     }
 };

@@ -1,6 +1,6 @@
-// sweet_async/pipeline_measurement.hpp: what a strategy that adapts learns from the receiver.
-#ifndef SWEET_ASYNC_PIPELINE_MEASUREMENT_HPP
-#define SWEET_ASYNC_PIPELINE_MEASUREMENT_HPP
+// sweet_async/receiver_measurement.hpp: what a strategy that adapts learns from the receiver.
+#ifndef SWEET_ASYNC_RECEIVER_MEASUREMENT_HPP
+#define SWEET_ASYNC_RECEIVER_MEASUREMENT_HPP
 
 #include <sweet_async/config.hpp>
 
@@ -14,8 +14,8 @@
 
 namespace sweet_async {
 
-/// What a pipeline has measured since it was last asked (see `pipeline::take_measurement`).
-struct pipeline_measurement {
+/// What a receiver has measured since it was last asked (see `receiver::take_measurement`).
+struct receiver_measurement {
     std::size_t finished = 0;                   ///< Events that got an outcome.
     std::size_t latency_samples = 0;            ///< Of those, events whose latency was timed.
     std::chrono::nanoseconds total_latency{0};  ///< Sum of their started-to-completed times.
@@ -31,13 +31,13 @@ struct pipeline_measurement {
 
 /// `finished=<n> latency_samples=<n> mean_latency=<duration>`.
 template <>
-struct fmt::formatter<sweet_async::pipeline_measurement> : sweet_async::detail::plain_formatter {
+struct fmt::formatter<sweet_async::receiver_measurement> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
-    auto format(const sweet_async::pipeline_measurement& m, FormatContext& ctx) const {
+    auto format(const sweet_async::receiver_measurement& m, FormatContext& ctx) const {
         return fmt::format_to(ctx.out(), "finished={} latency_samples={} mean_latency={}",
                               m.finished, m.latency_samples,
                               sweet_async::detail::duration_text(m.mean_latency()));
     }
 };
 
-#endif  // SWEET_ASYNC_PIPELINE_MEASUREMENT_HPP
+#endif  // SWEET_ASYNC_RECEIVER_MEASUREMENT_HPP

@@ -1,6 +1,6 @@
-// sweet_async/impl/pipeline.hpp: how the receiver runs what strategies hand it.
-#ifndef SWEET_ASYNC_IMPL_PIPELINE_HPP
-#define SWEET_ASYNC_IMPL_PIPELINE_HPP
+// sweet_async/impl/receiver.hpp: how the receiver runs what strategies hand it.
+#ifndef SWEET_ASYNC_IMPL_RECEIVER_HPP
+#define SWEET_ASYNC_IMPL_RECEIVER_HPP
 
 #include <sweet_async/config.hpp>
 
@@ -20,12 +20,12 @@
 #include <asio/strand.hpp>
 
 #include <sweet_async/detail/detached_owning.hpp>
-#include <sweet_async/pipeline.hpp>
+#include <sweet_async/receiver.hpp>
 
 namespace sweet_async {
 
 template <class T, class Collection, class Id, class Processor, class Collector>
-void pipeline<T, Collection, Id, Processor, Collector>::process(event_type&& e,
+void receiver<T, Collection, Id, Processor, Collector>::process(event_type&& e,
                                                                 std::optional<duration> timeout) {
     if (state_.stopping()) return cancel(std::move(e));
     const bool stamped = outcomes_.stamps(e);
@@ -47,7 +47,7 @@ void pipeline<T, Collection, Id, Processor, Collector>::process(event_type&& e,
 }
 
 template <class T, class Collection, class Id, class Processor, class Collector>
-void pipeline<T, Collection, Id, Processor, Collector>::dispatch(event_type&& e,
+void receiver<T, Collection, Id, Processor, Collector>::dispatch(event_type&& e,
                                                                  std::optional<duration> timeout,
                                                                  const asio::any_io_executor& where,
                                                                  completion_order order) {
@@ -69,7 +69,7 @@ void pipeline<T, Collection, Id, Processor, Collector>::dispatch(event_type&& e,
 }
 
 template <class T, class Collection, class Id, class Processor, class Collector>
-std::size_t pipeline<T, Collection, Id, Processor, Collector>::dispatch_ready(
+std::size_t receiver<T, Collection, Id, Processor, Collector>::dispatch_ready(
     std::size_t free, std::optional<duration> timeout, const asio::any_io_executor& where,
     completion_order order) {
     if (free == 0) return 0;
@@ -97,7 +97,7 @@ std::size_t pipeline<T, Collection, Id, Processor, Collector>::dispatch_ready(
 
 template <class T, class Collection, class Id, class Processor, class Collector>
 asio::awaitable<void>
-pipeline<T, Collection, Id, Processor, Collector>::cancel_remaining(std::string reason) {
+receiver<T, Collection, Id, Processor, Collector>::cancel_remaining(std::string reason) {
     co_await wait_in_flight_below(1);
     source_.close();
     for (;;) {
@@ -108,7 +108,7 @@ pipeline<T, Collection, Id, Processor, Collector>::cancel_remaining(std::string 
 }
 
 template <class T, class Collection, class Id, class Processor, class Collector>
-void pipeline<T, Collection, Id, Processor, Collector>::spawn_attempts(
+void receiver<T, Collection, Id, Processor, Collector>::spawn_attempts(
     event_type&& e, attempt&& r, std::optional<duration> timeout, asio::any_io_executor strand,
     completion_order order, bool stamped) {
     in_flight_.started();
@@ -140,7 +140,7 @@ void pipeline<T, Collection, Id, Processor, Collector>::spawn_attempts(
 }
 
 template <class T, class Collection, class Id, class Processor, class Collector>
-void pipeline<T, Collection, Id, Processor, Collector>::dispatch_run(
+void receiver<T, Collection, Id, Processor, Collector>::dispatch_run(
     std::vector<event_type>& events, std::optional<duration> timeout,
     const asio::any_io_executor& where, completion_order order) {
     in_flight_.started();
@@ -173,7 +173,7 @@ void pipeline<T, Collection, Id, Processor, Collector>::dispatch_run(
 }
 
 template <class T, class Collection, class Id, class Processor, class Collector>
-void pipeline<T, Collection, Id, Processor, Collector>::take_back(finished&& f) {
+void receiver<T, Collection, Id, Processor, Collector>::take_back(finished&& f) {
     if (f.entry) state_.interrupts.leave(*f.entry);
     if (f.continue_on) {
         return spawn_attempts(std::move(f.e), std::move(f.result), f.timeout,
@@ -183,13 +183,13 @@ void pipeline<T, Collection, Id, Processor, Collector>::take_back(finished&& f) 
 }
 
 template <class T, class Collection, class Id, class Processor, class Collector>
-void pipeline<T, Collection, Id, Processor, Collector>::spawn_batch_attempts(
+void receiver<T, Collection, Id, Processor, Collector>::spawn_batch_attempts(
     std::vector<event_type>& batch, batch_attempt&& r, std::optional<duration> timeout) {
     in_flight_.started();
     auto entry = state_.interrupts.enter(state_.consumer_executor);
     asio::co_spawn(
         state_.consumer_executor,
-        [](pipeline* self, std::vector<event_type> batch, std::vector<T> payloads, batch_attempt r,
+        [](receiver* self, std::vector<event_type> batch, std::vector<T> payloads, batch_attempt r,
            std::optional<duration> timeout,
            std::shared_ptr<detail::interruptible> entry) -> asio::awaitable<void> {
             auto call = self->runner_->batch_call(payloads);
@@ -205,7 +205,7 @@ void pipeline<T, Collection, Id, Processor, Collector>::spawn_batch_attempts(
 
 template <class T, class Collection, class Id, class Processor, class Collector>
 asio::any_io_executor
-pipeline<T, Collection, Id, Processor, Collector>::strand_on(const asio::any_io_executor& where) {
+receiver<T, Collection, Id, Processor, Collector>::strand_on(const asio::any_io_executor& where) {
     if (where != strands_on_) {
         strands_on_ = where;
         strands_.clear();
@@ -216,7 +216,7 @@ pipeline<T, Collection, Id, Processor, Collector>::strand_on(const asio::any_io_
 }
 
 template <class T, class Collection, class Id, class Processor, class Collector>
-bool pipeline<T, Collection, Id, Processor, Collector>::begin_batch(
+bool receiver<T, Collection, Id, Processor, Collector>::begin_batch(
     std::vector<event_type>& batch) {
     if (batch.empty()) return false;
     if (state_.stopping()) {
@@ -236,4 +236,4 @@ bool pipeline<T, Collection, Id, Processor, Collector>::begin_batch(
 
 }  // namespace sweet_async
 
-#endif  // SWEET_ASYNC_IMPL_PIPELINE_HPP
+#endif  // SWEET_ASYNC_IMPL_RECEIVER_HPP

@@ -1,6 +1,6 @@
-// sweet_async/pipeline.hpp: what a processing strategy drives.
-#ifndef SWEET_ASYNC_PIPELINE_HPP
-#define SWEET_ASYNC_PIPELINE_HPP
+// sweet_async/receiver.hpp: what a processing strategy drives.
+#ifndef SWEET_ASYNC_RECEIVER_HPP
+#define SWEET_ASYNC_RECEIVER_HPP
 
 #include <sweet_async/config.hpp>
 
@@ -32,8 +32,8 @@
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/final_result.hpp>
-#include <sweet_async/pipeline_measurement.hpp>
 #include <sweet_async/processor_context.hpp>
+#include <sweet_async/receiver_measurement.hpp>
 
 namespace sweet_async {
 
@@ -56,8 +56,8 @@ namespace sweet_async {
 /// processor:
 ///
 /// ```cpp
-/// pipeline.process(std::move(*e), timeout);
-/// if (pipeline.in_flight() != 0) co_await pipeline.wait_in_flight_below(1);
+/// receiver.process(std::move(*e), timeout);
+/// if (receiver.in_flight() != 0) co_await receiver.wait_in_flight_below(1);
 /// ```
 ///
 /// A per-batch processor is called with a batch of one event wherever a
@@ -67,7 +67,7 @@ namespace sweet_async {
 /// in flight are recorded on that strand too, so the collector never needs a
 /// lock.
 template <class T, class Collection, class Id, class Processor, class Collector>
-class pipeline {
+class receiver {
     using traits = detail::processor_traits<Processor, T, Id>;
     using state_type = detail::emitting_state<T, Collection, Id>;
     using runner_type = detail::attempt_runner<state_type, Processor>;
@@ -86,7 +86,7 @@ public:
     static constexpr bool batch_processor = traits::takes_batch;
 
     /// Made by the task when its consumer starts; strategies only receive it by reference.
-    pipeline(const std::shared_ptr<state_type>& state, Processor processor, Collector collector)
+    receiver(const std::shared_ptr<state_type>& state, Processor processor, Collector collector)
         : state_(*state),
           source_(state->channel, state->consumer_executor),
           runner_(std::make_shared<runner_type>(state, std::move(processor))),
@@ -94,8 +94,8 @@ public:
           context_(runner_->new_context()),
           in_flight_(state, returned{this}) {}
 
-    pipeline(const pipeline&) = delete;
-    pipeline& operator=(const pipeline&) = delete;
+    receiver(const receiver&) = delete;
+    receiver& operator=(const receiver&) = delete;
 
     /// The task's executor: where dispatched work runs unless a strategy
     /// chooses another.
@@ -227,7 +227,7 @@ public:
     /// What was measured since the last call, once `measure_latency()` is
     /// on: events finished, and the processing latency of the sampled ones
     /// (for strategies that adapt).
-    pipeline_measurement take_measurement() noexcept { return outcomes_.take_measurement(); }
+    receiver_measurement take_measurement() noexcept { return outcomes_.take_measurement(); }
 
     /// Waits for the work in flight, then ends every event still to come as
     /// cancelled until the stream is drained. The library calls it when a
@@ -261,7 +261,7 @@ private:
 
     /// Takes what the in-flight scope hands back (consumer strand).
     struct returned {
-        pipeline* self;  // the scope lives inside the pipeline and goes with it
+        receiver* self;  // the scope lives inside the receiver and goes with it
         void operator()(finished&& f) const { self->take_back(std::move(f)); }
     };
 
@@ -303,7 +303,7 @@ private:
 
     using inbox_type = typename detail::in_flight_scope<state_type, finished, returned>::inbox;
 
-    state_type& state_;  // owned by the consumer coroutine that owns this pipeline
+    state_type& state_;  // owned by the consumer coroutine that owns this receiver
     detail::event_source<event_type> source_;
     std::shared_ptr<runner_type> runner_;
     recorder_type outcomes_;
@@ -319,6 +319,6 @@ private:
 
 }  // namespace sweet_async
 
-#include <sweet_async/impl/pipeline.hpp>
+#include <sweet_async/impl/receiver.hpp>
 
-#endif  // SWEET_ASYNC_PIPELINE_HPP
+#endif  // SWEET_ASYNC_RECEIVER_HPP
