@@ -30,8 +30,8 @@ namespace sweet_async {
 template <class Receiver>
 class batch_gatherer {
 public:
-    using event_type = typename Receiver::event_type;
-    using clock = std::chrono::steady_clock;
+    using event_type = typename Receiver::event_type;  ///< What it gathers.
+    using clock = std::chrono::steady_clock;           ///< The clock of its windows.
 
     /// Batches of up to `size` events (at least 1) from `receiver`, each
     /// waiting at most `window` for more after its first event.
@@ -44,8 +44,9 @@ public:
         batch_.reserve(std::min<std::size_t>(size_, 1024));
     }
 
-    /// The most events per batch; a new size applies from the next batch.
+    /// The most events per batch.
     std::size_t size() const noexcept { return size_; }
+    /// Changes the most events per batch (at least 1), from the next batch on.
     void resize(std::size_t size) noexcept { size_ = std::max<std::size_t>(size, 1); }
 
     /// Events gathered and not yet flushed.
