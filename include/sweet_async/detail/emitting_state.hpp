@@ -22,8 +22,8 @@
 #include <sweet_async/channel.hpp>
 #include <sweet_async/detail/completion.hpp>
 #include <sweet_async/detail/duration_text.hpp>
-#include <sweet_async/detail/interrupt_registry.hpp>
 #include <sweet_async/detail/outcome_counts.hpp>
+#include <sweet_async/detail/stop_listener.hpp>
 #include <sweet_async/detail/task_registry.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/error.hpp>
@@ -92,13 +92,12 @@ public:
     /// Set by `abandon()` of a running task: every event sent and not
     /// finished counts as cancelled.
     std::atomic<bool> unfinished_cancelled{false};
-    /// Coroutine processors in flight; consumer strand only.
-    interrupt_registry interrupts;
 
 private:
     mutable std::mutex report_mutex;
     sweet_async::strategy_report report;
     std::mutex abandon_mutex;  // orders posts to the consumer strand before abandonment
+    std::weak_ptr<stop_listener> listener;  // guarded by abandon_mutex
 
 public:
     completion<result_type> done;
@@ -140,13 +139,17 @@ public:
             trace_stop(request, current);
         }
         channel.close();
-        // The registry lives on the consumer strand. The stop flag is stored
+        // The listener lives on the consumer strand. The stop flag is stored
         // before this post, so whatever the strand starts after the
         // interruption sees `stopping()` and does not begin.
-        if (escalated) {
-            post_to_consumer(
-                [self = this->shared_from_this()] { self->interrupts.interrupt_all(); });
-        }
+        if (escalated) tell_listener();
+    }
+
+    /// Makes `l` hear stop requests from now on (the receiver's work in
+    /// flight; work started before it cannot exist). Thread-safe.
+    void listen_for_stop(std::weak_ptr<stop_listener> l) {
+        std::lock_guard lock(abandon_mutex);
+        listener = std::move(l);
     }
 
     /// Posts `f` to the consumer strand unless the task was abandoned. The
@@ -159,6 +162,16 @@ public:
         if (!abandoned.load(std::memory_order_relaxed)) {
             asio::post(consumer_executor, std::forward<F>(f));
         }
+    }
+
+    /// Posts the stop to the listener, on the consumer strand, unless the task
+    /// was abandoned (what was in flight then goes with the context).
+    void tell_listener() {
+        std::lock_guard lock(abandon_mutex);
+        if (abandoned.load(std::memory_order_relaxed)) return;
+        asio::post(consumer_executor, [l = listener] {
+            if (auto alive = l.lock()) alive->stop_requested();
+        });
     }
 
     /// The context is being destroyed and this task has not finished (or its
@@ -196,8 +209,6 @@ public:
                   unfinished);
         }
         done.abandon(make_error_code(async_task_error::abandoned));
-        // Consumer-strand data, but nothing runs on the strand any more.
-        interrupts = interrupt_registry();
     }
 
     /// Traces a stop request that took effect; `before` is the request it

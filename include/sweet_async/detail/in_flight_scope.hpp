@@ -20,6 +20,9 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <sweet_async/detail/interrupt_registry.hpp>
+#include <sweet_async/detail/stop_listener.hpp>
+
 namespace sweet_async::detail {
 
 /// The work a receiver has in flight, in the manner of libunifex's
@@ -37,13 +40,22 @@ namespace sweet_async::detail {
 /// While anything is in flight the scope holds work on the task's executor:
 /// its context cannot run out of work (`io_context::run` returning) while a
 /// result is still to come from another one.
+///
+/// It owns interruption too: coroutines it runs `enter` its registry, and a
+/// stop request the task's state passes on (the inbox listens for it)
+/// interrupts every one still running.
 template <class State, class Finished, class Record>
 class in_flight_scope {
 public:
     /// The hand-back point shared with the work in flight. Thread-safe.
-    class inbox {
+    class inbox final : public stop_listener {
     public:
         explicit inbox(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+        /// Consumer strand (see `State::listen_for_stop`).
+        void stop_requested() override {
+            if (scope_ != nullptr) scope_->interrupts_.interrupt_all();
+        }
 
         /// Hands back one finished piece of work (`units` of the scope's count)
         /// from any thread.
@@ -120,6 +132,7 @@ public:
           room_(state->consumer_executor) {
         inbox_->self_ = inbox_;
         inbox_->scope_ = this;
+        state->listen_for_stop(inbox_);
     }
 
     in_flight_scope(const in_flight_scope&) = delete;
@@ -142,6 +155,15 @@ public:
         if (size_ == 0) keep_running_.reset();
         if (waiting_) room_.cancel();
     }
+
+    /// Registers a coroutine that will run on `strand`, to be interrupted on
+    /// a stop request until it `leave`s.
+    std::shared_ptr<interruptible> enter(asio::any_io_executor strand) {
+        return interrupts_.enter(std::move(strand));
+    }
+
+    /// Forgets `entry`: its coroutine has ended.
+    void leave(interruptible& entry) { interrupts_.leave(entry); }
 
     /// What the work hands back through.
     const std::shared_ptr<inbox>& handoff() const noexcept { return inbox_; }
@@ -181,6 +203,7 @@ private:
     std::size_t size_ = 0;
     bool waiting_ = false;
     asio::steady_timer room_;  // cancelled to wake wait_below
+    interrupt_registry interrupts_;
 };
 
 }  // namespace sweet_async::detail

@@ -112,7 +112,7 @@ void receiver<T, Collection, Id, Processor, Collector>::spawn_attempts(
     event_type&& e, attempt&& r, std::optional<duration> timeout, asio::any_io_executor strand,
     completion_order order, bool stamped) {
     in_flight_.started();
-    auto entry = state_.interrupts.enter(strand);
+    auto entry = in_flight_.enter(strand);
     asio::co_spawn(
         strand,
         // The coroutine owns what it touches, as in `dispatch_run`.
@@ -174,7 +174,7 @@ void receiver<T, Collection, Id, Processor, Collector>::dispatch_run(
 
 template <class T, class Collection, class Id, class Processor, class Collector>
 void receiver<T, Collection, Id, Processor, Collector>::take_back(finished&& f) {
-    if (f.entry) state_.interrupts.leave(*f.entry);
+    if (f.entry) in_flight_.leave(*f.entry);
     if (f.continue_on) {
         return spawn_attempts(std::move(f.e), std::move(f.result), f.timeout,
                               strand_on(f.continue_on), f.order, f.stamped);
@@ -186,7 +186,7 @@ template <class T, class Collection, class Id, class Processor, class Collector>
 void receiver<T, Collection, Id, Processor, Collector>::spawn_batch_attempts(
     std::vector<event_type>& batch, batch_attempt&& r, std::optional<duration> timeout) {
     in_flight_.started();
-    auto entry = state_.interrupts.enter(state_.consumer_executor);
+    auto entry = in_flight_.enter(state_.consumer_executor);
     asio::co_spawn(
         state_.consumer_executor,
         [](receiver* self, std::vector<event_type> batch, std::vector<T> payloads, batch_attempt r,
@@ -195,7 +195,7 @@ void receiver<T, Collection, Id, Processor, Collector>::spawn_batch_attempts(
             auto call = self->runner_->batch_call(payloads);
             co_await self->runner_->run_async(call, timeout, r);
             entry->ended = true;
-            self->state_.interrupts.leave(*entry);
+            self->in_flight_.leave(*entry);
             self->outcomes_.record(batch, payloads, std::move(r), timeout);
             self->in_flight_.ended();
         }(this, std::move(batch), std::exchange(payloads_, {}), std::move(r), timeout, entry),
