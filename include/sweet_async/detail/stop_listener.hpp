@@ -9,10 +9,8 @@ namespace sweet_async::detail {
 /// Called on the consumer strand.
 class stop_listener {
 public:
+    virtual ~stop_listener() = default;
     virtual void stop_requested() = 0;
-
-protected:
-    ~stop_listener() = default;
 };
 
 }  // namespace sweet_async::detail
