@@ -203,7 +203,7 @@ private:
                                        U&& payload) {
         return state.channel.try_send_with(
             [&] { return state.make_event(T(std::forward<U>(payload)), type); },
-            ends_stream(type) ? send_mode::close_after : send_mode::keep_open);
+            sweet_async::is_final(type) ? send_mode::close_after : send_mode::keep_open);
     }
 
     static asio::awaitable<void> send_as(std::shared_ptr<state_type> state,
@@ -211,8 +211,8 @@ private:
         std::error_code ec = try_send_as(*state, type, std::move(payload));
         if (ec == async_task_error::full) {
             co_await state->channel.async_send(state->make_event(std::move(payload), type),
-                                               ends_stream(type) ? send_mode::close_after
-                                                                 : send_mode::keep_open,
+                                               sweet_async::is_final(type) ? send_mode::close_after
+                                                                           : send_mode::keep_open,
                                                asio::redirect_error(asio::use_awaitable, ec));
         }
         if (ec) {

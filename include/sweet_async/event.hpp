@@ -68,7 +68,7 @@ public:
     /// What the event means to the stream (`continuing` for all but the last).
     streaming_event_type type() const noexcept { return type_; }
     /// True for the event that ends the stream (final, error or cancellation).
-    bool is_final() const noexcept { return ends_stream(type_); }
+    bool is_final() const noexcept { return sweet_async::is_final(type_); }
     /// The event's 0-based position among the events its task accepted, in
     /// arrival order (0 for events that were never sent through a task).
     std::uint64_t sequence() const noexcept { return sequence_; }

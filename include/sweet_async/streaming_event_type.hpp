@@ -17,8 +17,9 @@ enum class streaming_event_type {
     cancellation,  ///< The producer gave up; the stream ends here.
 };
 
-/// True for the kinds that end the stream.
-constexpr bool ends_stream(streaming_event_type type) noexcept {
+/// True for the kinds that end the stream ("final" in this library's words:
+/// final, error and cancellation events, as `event::is_final()` says).
+constexpr bool is_final(streaming_event_type type) noexcept {
     return type != streaming_event_type::continuing;
 }
 

@@ -96,6 +96,8 @@ public:
             context_access::set_attempt(context, attempt_number);
             if constexpr (synchronous_processor) {
                 return call_sync(e, context);
+            } else if constexpr (returns_result_awaitable) {
+                return call_processor(processor_, e, context);
             } else {
                 return call_async(e, context);
             }
@@ -176,6 +178,16 @@ public:
     }
 
 private:
+    /// A coroutine processor of the payload alone that already returns
+    /// `asio::awaitable<processor_result>` is awaited as it is, without a
+    /// coroutine frame of ours around it (an allocation per attempt): it
+    /// refers only to the payload, which outlives the attempt. The other
+    /// forms may take temporaries (an event view, the id), so they are
+    /// called inside `call_async`, whose frame keeps those alive.
+    static constexpr bool returns_result_awaitable =
+        !batch_processor && traits::takes_payload &&
+        std::is_same_v<typename traits::raw_result, asio::awaitable<processor_result>>;
+
     decltype(auto) call_sync(const event_type& e, processor_context<Id>& context) const {
         if constexpr (batch_processor) {
             return only_result(std::invoke(processor_, std::span<const T>(&e.payload(), 1)));

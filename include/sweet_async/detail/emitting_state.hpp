@@ -252,7 +252,8 @@ public:
     /// A new event of this task. The creation time is taken only where it
     /// can be read: a final event is handed back in the result.
     event_type make_event(T payload, sweet_async::streaming_event_type type) const {
-        if (stamps_creation || ends_stream(type)) return event_type(id, std::move(payload), type);
+        if (stamps_creation || sweet_async::is_final(type))
+            return event_type(id, std::move(payload), type);
         return event_access::unstamped(id, std::move(payload), type);
     }
 

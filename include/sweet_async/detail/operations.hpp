@@ -175,7 +175,7 @@ auto async_send_event(std::shared_ptr<State> state, streaming_event_type type, T
         [state = std::move(state)](auto handler, streaming_event_type type, T payload) {
             state->channel.async_send(
                 state->make_event(std::move(payload), type),
-                ends_stream(type) ? send_mode::close_after : send_mode::keep_open,
+                sweet_async::is_final(type) ? send_mode::close_after : send_mode::keep_open,
                 owning_handler<decltype(handler), State>(std::move(handler), state));
         },
         token, type, std::move(payload));
