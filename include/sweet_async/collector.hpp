@@ -7,6 +7,7 @@
 #include <functional>
 #include <ranges>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -149,6 +150,15 @@ public:
 private:
     std::vector<entry> entries_;
 };
+
+/// Stands for "keep every result in a `keyed_collector`" until the result
+/// type is known (the builders' default).
+struct default_collector {};
+
+/// The collector a task with results `R` uses when it was given `Collector`.
+template <class Collector, class R>
+using collector_or_keyed =
+    std::conditional_t<std::is_same_v<Collector, default_collector>, keyed_collector<R>, Collector>;
 
 }  // namespace sweet_async
 

@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/execution_context.hpp>
@@ -20,21 +22,17 @@
 #include <sweet_async/detail/consumer.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
-#include <sweet_async/detail/task_registry.hpp>
-#include <sweet_async/detail/trace.hpp>
+#include <sweet_async/detail/task_launch.hpp>
 #include <sweet_async/emitting_task.hpp>
 #include <sweet_async/processing_strategy.hpp>
 #include <sweet_async/receiver.hpp>
+#include <sweet_async/stream_processor_builder.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/task_options.hpp>
 #include <sweet_async/task_priority.hpp>
 #include <sweet_async/trace_sink.hpp>
 
 namespace sweet_async {
-
-/// Stands for "keep every result in a `keyed_collector`" until the result
-/// type is known.
-struct default_collector {};
 
 /// The second stage of the builder: strategy and processor chosen; a
 /// collector may still be chosen, then `start_queue()` starts the task.
@@ -51,8 +49,7 @@ public:
     /// What the processor produces per event (`std::monostate` for void).
     using result_type = typename traits::result_type;
     /// The collector the task will use: `Collector`, or a `keyed_collector` of the results.
-    using collector_type = std::conditional_t<std::is_same_v<Collector, default_collector>,
-                                              keyed_collector<result_type>, Collector>;
+    using collector_type = collector_or_keyed<Collector, result_type>;
     static_assert(collector_for<collector_type, result_type>,
                   "sweet_async: the collector must accept the processor's result "
                   "(see the collector_for concept)");
@@ -88,46 +85,21 @@ public:
                       "asio::awaitable<void> run(Receiver&) const (see processing_strategy)");
         options_.validate();
         strategy_.validate(options_);
-        auto state = make_state<state_type>();
-        if (options_.tracing) {  // the texts are made only for the trace
-            std::string strategy;
+        auto state = detail::make_task_state<state_type>(
+            executor_, options_, traits::takes_event || reads_creation_time<Strategy>());
+        detail::announce_started(state, [&] {
             if constexpr (fmt::is_formattable<Strategy>::value) {
-                strategy = fmt::format("{}", strategy_);  // with its settings
+                return fmt::format("{}", strategy_);  // with its settings
             } else {
-                strategy = strategy_.name();
+                return std::string(strategy_.name());
             }
-            detail::trace(options_, state->id, trace_kind::started,
-                          "started: id={} strategy={} capacity={} priority={}",
-                          state->id.to_string(), strategy, options_.capacity, options_.priority);
-        }
-        // Told when the context is destroyed first (see task_registry).
-        detail::task_registry::of(executor_).add(state);
-        detail::start_consumer(state, strategy_, processor_, make_collector());
+        });
+        detail::start_consumer(state, strategy_, processor_,
+                               detail::initial_collector<result_type>(collector_));
         return task_type(std::move(state));
     }
 
 private:
-    /// The task's state with its channel; a capacity the channel refuses is reported as this
-    /// task's configuration error.
-    template <class State>
-    std::shared_ptr<State> make_state() const {
-        try {
-            return std::make_shared<State>(executor_, options_,
-                                           traits::takes_event || reads_creation_time<Strategy>());
-        } catch (const async_task_exception& e) {
-            if (e.code() != async_task_error::invalid_configuration) throw;
-            throw options_.invalid(e.what());
-        }
-    }
-
-    collector_type make_collector() const {
-        if constexpr (std::is_same_v<Collector, default_collector>) {
-            return collector_type{};
-        } else {
-            return collector_;
-        }
-    }
-
     asio::any_io_executor executor_;
     task_options options_;
     Strategy strategy_;
@@ -212,6 +184,34 @@ public:
     [[nodiscard]] receiver_builder<T, Id, Strategy, std::decay_t<Processor>>
     receiver(Strategy strategy, Processor&& processor) const {
         return {executor_, options_, std::move(strategy), std::forward<Processor>(processor)};
+    }
+
+    /// Hands the task's whole event stream to one coroutine that pulls the
+    /// events itself, for work that keeps state across events or sets its own
+    /// pace (sessions, joins, windows): `processor` is called once, as
+    /// `asio::awaitable<void>(sa::event_stream<T, R, Id>&)`, on the task's
+    /// consumer strand, and gives every event it pulls one outcome (see
+    /// `pulled_event`). `R` is read from the processor's parameter, or named
+    /// here when the processor is generic (`stream_processor<R>(...)`);
+    /// `std::monostate` for a stream without results.
+    ///
+    /// The task's retries re-deliver a failed event after the backoff; its
+    /// deadline and `cancel(immediate)` end `next()` and interrupt the
+    /// coroutine at its next `co_await`. Events it never pulled (it returned
+    /// early, threw or was stopped) end cancelled, with the reason. The task
+    /// ends `failed` when the processor throws; otherwise as a receiver's
+    /// would, with the same final result.
+    template <class R = void, class StreamProcessor>
+    [[nodiscard]] auto stream_processor(StreamProcessor&& processor) const {
+        using F = std::decay_t<StreamProcessor>;
+        using read = typename detail::stream_result_of<F>::type;
+        static_assert(!std::is_void_v<R> || !std::is_void_v<read>,
+                      "sweet_async: the stream processor is generic: name its result type, "
+                      "stream_processor<R>(...) (std::monostate for none)");
+        using named = std::conditional_t<std::is_void_v<R>, read, R>;
+        using result = std::conditional_t<std::is_void_v<named>, std::monostate, named>;
+        return stream_processor_builder<T, Id, result, F>{executor_, options_,
+                                                          std::forward<StreamProcessor>(processor)};
     }
 
     /// The settings chosen so far.

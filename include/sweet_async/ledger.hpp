@@ -54,6 +54,13 @@ public:
         keep_if_final(std::move(e));
     }
 
+    /// `e` ended processed with nothing to collect (a stream processor's
+    /// `complete_without_result`).
+    void processed_without_result(event_type&& e) {
+        counts_.add(outcome::processed);
+        keep_if_final(std::move(e));
+    }
+
     /// `e` ended `kind` (failed, timed out or cancelled) after `attempts`
     /// attempts, for the reason `message`.
     void unprocessed(event_type&& e, outcome kind, std::string message, unsigned attempts) {

@@ -13,12 +13,14 @@
 #include <sweet_async/emitting_task_builder.hpp>
 #include <sweet_async/error.hpp>
 #include <sweet_async/event.hpp>
+#include <sweet_async/event_stream.hpp>
 #include <sweet_async/final_result.hpp>
 #include <sweet_async/fold_collector.hpp>
 #include <sweet_async/min_max.hpp>
 #include <sweet_async/outcome.hpp>
 #include <sweet_async/processing_strategy.hpp>
 #include <sweet_async/processor_context.hpp>
+#include <sweet_async/pulled_event.hpp>
 #include <sweet_async/receiver.hpp>
 #include <sweet_async/receiver_event.hpp>
 #include <sweet_async/receiver_strategy.hpp>
@@ -27,6 +29,7 @@
 #include <sweet_async/strategies/parallel.hpp>
 #include <sweet_async/strategies/serial.hpp>
 #include <sweet_async/strategy_report.hpp>
+#include <sweet_async/stream_processor_builder.hpp>
 #include <sweet_async/streaming_event_type.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/task_options.hpp>

@@ -8,6 +8,8 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <system_error>
+#include <utility>
 
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
@@ -21,34 +23,77 @@
 
 namespace sweet_async::detail {
 
+/// Arms the whole-task deadline of `state` (if it has one) on `timer`.
+///
+/// The timer lives in the consumer's frame, not in the shared state: a
+/// handle may keep the state alive after the context is destroyed, and a
+/// timer must not outlive its context; Asio destroys the frame with it.
+template <class State>
+void arm_deadline(asio::steady_timer& timer, const std::shared_ptr<State>& state) {
+    if (!state->options.timeout) return;
+    timer.expires_after(*state->options.timeout);
+    timer.async_wait([weak = std::weak_ptr<State>(state)](std::error_code ec) {
+        if (ec) return;
+        if (auto alive = weak.lock()) alive->request_stop(stop_request::deadline);
+    });
+}
+
+/// Publishes what the task runs (its strategy, with its settings).
+template <class State, class Strategy>
+void report_strategy(State& state, const Strategy& strategy) {
+    if constexpr (fmt::is_formattable<Strategy>::value) {
+        state.report_strategy(fmt::format("{}", strategy));
+    } else {
+        state.report_strategy(std::string(strategy.name()));
+    }
+}
+
+/// Settles the task's status (`failed` when `failure` says why, else from the
+/// stop request), traces its end and publishes the final result that
+/// `finish(status, stats)` makes. Every event has its outcome by now.
+template <class State, class Finish>
+void end_task(State& state, const std::string& failure, Finish&& finish) {
+    task_status status = task_status::completed;
+    if (!failure.empty()) {
+        status = task_status::failed;
+    } else {
+        switch (state.stop.load(std::memory_order_acquire)) {
+        case stop_request::none: break;
+        case stop_request::graceful:
+        case stop_request::immediate: status = task_status::cancelled; break;
+        case stop_request::deadline: status = task_status::timed_out; break;
+        }
+    }
+    state.freeze_elapsed();
+    const task_stats stats = state.stats();
+    trace(state.options, state.id, trace_kind::ended, "{}: {}", status, stats);
+    state.status.store(status, std::memory_order_release);
+    state.done.set(std::forward<Finish>(finish)(status, stats));
+}
+
+/// The text of the exception being handled, for a final result.
+inline std::string current_exception_text() {
+    try {
+        throw;
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
 /// Runs `strategy` over the task's stream, then makes sure every event has an
 /// outcome, settles the status and publishes the final result.
 template <class State, class Strategy, class Receiver>
 asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, Receiver& receiver) {
-    // The whole-task deadline lives in this frame, not in the shared state: a
-    // handle may keep the state alive after the context is destroyed, and a
-    // timer must not outlive its context; Asio destroys this frame with it.
     asio::steady_timer deadline(state->executor);
-    if (state->options.timeout) {
-        deadline.expires_after(*state->options.timeout);
-        deadline.async_wait([weak = std::weak_ptr<State>(state)](std::error_code ec) {
-            if (ec) return;
-            if (auto alive = weak.lock()) alive->request_stop(stop_request::deadline);
-        });
-    }
-
-    if constexpr (fmt::is_formattable<Strategy>::value) {
-        state->report_strategy(fmt::format("{}", strategy));
-    } else {
-        state->report_strategy(std::string(strategy.name()));
-    }
+    arm_deadline(deadline, state);
+    report_strategy(*state, strategy);
     std::string failure;
     try {
         co_await strategy.run(receiver);
-    } catch (const std::exception& ex) {
-        failure = ex.what();
     } catch (...) {
-        failure = "unknown exception";
+        failure = current_exception_text();
     }
     // Dispatched events may still be running; they are this task's too.
     co_await receiver.wait_in_flight_below(1);
@@ -60,23 +105,9 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, R
         co_await receiver.cancel_remaining("the strategy stopped: " + failure);
     }
     deadline.cancel();
-
-    task_status status = task_status::completed;
-    if (!failure.empty()) {
-        status = task_status::failed;
-    } else {
-        switch (state->stop.load(std::memory_order_acquire)) {
-        case stop_request::none: break;
-        case stop_request::graceful:
-        case stop_request::immediate: status = task_status::cancelled; break;
-        case stop_request::deadline: status = task_status::timed_out; break;
-        }
-    }
-    state->freeze_elapsed();
-    const task_stats stats = state->stats();
-    trace(state->options, state->id, trace_kind::ended, "{}: {}", status, stats);
-    state->status.store(status, std::memory_order_release);
-    state->done.set(std::move(receiver).finish(status, stats));
+    end_task(*state, failure, [&](task_status status, const task_stats& stats) {
+        return std::move(receiver).finish(status, stats);
+    });
 }
 
 /// Starts the consumer of `state` on its executor. The coroutine frame owns
