@@ -23,6 +23,7 @@
 #include <sweet_async/error.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/final_result.hpp>
+#include <sweet_async/sender.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/task_options.hpp>
 #include <sweet_async/task_stats.hpp>
@@ -75,6 +76,7 @@ public:
     /// Adopts a started task's state (used by the builder).
     explicit emitting_task(std::shared_ptr<state_type> state)
         : state_(std::move(state)),
+          sender_(state_),
           lifetime_(nullptr, [weak = std::weak_ptr<state_type>(state_)](void*) {
               if (auto alive = weak.lock()) alive->channel.close();
           }) {}
@@ -101,58 +103,47 @@ public:
     /// The strategy's current choice and its decisions so far.
     sweet_async::strategy_report strategy_report() const { return state_->strategy_report(); }
 
-    /// Sends `payload` if a slot is free, without suspending. Returns an empty
-    /// error code on success, `async_task_error::full` when the channel is
-    /// full, `async_task_error::closed` when the task accepts no more events.
-    /// On failure `payload` is left untouched (an rvalue is not moved from).
+    /// Sends `payload` if a slot is free, without suspending: see `sender::try_send`.
     template <class U = T>
     requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload) {
-        return try_send_as(*state_, sweet_async::streaming_event_type::continuing,
-                           std::forward<U>(payload));
+        return sender_.try_send(std::forward<U>(payload));
     }
 
     /// Like `try_send`, for the event that ends the stream: it is processed
     /// too, and nothing can be sent after it.
     template <class U = T>
     requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload) {
-        return try_send_as(*state_, sweet_async::streaming_event_type::final,
-                           std::forward<U>(payload));
+        return sender_.try_send_final(std::forward<U>(payload));
     }
 
     /// Sends `payload`, suspending while the channel is full (backpressure).
     /// Throws `async_task_exception` (`closed`) when the task accepts no
     /// more events.
-    asio::awaitable<void> send(T payload) {
-        return send_as(state_, sweet_async::streaming_event_type::continuing, std::move(payload));
-    }
+    asio::awaitable<void> send(T payload) { return sender_.send(std::move(payload)); }
 
     /// Sends the last event of the stream; it is processed like any other.
-    asio::awaitable<void> send_final(T payload) {
-        return send_as(state_, sweet_async::streaming_event_type::final, std::move(payload));
-    }
+    asio::awaitable<void> send_final(T payload) { return sender_.send_final(std::move(payload)); }
 
     /// Completion-token form of `send`, signature `void(std::error_code)`:
-    /// completes with an empty code once the event is in the channel (after
-    /// waiting for room while it is full), or with `async_task_error::closed`
-    /// (the payload is dropped). Per-operation cancellation while waiting for
-    /// room completes it with `asio::error::operation_aborted` (dropped too).
+    /// see `sender::async_send`.
     template <asio::completion_token_for<void(std::error_code)> CompletionToken>
     auto async_send(T payload, CompletionToken&& token) {
-        return detail::async_send_event(state_, sweet_async::streaming_event_type::continuing,
-                                        std::move(payload), std::forward<CompletionToken>(token));
+        return sender_.async_send(std::move(payload), std::forward<CompletionToken>(token));
     }
 
-    /// Completion-token form of `send_final`, signature `void(std::error_code)`
-    /// as for `async_send`.
+    /// Completion-token form of `send_final`, signature `void(std::error_code)`.
     template <asio::completion_token_for<void(std::error_code)> CompletionToken>
     auto async_send_final(T payload, CompletionToken&& token) {
-        return detail::async_send_event(state_, sweet_async::streaming_event_type::final,
-                                        std::move(payload), std::forward<CompletionToken>(token));
+        return sender_.async_send_final(std::move(payload), std::forward<CompletionToken>(token));
     }
+
+    /// The task's write end alone, for producers that should not see (or
+    /// depend on the type of) its result. It does not keep the task open.
+    sweet_async::sender<T, Id> get_sender() const { return sender_; }
 
     /// Ends the stream without a final event: nothing more is accepted, what
     /// was sent is processed. Idempotent.
-    void close() { state_->channel.close(); }
+    void close() { sender_.close(); }
 
     /// Stops the task. `graceful`: accept nothing new, finish what was sent.
     /// `immediate`: interrupt the coroutine processors in flight (Asio
@@ -198,30 +189,8 @@ private:
         co_return state->done.take(state->options.name);
     }
 
-    template <class U>
-    static std::error_code try_send_as(state_type& state, sweet_async::streaming_event_type type,
-                                       U&& payload) {
-        return state.channel.try_send_with(
-            [&] { return state.make_event(T(std::forward<U>(payload)), type); },
-            sweet_async::is_final(type) ? send_mode::close_after : send_mode::keep_open);
-    }
-
-    static asio::awaitable<void> send_as(std::shared_ptr<state_type> state,
-                                         sweet_async::streaming_event_type type, T payload) {
-        std::error_code ec = try_send_as(*state, type, std::move(payload));
-        if (ec == async_task_error::full) {
-            co_await state->channel.async_send(state->make_event(std::move(payload), type),
-                                               sweet_async::is_final(type) ? send_mode::close_after
-                                                                           : send_mode::keep_open,
-                                               asio::redirect_error(asio::use_awaitable, ec));
-        }
-        if (ec) {
-            throw async_task_exception(
-                ec, fmt::format("task '{}': cannot send: {}", state->options.name, ec.message()));
-        }
-    }
-
     std::shared_ptr<state_type> state_;
+    sweet_async::sender<T, Id> sender_;
     std::shared_ptr<void> lifetime_;  // shared by copies; closes the task when the last goes
 };
 

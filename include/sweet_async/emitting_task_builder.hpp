@@ -26,6 +26,7 @@
 #include <sweet_async/emitting_task.hpp>
 #include <sweet_async/processing_strategy.hpp>
 #include <sweet_async/receiver.hpp>
+#include <sweet_async/sender.hpp>
 #include <sweet_async/stream_processor_builder.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/task_options.hpp>
@@ -57,10 +58,9 @@ public:
     using task_type = emitting_task<T, collection_type, Id>;  ///< What `start_queue()` returns.
 
     /// The builder `emitting_task_builder::receiver` returns; rarely built directly.
-    receiver_builder(asio::any_io_executor executor, task_options options, Strategy strategy,
-                     Processor processor, Collector collector = {})
-        : executor_(std::move(executor)),
-          options_(std::move(options)),
+    receiver_builder(detail::task_plan<T, Id> plan, Strategy strategy, Processor processor,
+                     Collector collector = {})
+        : plan_(std::move(plan)),
           strategy_(std::move(strategy)),
           processor_(std::move(processor)),
           collector_(std::move(collector)) {}
@@ -69,7 +69,7 @@ public:
     template <class OtherCollector>
     [[nodiscard]] receiver_builder<T, Id, Strategy, Processor, OtherCollector>
     collector(OtherCollector collector) const {
-        return {executor_, options_, strategy_, processor_, std::move(collector)};
+        return {plan_, strategy_, processor_, std::move(collector)};
     }
 
     /// Validates the configuration and starts the task: its consumer begins
@@ -83,10 +83,10 @@ public:
         static_assert(strategy_for<Strategy, receiver_type>,
                       "sweet_async: the strategy must provide "
                       "asio::awaitable<void> run(Receiver&) const (see processing_strategy)");
-        options_.validate();
-        strategy_.validate(options_);
+        plan_.options.validate();
+        strategy_.validate(plan_.options);
         auto state = detail::make_task_state<state_type>(
-            executor_, options_, traits::takes_event || reads_creation_time<Strategy>());
+            plan_.executor, plan_.options, traits::takes_event || reads_creation_time<Strategy>());
         detail::announce_started(state, [&] {
             if constexpr (fmt::is_formattable<Strategy>::value) {
                 return fmt::format("{}", strategy_);  // with its settings
@@ -95,13 +95,12 @@ public:
             }
         });
         detail::start_consumer(state, strategy_, processor_,
-                               detail::initial_collector<result_type>(collector_));
+                               detail::initial_collector<result_type>(collector_), plan_.emitters);
         return task_type(std::move(state));
     }
 
 private:
-    asio::any_io_executor executor_;
-    task_options options_;
+    detail::task_plan<T, Id> plan_;
     Strategy strategy_;
     Processor processor_;
     Collector collector_;
@@ -124,8 +123,7 @@ public:
     /// A builder of tasks running on `executor`, starting from `options` (validated only by
     /// `start_queue()`).
     explicit emitting_task_builder(asio::any_io_executor executor, task_options options = {})
-        : executor_(std::move(executor)),
-          options_(std::move(options)) {}
+        : plan_{std::move(executor), std::move(options), {}} {}
 
     /// Shown in tracing, statistics and error messages.
     [[nodiscard]] emitting_task_builder name(std::string value) const {
@@ -179,11 +177,31 @@ public:
         return with([&](task_options& o) { o.retained_errors = errors; });
     }
 
+    /// Adds a coroutine that the task runs to produce events of its own,
+    /// besides (or instead of) producers outside: `emit` is called once, as
+    /// `asio::awaitable<void>(sa::sender<T, Id>&)`, on a strand of the task's
+    /// executor when the task starts. Several may be added; they run
+    /// concurrently. The stream ends when the last of them returns (or
+    /// earlier, by a final event, `close()` or a stop). An emitter that
+    /// throws ends the stream: what was sent is still processed, the others
+    /// are interrupted, and the task ends `failed` with the exception's
+    /// message in `final_result::failure()`. Any stop request, graceful
+    /// included, and the end of the stream interrupt the emitters still
+    /// running at their next `co_await` (Asio terminal cancellation; a send
+    /// then throws), and the task ends only once every emitter has returned.
+    template <class Emitter>
+    requires std::is_invocable_r_v<asio::awaitable<void>, Emitter&, sweet_async::sender<T, Id>&>
+    [[nodiscard]] emitting_task_builder emitter(Emitter emit) const {
+        emitting_task_builder copy = *this;
+        copy.plan_.emitters.emplace_back(std::move(emit));
+        return copy;
+    }
+
     /// Chooses how events are processed (`serial`, ...) and by what.
     template <processing_strategy Strategy, class Processor>
     [[nodiscard]] receiver_builder<T, Id, Strategy, std::decay_t<Processor>>
     receiver(Strategy strategy, Processor&& processor) const {
-        return {executor_, options_, std::move(strategy), std::forward<Processor>(processor)};
+        return {plan_, std::move(strategy), std::forward<Processor>(processor)};
     }
 
     /// Hands the task's whole event stream to one coroutine that pulls the
@@ -210,25 +228,24 @@ public:
                       "stream_processor<R>(...) (std::monostate for none)");
         using named = std::conditional_t<std::is_void_v<R>, read, R>;
         using result = std::conditional_t<std::is_void_v<named>, std::monostate, named>;
-        return stream_processor_builder<T, Id, result, F>{executor_, options_,
+        return stream_processor_builder<T, Id, result, F>{plan_,
                                                           std::forward<StreamProcessor>(processor)};
     }
 
     /// The settings chosen so far.
-    const task_options& options() const noexcept { return options_; }
+    const task_options& options() const noexcept { return plan_.options; }
     /// The executor the task will run on.
-    const asio::any_io_executor& get_executor() const noexcept { return executor_; }
+    const asio::any_io_executor& get_executor() const noexcept { return plan_.executor; }
 
 private:
     template <class Change>
     emitting_task_builder with(Change&& change) const {
         emitting_task_builder copy = *this;
-        change(copy.options_);
+        change(copy.plan_.options);
         return copy;
     }
 
-    asio::any_io_executor executor_;
-    task_options options_;
+    detail::task_plan<T, Id> plan_;
 };
 
 /// Starts building an emitting task for payloads `T` on `executor`.

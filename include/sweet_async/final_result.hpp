@@ -49,7 +49,8 @@ public:
     final_result(Id task, std::string name, task_status status,
                  std::optional<event_type> final_event, Collection collection,
                  std::vector<event_error> errors, task_stats stats,
-                 sweet_async::strategy_report report = {}, std::size_t errors_not_retained = 0)
+                 sweet_async::strategy_report report = {}, std::size_t errors_not_retained = 0,
+                 std::string failure = {})
         : task_id_(std::move(task)),
           name_(std::move(name)),
           status_(status),
@@ -58,7 +59,8 @@ public:
           errors_(std::move(errors)),
           errors_not_retained_(errors_not_retained),
           stats_(stats),
-          report_(std::move(report)) {}
+          report_(std::move(report)),
+          failure_(std::move(failure)) {}
 
     /// The id of the task this is the result of.
     const Id& task_id() const noexcept { return task_id_; }
@@ -66,6 +68,12 @@ public:
     const std::string& name() const noexcept { return name_; }
     /// `completed`, `cancelled`, `timed_out` or `failed`.
     task_status status() const noexcept { return status_; }
+
+    /// Why the task failed, when `status()` is `failed`: what the strategy,
+    /// the stream processor or an emitter threw ("emitter 1 of 2 threw:
+    /// ..."), or that the strategy returned before the stream ended. Empty
+    /// otherwise. The events are accounted for all the same.
+    const std::string& failure() const noexcept { return failure_; }
 
     /// The event that ended the stream (final, error or cancellation), with
     /// its processing timestamps; empty when the stream ended by `close()` or
@@ -110,21 +118,25 @@ private:
     std::size_t errors_not_retained_ = 0;
     task_stats stats_;
     sweet_async::strategy_report report_;
+    std::string failure_;
 };
 
 }  // namespace sweet_async
 
 /// "task '<name>' <status>: <stats>", e.g.
-/// "task 'word-lengths' completed: sent=4 processed=4 failed=0 ...", and
-/// " (<n> errors not retained)" when the retention limit was reached.
+/// "task 'word-lengths' completed: sent=4 processed=4 failed=0 ...", with
+/// the failure after the status when there is one ("task 'ingest' failed
+/// (emitter 1 of 1 threw: disk gone): sent=..."), and " (<n> errors not
+/// retained)" when the retention limit was reached.
 template <class T, class Collection, class Id>
 struct fmt::formatter<sweet_async::final_result<T, Collection, Id>>
     : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::final_result<T, Collection, Id>& result,
                 FormatContext& ctx) const {
-        auto out = fmt::format_to(ctx.out(), "task '{}' {}: {}", result.name(), result.status(),
-                                  result.stats());
+        auto out = fmt::format_to(ctx.out(), "task '{}' {}", result.name(), result.status());
+        if (!result.failure().empty()) out = fmt::format_to(out, " ({})", result.failure());
+        out = fmt::format_to(out, ": {}", result.stats());
         if (result.errors_not_retained() == 0) return out;
         return fmt::format_to(out, " ({} errors not retained)", result.errors_not_retained());
     }

@@ -78,13 +78,15 @@ public:
     /// be dropped unread.
     bool retains_errors() const noexcept { return errors_.size() < retained_limit_; }
 
-    /// The task's end: every recorded outcome, as its final result.
+    /// The task's end: every recorded outcome, as its final result;
+    /// `failure` says why a `failed` task failed.
     final_result<T, Collection, Id> close(Id task, std::string name, task_status status,
-                                          task_stats stats, strategy_report report) && {
+                                          task_stats stats, strategy_report report,
+                                          std::string failure = {}) && {
         return final_result<T, Collection, Id>(
             std::move(task), std::move(name), status, std::move(final_event_),
             std::move(collector_).collection(), std::move(errors_), stats, std::move(report),
-            errors_not_retained_);
+            errors_not_retained_, std::move(failure));
     }
 
 private:

@@ -234,9 +234,11 @@ public:
     /// strategy returns early or throws.
     asio::awaitable<void> cancel_remaining(std::string reason);
 
-    /// Hands over everything recorded. Called once, at the end.
-    final_result<T, Collection, Id> finish(task_status status, task_stats stats) && {
-        return std::move(outcomes_).close(status, stats);
+    /// Hands over everything recorded, and `failure`, why a `failed` task
+    /// failed. Called once, at the end.
+    final_result<T, Collection, Id> finish(task_status status, task_stats stats,
+                                           std::string failure = {}) && {
+        return std::move(outcomes_).close(status, stats, std::move(failure));
     }
 
 private:

@@ -79,10 +79,9 @@ public:
     using task_type = emitting_task<T, collection_type, Id>;  ///< What `start_queue()` returns.
 
     /// The builder `emitting_task_builder::stream_processor` returns; rarely built directly.
-    stream_processor_builder(asio::any_io_executor executor, task_options options,
-                             StreamProcessor processor, Collector collector = {})
-        : executor_(std::move(executor)),
-          options_(std::move(options)),
+    stream_processor_builder(detail::task_plan<T, Id> plan, StreamProcessor processor,
+                             Collector collector = {})
+        : plan_(std::move(plan)),
           processor_(std::move(processor)),
           collector_(std::move(collector)) {}
 
@@ -90,7 +89,7 @@ public:
     template <class OtherCollector>
     [[nodiscard]] stream_processor_builder<T, Id, R, StreamProcessor, OtherCollector>
     collector(OtherCollector collector) const {
-        return {executor_, options_, processor_, std::move(collector)};
+        return {plan_, processor_, std::move(collector)};
     }
 
     /// Validates the configuration and starts the task: the stream processor
@@ -99,18 +98,17 @@ public:
     /// work.
     [[nodiscard]] task_type start_queue() const {
         using state_type = detail::emitting_state<T, collection_type, Id>;
-        options_.validate();
+        plan_.options.validate();
         // The processor sees whole events, their creation time included.
-        auto state = detail::make_task_state<state_type>(executor_, options_, true);
+        auto state = detail::make_task_state<state_type>(plan_.executor, plan_.options, true);
         detail::announce_started(state, [] { return std::string("stream_processor"); });
-        detail::start_stream_consumer<R>(state, processor_,
-                                         detail::initial_collector<R>(collector_));
+        detail::start_stream_consumer<R>(state, processor_, detail::initial_collector<R>(collector_),
+                                         plan_.emitters);
         return task_type(std::move(state));
     }
 
 private:
-    asio::any_io_executor executor_;
-    task_options options_;
+    detail::task_plan<T, Id> plan_;
     StreamProcessor processor_;
     Collector collector_;
 };

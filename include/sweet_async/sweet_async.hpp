@@ -24,6 +24,7 @@
 #include <sweet_async/receiver.hpp>
 #include <sweet_async/receiver_event.hpp>
 #include <sweet_async/receiver_strategy.hpp>
+#include <sweet_async/sender.hpp>
 #include <sweet_async/strategies/adaptive.hpp>
 #include <sweet_async/strategies/batched.hpp>
 #include <sweet_async/strategies/parallel.hpp>

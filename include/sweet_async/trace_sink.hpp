@@ -21,6 +21,7 @@ enum class trace_kind {
     cancel_requested,   ///< `cancel()` took effect (with the level for emitting tasks).
     deadline_reached,   ///< The task's timeout expired.
     strategy_failed,    ///< The strategy threw or gave up before the stream ended.
+    emitter_failed,     ///< One of the task's emitters threw; the stream was closed.
     abandoned,          ///< The execution context was destroyed before the task ended.
     ended,              ///< The task ended (status, and statistics for emitting tasks).
 };
@@ -33,6 +34,7 @@ constexpr std::string_view to_string(trace_kind kind) noexcept {
     case trace_kind::cancel_requested: return "cancel_requested";
     case trace_kind::deadline_reached: return "deadline_reached";
     case trace_kind::strategy_failed: return "strategy_failed";
+    case trace_kind::emitter_failed: return "emitter_failed";
     case trace_kind::abandoned: return "abandoned";
     case trace_kind::ended: return "ended";
     }

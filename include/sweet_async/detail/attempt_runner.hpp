@@ -25,6 +25,7 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <sweet_async/detail/exception_text.hpp>
 #include <sweet_async/detail/deadline.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
 #include <sweet_async/event.hpp>
@@ -43,17 +44,6 @@ struct attempt_result {
     /// Set when the next attempt must first wait this backoff.
     std::optional<std::chrono::nanoseconds> wait;
 };
-
-/// The message of an exception a processor threw.
-inline std::string describe(const std::exception_ptr& failure) {
-    try {
-        std::rethrow_exception(failure);
-    } catch (const std::exception& ex) {
-        return ex.what();
-    } catch (...) {
-        return "unknown exception (not derived from std::exception)";
-    }
-}
 
 /// Owns the processor and calls it: one attempt after another, with the
 /// task's retries and backoff, a per-event timeout, and a stop request
@@ -122,7 +112,7 @@ public:
             try {
                 r.result.emplace(call(++r.made));
             } catch (...) {
-                r.error = describe(std::current_exception());
+                r.error = exception_text(std::current_exception());
             }
             if (timeout && event_clock::now() - begun > *timeout) {
                 r.result.reset();  // it cannot be interrupted, but it is not accepted late
@@ -165,7 +155,7 @@ public:
                     co_return;
                 }
             } catch (...) {
-                r.error = describe(std::current_exception());
+                r.error = exception_text(std::current_exception());
             }
             // After a stop, a coroutine processor's exception is taken for
             // the interruption that most likely caused it.

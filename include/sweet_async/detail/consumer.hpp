@@ -17,7 +17,10 @@
 #include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include <sweet_async/detail/emitter_group.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
+#include <sweet_async/detail/exception_text.hpp>
+#include <sweet_async/detail/stop_listener.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/receiver.hpp>
 
@@ -50,9 +53,9 @@ void report_strategy(State& state, const Strategy& strategy) {
 
 /// Settles the task's status (`failed` when `failure` says why, else from the
 /// stop request), traces its end and publishes the final result that
-/// `finish(status, stats)` makes. Every event has its outcome by now.
+/// `finish(status, stats, failure)` makes. Every event has its outcome by now.
 template <class State, class Finish>
-void end_task(State& state, const std::string& failure, Finish&& finish) {
+void end_task(State& state, std::string failure, Finish&& finish) {
     task_status status = task_status::completed;
     if (!failure.empty()) {
         status = task_status::failed;
@@ -68,32 +71,24 @@ void end_task(State& state, const std::string& failure, Finish&& finish) {
     const task_stats stats = state.stats();
     trace(state.options, state.id, trace_kind::ended, "{}: {}", status, stats);
     state.status.store(status, std::memory_order_release);
-    state.done.set(std::forward<Finish>(finish)(status, stats));
+    state.done.set(std::forward<Finish>(finish)(status, stats, std::move(failure)));
 }
 
-/// The text of the exception being handled, for a final result.
-inline std::string current_exception_text() {
-    try {
-        throw;
-    } catch (const std::exception& ex) {
-        return ex.what();
-    } catch (...) {
-        return "unknown exception";
-    }
-}
-
-/// Runs `strategy` over the task's stream, then makes sure every event has an
-/// outcome, settles the status and publishes the final result.
-template <class State, class Strategy, class Receiver>
-asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, Receiver& receiver) {
+/// Runs `strategy` over the task's stream, fed by `emitters` as well as by
+/// the producers outside, then makes sure every event has an outcome, joins
+/// the emitters, settles the status and publishes the final result.
+template <class State, class Strategy, class Receiver, class Emitters>
+asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, Receiver& receiver,
+                              const Emitters& emitters) {
     asio::steady_timer deadline(state->executor);
     arm_deadline(deadline, state);
     report_strategy(*state, strategy);
+    emitter_group<State> emitting(state, emitters);
     std::string failure;
     try {
         co_await strategy.run(receiver);
     } catch (...) {
-        failure = current_exception_text();
+        failure = "the strategy threw: " + exception_text(std::current_exception());
     }
     // Dispatched events may still be running; they are this task's too.
     co_await receiver.wait_in_flight_below(1);
@@ -102,19 +97,23 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, R
         if (failure.empty()) failure = "the strategy returned before the stream ended";
         trace(state->options, state->id, trace_kind::strategy_failed, "strategy failed: {}",
               failure);
-        co_await receiver.cancel_remaining("the strategy stopped: " + failure);
+        co_await receiver.cancel_remaining(failure);
     }
+    emitting.stream_ended();
+    co_await emitting.join();
     deadline.cancel();
-    end_task(*state, failure, [&](task_status status, const task_stats& stats) {
-        return std::move(receiver).finish(status, stats);
-    });
+    if (failure.empty()) failure = emitting.failure();
+    end_task(*state, std::move(failure),
+             [&](task_status status, const task_stats& stats, std::string why) {
+                 return std::move(receiver).finish(status, stats, std::move(why));
+             });
 }
 
 /// Starts the consumer of `state` on its executor. The coroutine frame owns
-/// the strategy, the processor and the collector.
-template <class State, class Strategy, class Processor, class Collector>
+/// the strategy, the processor, the collector and the emitters.
+template <class State, class Strategy, class Processor, class Collector, class Emitters>
 void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor processor,
-                    Collector collector) {
+                    Collector collector, Emitters emitters) {
     using receiver_type = receiver<typename State::event_type::payload_type,
                                    typename State::result_type::collection_type,
                                    typename State::event_type::task_id_type, Processor, Collector>;
@@ -122,10 +121,11 @@ void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor p
     asio::co_spawn(
         executor,
         [](std::shared_ptr<State> state, Strategy strategy, Processor processor,
-           Collector collector) -> asio::awaitable<void> {
+           Collector collector, Emitters emitters) -> asio::awaitable<void> {
             receiver_type receiver(state, std::move(processor), std::move(collector));
-            co_await consume(state, std::move(strategy), receiver);
-        }(std::move(state), std::move(strategy), std::move(processor), std::move(collector)),
+            co_await consume(state, std::move(strategy), receiver, emitters);
+        }(std::move(state), std::move(strategy), std::move(processor), std::move(collector),
+          std::move(emitters)),
         asio::detached);
 }
 

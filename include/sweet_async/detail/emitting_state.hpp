@@ -1,280 +1,39 @@
-// sweet_async/detail/emitting_state.hpp: what producers, the consumer and handles share.
+// sweet_async/detail/emitting_state.hpp: the whole shared state of one emitting task.
 #ifndef SWEET_ASYNC_DETAIL_EMITTING_STATE_HPP
 #define SWEET_ASYNC_DETAIL_EMITTING_STATE_HPP
 
 #include <sweet_async/config.hpp>
 
-#include <atomic>
-#include <chrono>
-#include <cstddef>
-#include <memory>
-#include <mutex>
-#include <string>
-#include <string_view>
 #include <utility>
 
 #include <asio/any_io_executor.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
 
-#include <sweet_async/cancellation_level.hpp>
-#include <sweet_async/channel.hpp>
 #include <sweet_async/detail/completion.hpp>
-#include <sweet_async/detail/duration_text.hpp>
-#include <sweet_async/detail/outcome_counts.hpp>
-#include <sweet_async/detail/stop_listener.hpp>
-#include <sweet_async/detail/task_registry.hpp>
-#include <sweet_async/detail/trace.hpp>
+#include <sweet_async/detail/emitting_core.hpp>
 #include <sweet_async/error.hpp>
-#include <sweet_async/event.hpp>
 #include <sweet_async/final_result.hpp>
-#include <sweet_async/outcome.hpp>
-#include <sweet_async/strategy_report.hpp>
 #include <sweet_async/task_options.hpp>
-#include <sweet_async/task_stats.hpp>
-#include <sweet_async/task_status.hpp>
 
 namespace sweet_async::detail {
 
-/// Why the task is being stopped: the first request wins, except that a
-/// graceful one may escalate (see `request_stop`).
-enum class stop_request {
-    none,
-    graceful,   ///< cancel(graceful): finish what is queued, end as cancelled.
-    immediate,  ///< cancel(immediate): queued events end as cancelled.
-    deadline,   ///< whole-task timeout: like immediate, ends as timed_out.
-};
-
-/// The shared state of one emitting task. Producers touch only the channel
-/// and the stop request; the consumer coroutine owns everything else that
-/// changes, and publishes counts through relaxed atomics for live stats.
-/// Registered with its context's `task_registry`, which calls `abandon()`
-/// when the context is destroyed before the task.
+/// The state of one emitting task: its `emitting_core` and the final result
+/// that `wait()` takes, the only part that depends on what the task collects.
 template <class T, class Collection, class Id>
-class emitting_state : public std::enable_shared_from_this<emitting_state<T, Collection, Id>>,
-                       public abandonable {
+class emitting_state final : public emitting_core<T, Id> {
 public:
-    using event_type = event<T, Id>;
     using result_type = final_result<T, Collection, Id>;
 
-    /// `stamps_creation`: whether the processor or the strategy may read
-    /// `event::created()` of non-final events (see `make_event`).
     emitting_state(asio::any_io_executor executor, task_options settings,
                    bool stamps_creation = true)
-        : stamps_creation(stamps_creation),
-          options(std::move(settings)),
-          id(Id::generate()),
-          executor(std::move(executor)),
-          consumer_executor(asio::make_strand(this->executor)),
-          channel(this->executor, options.capacity) {}
+        : emitting_core<T, Id>(std::move(executor), std::move(settings), stamps_creation) {}
 
-    const bool stamps_creation;
-    const task_options options;
-    const Id id;
-    const asio::any_io_executor executor;
-    /// A strand of `executor`: the consumer coroutine and the recording of
-    /// concurrently processed events run here, so they never overlap. Not
-    /// const: `abandon()` releases it, since a strand must not outlive its
-    /// context. Code running on the context reads it freely (abandonment
-    /// happens while none runs); other threads post through `post_to_consumer`.
-    asio::any_io_executor consumer_executor;
-    sweet_async::channel<event_type> channel;
-    const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
-
-    std::atomic<task_status> status{task_status::running};
-    std::atomic<stop_request> stop{stop_request::none};
-    /// Written by the consumer's ledger (and `abandon()`), read for live stats.
-    outcome_counts counts;
-    std::atomic<std::chrono::nanoseconds::rep> final_elapsed{-1};
-    /// Set by `abandon()`: the context is gone, nothing may be posted to it.
-    std::atomic<bool> abandoned{false};
-    /// Set by `abandon()` of a running task: every event sent and not
-    /// finished counts as cancelled.
-    std::atomic<bool> unfinished_cancelled{false};
-
-private:
-    mutable std::mutex report_mutex;
-    sweet_async::strategy_report report;
-    std::mutex abandon_mutex;  // orders posts to the consumer strand before abandonment
-    std::weak_ptr<stop_listener> listener;  // guarded by abandon_mutex
-
-public:
     completion<result_type> done;
 
-    /// Replaces the current choice and appends `decision` (if any) to the
-    /// strategy's report. Rare (a strategy's decisions), so a lock is fine.
-    void report_strategy(std::string current, std::string decision = {}) {
-        std::lock_guard lock(report_mutex);
-        report.current = std::move(current);
-        if (decision.empty()) return;
-        constexpr std::size_t kept = 64;
-        if (report.decisions.size() == kept) report.decisions.erase(report.decisions.begin());
-        report.decisions.push_back(std::move(decision));
-    }
-
-    sweet_async::strategy_report strategy_report() const {
-        std::lock_guard lock(report_mutex);
-        return report;
-    }
-
-    /// Records a stop request and closes the channel. The first request
-    /// wins, except that a graceful stop may escalate: `immediate` or the
-    /// deadline then interrupt the coroutine processors in flight. Thread-safe.
-    void request_stop(stop_request request) {
-        auto current = stop.load(std::memory_order_acquire);
-        bool took_effect = false;
-        while (current == stop_request::none ||
-               (current == stop_request::graceful && request != stop_request::graceful)) {
-            if (stop.compare_exchange_weak(current, request, std::memory_order_acq_rel)) {
-                took_effect = true;
-                break;
-            }
-        }
-        const bool escalated = took_effect && request != stop_request::graceful;
-        // Traced before the channel closes, so the record precedes the
-        // task's `ended` one; not after the end (a late cancel is a no-op).
-        if (took_effect && options.tracing &&
-            status.load(std::memory_order_acquire) == task_status::running) {
-            trace_stop(request, current);
-        }
-        channel.close();
-        // The listener lives on the consumer strand. The stop flag is stored
-        // before this post, so whatever the strand starts after the
-        // interruption sees `stopping()` and does not begin.
-        if (escalated) tell_listener();
-    }
-
-    /// Makes `l` hear stop requests from now on (the receiver's work in
-    /// flight; work started before it cannot exist). Thread-safe.
-    void listen_for_stop(std::weak_ptr<stop_listener> l) {
-        std::lock_guard lock(abandon_mutex);
-        listener = std::move(l);
-    }
-
-    /// Posts `f` to the consumer strand unless the task was abandoned. The
-    /// check and the post are one step under `abandon_mutex`, so nothing is
-    /// posted to a context that is gone, even by a thread racing with its
-    /// destruction. Thread-safe.
-    template <class F>
-    void post_to_consumer(F&& f) {
-        std::lock_guard lock(abandon_mutex);
-        if (!abandoned.load(std::memory_order_relaxed)) {
-            asio::post(consumer_executor, std::forward<F>(f));
-        }
-    }
-
-    /// Posts the stop to the listener, on the consumer strand, unless the task
-    /// was abandoned (what was in flight then goes with the context).
-    void tell_listener() {
-        std::lock_guard lock(abandon_mutex);
-        if (abandoned.load(std::memory_order_relaxed)) return;
-        asio::post(consumer_executor, [l = listener] {
-            if (auto alive = l.lock()) alive->stop_requested();
-        });
-    }
-
-    /// The context is being destroyed and this task has not finished (or its
-    /// handles outlive the context). Called once by the `task_registry`,
-    /// while no handler of the context runs. Parked producers and waiters are
-    /// completed (`closed`, `abandoned`); a running task ends `cancelled`,
-    /// its unfinished events counted as cancelled; the strands of the
-    /// context are released. Handles stay usable for their non-async members.
+    /// As `emitting_core::abandon`, and a parked `wait()` completes with
+    /// `abandoned`.
     void abandon() noexcept override {
-        asio::any_io_executor strand;
-        {
-            std::lock_guard lock(abandon_mutex);
-            abandoned.store(true, std::memory_order_relaxed);  // read under the lock, or after it
-            strand = std::exchange(consumer_executor, asio::any_io_executor());
-        }
-        // Completes the consumer's wait (its handler belongs to this context:
-        // Asio destroys it unrun) and every parked sender (`closed`; those of
-        // other contexts run), and waits out wakes that other threads began.
-        channel.abandon();
-        auto running = task_status::running;
-        if (status.compare_exchange_strong(running, task_status::cancelled,
-                                           std::memory_order_acq_rel)) {
-            // The consumer never runs again: what it did not finish stays
-            // accounted for, as cancelled. Counted when read (see `stats`), not
-            // now: a send whose element is still being made may yet turn out
-            // to be a hole, which takes itself out of `sent`.
-            const task_stats so_far = stats();
-            const std::size_t unfinished =
-                so_far.sent > so_far.finished() ? so_far.sent - so_far.finished() : 0;
-            unfinished_cancelled.store(true, std::memory_order_release);
-            freeze_elapsed();
-            trace(options, id, trace_kind::abandoned,
-                  "abandoned: its execution context was destroyed; {} unfinished "
-                  "events counted as cancelled",
-                  unfinished);
-        }
+        emitting_core<T, Id>::abandon();
         done.abandon(make_error_code(async_task_error::abandoned));
-    }
-
-    /// Traces a stop request that took effect; `before` is the request it
-    /// replaced (`graceful` when it escalates one).
-    void trace_stop(stop_request request, stop_request before) const noexcept {
-        const std::string_view escalation =
-            before == stop_request::graceful ? " (escalates graceful)" : "";
-        switch (request) {
-        case stop_request::none: break;
-        case stop_request::graceful:
-        case stop_request::immediate:
-            trace(options, id, trace_kind::cancel_requested, "cancel requested: {}{}",
-                  request == stop_request::graceful ? cancellation_level::graceful
-                                                    : cancellation_level::immediate,
-                  escalation);
-            break;
-        case stop_request::deadline:
-            try {  // duration_text allocates; tracing is best effort
-                trace(options, id, trace_kind::deadline_reached, "deadline reached: timeout {}{}",
-                      duration_text(options.timeout.value_or(std::chrono::nanoseconds::zero())),
-                      escalation);
-            } catch (...) {
-            }
-            break;
-        }
-    }
-
-    /// True when queued events must end as cancelled instead of processed.
-    bool stopping() const noexcept {
-        const auto request = stop.load(std::memory_order_relaxed);
-        return request == stop_request::immediate || request == stop_request::deadline;
-    }
-
-    /// Why work that a stop interrupted ends cancelled.
-    std::string stop_reason() const {
-        return stop.load(std::memory_order_acquire) == stop_request::deadline
-                   ? "the task's deadline passed"
-                   : "the task was cancelled (immediate)";
-    }
-
-    /// A new event of this task. The creation time is taken only where it
-    /// can be read: a final event is handed back in the result.
-    event_type make_event(T payload, sweet_async::streaming_event_type type) const {
-        if (stamps_creation || sweet_async::is_final(type))
-            return event_type(id, std::move(payload), type);
-        return event_access::unstamped(id, std::move(payload), type);
-    }
-
-    /// Fixes `stats().elapsed` at now: the task has ended.
-    void freeze_elapsed() noexcept {
-        const auto elapsed = std::chrono::steady_clock::now() - started_at;
-        final_elapsed.store(std::chrono::nanoseconds(elapsed).count(), std::memory_order_release);
-    }
-
-    /// Live counts (final ones once the task has ended).
-    task_stats stats() const {
-        task_stats s;
-        counts.read_into(s);
-        s.sent = channel.sent();
-        if (unfinished_cancelled.load(std::memory_order_acquire) && s.sent > s.finished()) {
-            s.cancelled += s.sent - s.finished();
-        }
-        const auto end = final_elapsed.load(std::memory_order_acquire);
-        s.elapsed = end >= 0 ? std::chrono::nanoseconds(end)
-                             : std::chrono::steady_clock::now() - started_at;
-        return s;
     }
 };
 

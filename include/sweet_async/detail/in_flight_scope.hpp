@@ -43,18 +43,22 @@ namespace sweet_async::detail {
 ///
 /// It owns interruption too: coroutines it runs `enter` its registry, and a
 /// stop request the task's state passes on (the inbox listens for it)
-/// interrupts every one still running.
+/// interrupts every one still running, from the request `interrupts_from`
+/// on: `immediate` for processing (a graceful stop lets it finish),
+/// `graceful` for producing.
 template <class State, class Finished, class Record>
 class in_flight_scope {
 public:
     /// The hand-back point shared with the work in flight. Thread-safe.
     class inbox final : public stop_listener {
     public:
-        explicit inbox(std::shared_ptr<State> state) : state_(std::move(state)) {}
+        inbox(std::shared_ptr<State> state, stop_request interrupts_from)
+            : state_(std::move(state)),
+              interrupts_from_(interrupts_from) {}
 
         /// Consumer strand (see `State::listen_for_stop`).
-        void stop_requested() override {
-            if (scope_ != nullptr) scope_->interrupts_.interrupt_all();
+        void stop_requested(stop_request request) override {
+            if (scope_ != nullptr && request >= interrupts_from_) scope_->interrupts_.interrupt_all();
         }
 
         /// Hands back one finished piece of work (`units` of the scope's count)
@@ -117,6 +121,7 @@ public:
         }
 
         const std::shared_ptr<State> state_;
+        const stop_request interrupts_from_;
         std::weak_ptr<inbox> self_;
         in_flight_scope* scope_ = nullptr;  // read and written on the consumer strand only
         std::mutex mutex_;                  // guards the members below
@@ -125,10 +130,11 @@ public:
         bool drain_posted_ = false;
     };
 
-    in_flight_scope(std::shared_ptr<State> state, Record record)
+    in_flight_scope(std::shared_ptr<State> state, Record record,
+                    stop_request interrupts_from = stop_request::immediate)
         : record_(std::move(record)),
           executor_(state->executor),
-          inbox_(std::make_shared<inbox>(state)),
+          inbox_(std::make_shared<inbox>(state, interrupts_from)),
           room_(state->consumer_executor) {
         inbox_->self_ = inbox_;
         inbox_->scope_ = this;
@@ -164,6 +170,9 @@ public:
 
     /// Forgets `entry`: its coroutine has ended.
     void leave(interruptible& entry) { interrupts_.leave(entry); }
+
+    /// Interrupts every coroutine registered now, as a stop request would.
+    void interrupt_all() { interrupts_.interrupt_all(); }
 
     /// What the work hands back through.
     const std::shared_ptr<inbox>& handoff() const noexcept { return inbox_; }

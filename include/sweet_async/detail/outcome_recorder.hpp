@@ -160,9 +160,10 @@ public:
     receiver_measurement take_measurement() noexcept { return std::exchange(measured_, {}); }
 
     /// Hands over everything recorded. Called once, at the end.
-    final_result<T, Collection, Id> close(task_status status, task_stats stats) && {
+    final_result<T, Collection, Id> close(task_status status, task_stats stats,
+                                          std::string failure) && {
         return std::move(ledger_).close(state_.id, state_.options.name, status, stats,
-                                        state_.strategy_report());
+                                        state_.strategy_report(), std::move(failure));
     }
 
 private:

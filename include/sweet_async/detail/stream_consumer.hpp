@@ -20,7 +20,9 @@
 
 #include <sweet_async/detail/consumer.hpp>
 #include <sweet_async/detail/detached_owning.hpp>
+#include <sweet_async/detail/emitter_group.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
+#include <sweet_async/detail/exception_text.hpp>
 #include <sweet_async/detail/interrupt_registry.hpp>
 #include <sweet_async/detail/stop_listener.hpp>
 #include <sweet_async/detail/trace.hpp>
@@ -54,9 +56,10 @@ public:
     using base::settle;
 
     /// Hands over everything recorded. Called once, at the end.
-    final_result<T, Collection, Id> close(task_status status, task_stats stats) && {
+    final_result<T, Collection, Id> close(task_status status, task_stats stats,
+                                          std::string failure) && {
         return std::move(ledger_).close(state_.id, state_.options.name, status, stats,
-                                        state_.strategy_report());
+                                        state_.strategy_report(), std::move(failure));
     }
 
 private:
@@ -82,9 +85,12 @@ class stream_interrupter final : public stop_listener {
 public:
     explicit stream_interrupter(std::shared_ptr<interruptible> entry) : entry_(std::move(entry)) {}
 
-    /// Consumer strand, where the stream processor runs.
-    void stop_requested() override {
-        if (!entry_->ended) entry_->signal.emit(asio::cancellation_type::terminal);
+    /// Consumer strand, where the stream processor runs. A graceful stop
+    /// lets it finish what is queued.
+    void stop_requested(stop_request request) override {
+        if (request >= stop_request::immediate && !entry_->ended) {
+            entry_->signal.emit(asio::cancellation_type::terminal);
+        }
     }
 
 private:
@@ -116,12 +122,14 @@ inline stream_ending ending_for(const std::string& failure, const std::string& s
             "the stream processor returned before the stream ended"};
 }
 
-/// Runs the stream processor over the task's stream, then gives whatever it
-/// left behind an outcome, settles the status and publishes the final result.
-/// Its frame runs with `entry`'s signal bound to its cancellation slot.
-template <class State, class R, class StreamProcessor, class Collector>
+/// Runs the stream processor over the task's stream, fed by `emitters` as
+/// well as by the producers outside, then gives whatever it left behind an
+/// outcome, joins the emitters, settles the status and publishes the final
+/// result. Its frame runs with `entry`'s signal bound to its cancellation slot.
+template <class State, class R, class StreamProcessor, class Collector, class Emitters>
 asio::awaitable<void> consume_stream(std::shared_ptr<State> state, StreamProcessor processor,
-                                     Collector collector, std::shared_ptr<interruptible> entry) {
+                                     Collector collector, Emitters emitters,
+                                     std::shared_ptr<interruptible> entry) {
     asio::steady_timer deadline(state->executor);
     arm_deadline(deadline, state);
     state->report_strategy("stream_processor");
@@ -129,7 +137,8 @@ asio::awaitable<void> consume_stream(std::shared_ptr<State> state, StreamProcess
     auto interrupter = std::make_shared<stream_interrupter>(entry);
     state->listen_for_stop(interrupter);
     // A stop that came before the listener did is passed on here.
-    if (state->stopping()) interrupter->stop_requested();
+    if (state->stopping()) interrupter->stop_requested(stop_request::immediate);
+    emitter_group<State> emitting(state, emitters);
 
     std::string failure;
     try {
@@ -140,7 +149,7 @@ asio::awaitable<void> consume_stream(std::shared_ptr<State> state, StreamProcess
         // The interruption a stop delivers is how the processor was stopped, not a failure.
         if (!state->stopping() || ex.code() != asio::error::operation_aborted) failure = ex.what();
     } catch (...) {
-        failure = current_exception_text();
+        failure = exception_text(std::current_exception());
     }
     entry->ended = true;  // what remains below is the library's, and must not be interrupted
     co_await asio::this_coro::reset_cancellation_state();
@@ -153,22 +162,26 @@ asio::awaitable<void> consume_stream(std::shared_ptr<State> state, StreamProcess
         ending_for(failure, state->stopping() ? state->stop_reason() : std::string());
     co_await stream.settle(ending.released_kind, ending.released_reason, ending.retry_reason);
     if (!state->channel.drained()) co_await stream.cancel_unpulled(ending.unpulled_reason);
+    emitting.stream_ended();
+    co_await emitting.join();
     deadline.cancel();
-    end_task(*state, failure, [&](task_status status, const task_stats& stats) {
-        return std::move(stream).close(status, stats);
-    });
+    failure = failure.empty() ? emitting.failure() : "the stream processor threw: " + failure;
+    end_task(*state, std::move(failure),
+             [&](task_status status, const task_stats& stats, std::string why) {
+                 return std::move(stream).close(status, stats, std::move(why));
+             });
 }
 
 /// Starts the consumer of `state` for `processor` on the consumer strand.
-/// The coroutine frame owns the processor and the collector.
-template <class R, class State, class StreamProcessor, class Collector>
+/// The coroutine frame owns the processor, the collector and the emitters.
+template <class R, class State, class StreamProcessor, class Collector, class Emitters>
 void start_stream_consumer(std::shared_ptr<State> state, StreamProcessor processor,
-                           Collector collector) {
+                           Collector collector, Emitters emitters) {
     auto executor = state->consumer_executor;
     auto entry = std::make_shared<interruptible>(executor);
     asio::co_spawn(executor,
                    consume_stream<State, R>(std::move(state), std::move(processor),
-                                            std::move(collector), entry),
+                                            std::move(collector), std::move(emitters), entry),
                    detached_owning(entry, entry->signal.slot()));
 }
 

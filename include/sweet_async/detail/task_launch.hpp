@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <asio/any_io_executor.hpp>
 
@@ -14,10 +15,20 @@
 #include <sweet_async/detail/task_registry.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/error.hpp>
+#include <sweet_async/sender.hpp>
 #include <sweet_async/task_options.hpp>
 #include <sweet_async/trace_sink.hpp>
 
 namespace sweet_async::detail {
+
+/// What the first stage of the builder gathers for the task: where it runs,
+/// its settings, and the emitters it runs.
+template <class T, class Id>
+struct task_plan {
+    asio::any_io_executor executor;
+    task_options options;
+    std::vector<emitter<T, Id>> emitters;
+};
 
 /// The state of a new task on `executor` with its channel; a capacity the
 /// channel refuses is reported as this task's configuration error.
