@@ -190,8 +190,9 @@ public:
     /// running at their next `co_await` (Asio terminal cancellation; a send
     /// then throws), and the task ends only once every emitter has returned.
     template <class Emitter>
-    requires std::is_invocable_r_v<asio::awaitable<void>, Emitter&, sweet_async::sender<T, Id>&>
-    [[nodiscard]] emitting_task_builder emitter(Emitter emit) const {
+    requires std::is_invocable_r_v<asio::awaitable<void>, Emitter&,
+                                   sweet_async::sender<T, Id>&> [[nodiscard]] emitting_task_builder
+    emitter(Emitter emit) const {
         emitting_task_builder copy = *this;
         copy.plan_.emitters.emplace_back(std::move(emit));
         return copy;

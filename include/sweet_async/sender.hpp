@@ -50,16 +50,16 @@ public:
     /// full, `async_task_error::closed` when the task accepts no more events.
     /// On failure `payload` is left untouched (an rvalue is not moved from).
     template <class U = T>
-    requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload) const {
+    requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload)
+    const {
         return try_send_as(*core_, streaming_event_type::continuing, std::forward<U>(payload));
     }
 
     /// Like `try_send`, for the event that ends the stream: it is processed
     /// too, and nothing can be sent after it.
     template <class U = T>
-    requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload) const {
-        return try_send_as(*core_, streaming_event_type::final, std::forward<U>(payload));
-    }
+    requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload)
+    const { return try_send_as(*core_, streaming_event_type::final, std::forward<U>(payload)); }
 
     /// Sends `payload`, suspending while the channel is full (backpressure).
     /// Throws `async_task_exception` (`closed`) when the task accepts no
@@ -114,10 +114,10 @@ private:
                                          T payload) {
         std::error_code ec = try_send_as(*core, type, std::move(payload));
         if (ec == async_task_error::full) {
-            co_await core->channel.async_send(
-                core->make_event(std::move(payload), type),
-                is_final(type) ? send_mode::close_after : send_mode::keep_open,
-                asio::redirect_error(asio::use_awaitable, ec));
+            co_await core->channel.async_send(core->make_event(std::move(payload), type),
+                                              is_final(type) ? send_mode::close_after
+                                                             : send_mode::keep_open,
+                                              asio::redirect_error(asio::use_awaitable, ec));
         }
         if (ec) {
             throw async_task_exception(

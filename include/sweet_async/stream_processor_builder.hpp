@@ -102,8 +102,8 @@ public:
         // The processor sees whole events, their creation time included.
         auto state = detail::make_task_state<state_type>(plan_.executor, plan_.options, true);
         detail::announce_started(state, [] { return std::string("stream_processor"); });
-        detail::start_stream_consumer<R>(state, processor_, detail::initial_collector<R>(collector_),
-                                         plan_.emitters);
+        detail::start_stream_consumer<R>(state, processor_,
+                                         detail::initial_collector<R>(collector_), plan_.emitters);
         return task_type(std::move(state));
     }
 

@@ -25,8 +25,8 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/detail/exception_text.hpp>
 #include <sweet_async/detail/deadline.hpp>
+#include <sweet_async/detail/exception_text.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/processor_context.hpp>

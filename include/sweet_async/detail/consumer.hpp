@@ -125,7 +125,7 @@ void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor p
             receiver_type receiver(state, std::move(processor), std::move(collector));
             co_await consume(state, std::move(strategy), receiver, emitters);
         }(std::move(state), std::move(strategy), std::move(processor), std::move(collector),
-          std::move(emitters)),
+                                                   std::move(emitters)),
         asio::detached);
 }
 

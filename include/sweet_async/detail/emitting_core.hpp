@@ -88,7 +88,6 @@ private:
     std::vector<std::weak_ptr<stop_listener>> listeners;  // guarded by abandon_mutex
 
 public:
-
     /// Replaces the current choice and appends `decision` (if any) to the
     /// strategy's report. Rare (a strategy's decisions), so a lock is fine.
     void report_strategy(std::string current, std::string decision = {}) {

@@ -58,7 +58,8 @@ public:
 
         /// Consumer strand (see `State::listen_for_stop`).
         void stop_requested(stop_request request) override {
-            if (scope_ != nullptr && request >= interrupts_from_) scope_->interrupts_.interrupt_all();
+            if (scope_ != nullptr && request >= interrupts_from_)
+                scope_->interrupts_.interrupt_all();
         }
 
         /// Hands back one finished piece of work (`units` of the scope's count)
