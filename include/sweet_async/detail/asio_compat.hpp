@@ -27,4 +27,19 @@ using asio::experimental::deferred;
 
 }  // namespace sweet_async::detail
 
+// GCC 12 and later warn -Wmismatched-new-delete when they inline the ramp of a coroutine whose
+// frame comes from Asio's recycling allocator (Asio 1.24 on): they pair the std::aligned_alloc
+// inside awaitable_frame_base::operator new with the member operator delete that frees it, a
+// false positive (the pair is Asio's own). The warning lands on the coroutine's closing brace,
+// so the library's coroutines that users' code inlines (the consumers that start_queue()
+// spawns) sit between these two macros, and a user's -Werror build stays clean.
+#if defined(__GNUC__) && !defined(__clang__)
+#define SWEET_ASYNC_DETAIL_BEGIN_ASIO_FRAMES                                                       \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmismatched-new-delete\"")
+#define SWEET_ASYNC_DETAIL_END_ASIO_FRAMES _Pragma("GCC diagnostic pop")
+#else
+#define SWEET_ASYNC_DETAIL_BEGIN_ASIO_FRAMES
+#define SWEET_ASYNC_DETAIL_END_ASIO_FRAMES
+#endif
+
 #endif  // SWEET_ASYNC_DETAIL_ASIO_COMPAT_HPP

@@ -17,6 +17,7 @@
 #include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include <sweet_async/detail/asio_compat.hpp>
 #include <sweet_async/detail/emitter_group.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/exception_text.hpp>
@@ -25,6 +26,8 @@
 #include <sweet_async/receiver.hpp>
 
 namespace sweet_async::detail {
+
+SWEET_ASYNC_DETAIL_BEGIN_ASIO_FRAMES
 
 /// Arms the whole-task deadline of `state` (if it has one) on `timer`.
 ///
@@ -128,6 +131,8 @@ void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor p
                                                    std::move(emitters)),
         asio::detached);
 }
+
+SWEET_ASYNC_DETAIL_END_ASIO_FRAMES
 
 }  // namespace sweet_async::detail
 

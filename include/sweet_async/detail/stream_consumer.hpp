@@ -18,6 +18,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 
+#include <sweet_async/detail/asio_compat.hpp>
 #include <sweet_async/detail/consumer.hpp>
 #include <sweet_async/detail/detached_owning.hpp>
 #include <sweet_async/detail/emitter_group.hpp>
@@ -31,6 +32,8 @@
 #include <sweet_async/ledger.hpp>
 
 namespace sweet_async::detail {
+
+SWEET_ASYNC_DETAIL_BEGIN_ASIO_FRAMES
 
 /// The event stream of one task, recording into the task's ledger. The
 /// consumer coroutine owns it; the stream processor sees its `event_stream`
@@ -184,6 +187,8 @@ void start_stream_consumer(std::shared_ptr<State> state, StreamProcessor process
                                             std::move(collector), std::move(emitters), entry),
                    detached_owning(entry, entry->signal.slot()));
 }
+
+SWEET_ASYNC_DETAIL_END_ASIO_FRAMES
 
 }  // namespace sweet_async::detail
 
