@@ -133,7 +133,7 @@ void exercise_from_plain_thread(asio::any_io_executor executor) {
     task.async_send(1, asio::use_future).get();
 
     std::promise<std::error_code> sent;
-    task.async_send(2, [&](std::error_code ec) { sent.set_value(ec); });
+    task.async_send(2, [&](std::error_code ec, sa::uuid) { sent.set_value(ec); });
     CHECK(sent.get_future().get() == std::error_code());
 
     asio::co_spawn(
@@ -228,8 +228,8 @@ TEST_CASE("tokens: emitting task with plain callbacks", "[tokens][emitting]") {
     std::optional<std::error_code> last;
     std::optional<std::exception_ptr> failure;
     std::optional<doubling_result> result;
-    task.async_send(1, [&](std::error_code ec) { first = ec; });
-    task.async_send_final(2, [&](std::error_code ec) { last = ec; });
+    task.async_send(1, [&](std::error_code ec, sa::uuid) { first = ec; });
+    task.async_send_final(2, [&](std::error_code ec, sa::uuid) { last = ec; });
     task.async_wait([&](std::exception_ptr e, doubling_result r) {
         failure = e;
         result = std::move(r);
@@ -252,7 +252,7 @@ TEST_CASE("tokens: emitting task with plain callbacks", "[tokens][emitting]") {
     std::optional<std::error_code> closed;
     std::optional<std::exception_ptr> second;
     std::optional<doubling_result> second_value;
-    task.async_send(3, [&](std::error_code ec) { closed = ec; });
+    task.async_send(3, [&](std::error_code ec, sa::uuid) { closed = ec; });
     task.async_wait([&](std::exception_ptr e, doubling_result r) {
         second = e;
         second_value = std::move(r);
@@ -284,8 +284,8 @@ TEST_CASE("tokens: emitting task with deferred", "[tokens][emitting]") {
 
     std::optional<std::error_code> first;
     std::optional<std::error_code> last;
-    std::move(send_one)([&](std::error_code ec) { first = ec; });
-    std::move(send_last)([&](std::error_code ec) { last = ec; });
+    std::move(send_one)([&](std::error_code ec, sa::uuid) { first = ec; });
+    std::move(send_last)([&](std::error_code ec, sa::uuid) { last = ec; });
     std::optional<std::exception_ptr> failure;
     std::optional<int> sum;
     std::move(summed)([&](std::exception_ptr e, int s) {
@@ -308,7 +308,7 @@ TEST_CASE("tokens: emitting task with deferred", "[tokens][emitting]") {
     CHECK(error_of<sa::async_task_exception>(*taken) == sa::async_task_error::result_taken);
 
     std::optional<std::error_code> closed;
-    task.async_send(3, sa::detail::deferred)([&](std::error_code ec) { closed = ec; });
+    task.async_send(3, sa::detail::deferred)([&](std::error_code ec, sa::uuid) { closed = ec; });
     io.restart();
     io.run();
     CHECK(closed == sa::async_task_error::closed);
@@ -320,7 +320,7 @@ TEST_CASE("tokens: emitting task handlers bound to a strand run on it", "[tokens
     auto task = start_doubling(pool.get_executor());
 
     std::promise<bool> sent_on_strand;
-    task.async_send_final(5, asio::bind_executor(strand, [&](std::error_code ec) {
+    task.async_send_final(5, asio::bind_executor(strand, [&](std::error_code ec, sa::uuid) {
                               sent_on_strand.set_value(!ec && strand.running_in_this_thread());
                           }));
     CHECK(sent_on_strand.get_future().get());
@@ -597,8 +597,8 @@ TEST_CASE("tokens: a handler on another executor runs after the task's state is 
                             .tracing(false)
                             .receiver(sa::serial{}, twice)
                             .start_queue();
-            task.async_send_final(
-                21, asio::bind_executor(elsewhere, [&](std::error_code ec) { sent = ec; }));
+            task.async_send_final(21, asio::bind_executor(elsewhere, [&](std::error_code ec,
+                                                                         sa::uuid) { sent = ec; }));
             task.async_wait(
                 asio::bind_executor(elsewhere, [&](std::exception_ptr e, doubling_result r) {
                     CHECK_FALSE(e);

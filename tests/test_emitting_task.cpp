@@ -381,7 +381,7 @@ TEST_CASE("emitting task: sending after close or after the final event fails cle
     closed.close();
     CHECK(closed.try_send(1) == sa::async_task_error::closed);
     std::error_code async_result;
-    closed.async_send(1, [&](std::error_code ec) { async_result = ec; });
+    closed.async_send(1, [&](std::error_code ec, sa::uuid) { async_result = ec; });
     auto closed_result = run(io2, [&] { return closed.wait(); });
     CHECK(async_result == sa::async_task_error::closed);
     CHECK(closed_result.stats().sent == 0);
@@ -700,4 +700,57 @@ TEST_CASE("emitting task: a caller may cancel its wait() without harming the tas
     CHECK_FALSE(task.try_send_final(2));
     auto result = run(io, [&] { return task.wait(); });  // the result is still there
     CHECK(result.stats().processed == 2);
+}
+
+TEST_CASE(
+    "emitting task: every send tells the id of the event it made, the key of its result or error",
+    "[emitting_task][ids]") {
+    asio::io_context io;
+    auto task = sa::emitting_builder<int>(io)
+                    .capacity(1)
+                    .receiver(sa::serial{},
+                              [](int v) {
+                                  if (v < 0) throw std::invalid_argument("negative");
+                                  return v * 10;
+                              })
+                    .start_queue();
+    sa::uuid by_try;
+    sa::uuid left_alone = sa::uuid::generate();
+    const sa::uuid before_full = left_alone;
+    REQUIRE_FALSE(task.try_send(1, by_try));
+    CHECK(task.try_send(2, left_alone) == sa::async_task_error::full);
+    CHECK(left_alone == before_full);  // untouched when nothing was sent
+    sa::uuid by_send, by_failing, by_async, by_final;
+    auto result =
+        run(io, [&]() -> asio::awaitable<sa::final_result<int, sa::keyed_collection<int>>> {
+            by_send = co_await task.send(2);  // waits for room
+            by_failing = co_await task.send(-1);
+            by_async = co_await task.async_send(4, asio::use_awaitable);
+            by_final = co_await task.send_final(5);
+            co_return co_await task.wait();
+        });
+    check_accounting(result);
+    const std::set<sa::uuid> ids{by_try, by_send, by_failing, by_async, by_final};
+    CHECK(ids.size() == 5);
+    CHECK(ids.count(sa::uuid{}) == 0);
+    REQUIRE(result.collection().get(by_try) != nullptr);
+    CHECK(*result.collection().get(by_try) == 10);
+    CHECK(*result.collection().get(by_send) == 20);
+    CHECK(*result.collection().get(by_async) == 40);
+    CHECK(*result.collection().get(by_final) == 50);
+    REQUIRE(result.errors().size() == 1);
+    CHECK(result.errors()[0].event_id == by_failing);
+    CHECK(result.errors()[0].message == "negative");
+    sa::uuid after_close = sa::uuid::generate();
+    CHECK(task.try_send(6, after_close) == sa::async_task_error::closed);
+    std::error_code refused;
+    sa::uuid nil = sa::uuid::generate();
+    task.async_send(7, [&](std::error_code ec, sa::uuid event_id) {
+        refused = ec;
+        nil = event_id;
+    });
+    io.restart();
+    io.run();
+    CHECK(refused == sa::async_task_error::closed);
+    CHECK(nil == sa::uuid{});
 }

@@ -697,7 +697,8 @@ void produce_on_thread(producer_job<Task> job) {
         if (job.style == producer_style::thread_async_send) {
             std::promise<std::error_code> sent;
             auto outcome = sent.get_future();
-            job.task.async_send(payload, [&sent](std::error_code e) { sent.set_value(e); });
+            job.task.async_send(payload,
+                                [&sent](std::error_code e, sa::uuid) { sent.set_value(e); });
             ec = outcome.get();
         } else {
             for (unsigned spins = 0;; ++spins) {
@@ -1008,7 +1009,8 @@ findings run_with(const scenario& s, const std::shared_ptr<probe>& shared, Proce
     if (s.end == stream_end::final_event) {
         std::promise<std::error_code> sent;
         auto outcome = sent.get_future();
-        task.async_send_final(s.events, [&sent](std::error_code ec) { sent.set_value(ec); });
+        task.async_send_final(s.events,
+                              [&sent](std::error_code ec, sa::uuid) { sent.set_value(ec); });
         if (const auto ec = outcome.get(); !ec) {
             shared->accepted[s.events] = 1;
             shared->accepted_count.fetch_add(1, std::memory_order_relaxed);

@@ -109,6 +109,12 @@ public:
         return sender_.try_send(std::forward<U>(payload));
     }
 
+    /// Like `try_send`, setting `event_id` to the event's id on success.
+    template <class U = T>
+    requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload, uuid& event_id) {
+        return sender_.try_send(std::forward<U>(payload), event_id);
+    }
+
     /// Like `try_send`, for the event that ends the stream: it is processed
     /// too, and nothing can be sent after it.
     template <class U = T>
@@ -116,29 +122,35 @@ public:
         return sender_.try_send_final(std::forward<U>(payload));
     }
 
-    /// Sends `payload`, suspending while the channel is full (backpressure).
-    /// Throws `async_task_exception` (`closed`) when the task accepts no
-    /// more events.
-    asio::awaitable<void> send(T payload) { return sender_.send(std::move(payload)); }
+    /// Like `try_send_final`, setting `event_id` to the event's id on success.
+    template <class U = T>
+    requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload,
+                                                                            uuid& event_id) {
+        return sender_.try_send_final(std::forward<U>(payload), event_id);
+    }
+
+    /// Sends `payload`, suspending while the channel is full (backpressure),
+    /// and returns the event's id. Throws `async_task_exception` (`closed`)
+    /// when the task accepts no more events.
+    asio::awaitable<uuid> send(T payload) { return sender_.send(std::move(payload)); }
 
     /// Sends the last event of the stream; it is processed like any other.
-    asio::awaitable<void> send_final(T payload) { return sender_.send_final(std::move(payload)); }
+    /// Returns its id.
+    asio::awaitable<uuid> send_final(T payload) { return sender_.send_final(std::move(payload)); }
 
-    /// Completion-token form of `send`, signature `void(std::error_code)`:
-    /// see `sender::async_send`.
-    template <asio::completion_token_for<void(std::error_code)> CompletionToken>
+    /// Completion-token form of `send`, signature `void(std::error_code,
+    /// uuid)`: see `sender::async_send`.
+    template <asio::completion_token_for<void(std::error_code, uuid)> CompletionToken>
     auto async_send(T payload, CompletionToken&& token) {
         return sender_.async_send(std::move(payload), std::forward<CompletionToken>(token));
     }
 
-    /// Completion-token form of `send_final`, signature `void(std::error_code)`.
-    template <asio::completion_token_for<void(std::error_code)> CompletionToken>
+    /// Completion-token form of `send_final`, signature `void(std::error_code, uuid)`.
+    template <asio::completion_token_for<void(std::error_code, uuid)> CompletionToken>
     auto async_send_final(T payload, CompletionToken&& token) {
         return sender_.async_send_final(std::move(payload), std::forward<CompletionToken>(token));
     }
 
-    /// The task's write end alone, for producers that should not see (or
-    /// depend on the type of) its result. It does not keep the task open.
     sweet_async::sender<T, Id> get_sender() const { return sender_; }
 
     /// Ends the stream without a final event: nothing more is accepted, what

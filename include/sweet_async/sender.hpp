@@ -52,41 +52,66 @@ public:
     template <class U = T>
     requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload)
     const {
-        return try_send_as(*core_, streaming_event_type::continuing, std::forward<U>(payload));
+        uuid unused;
+        return try_send_as(*core_, streaming_event_type::continuing, std::forward<U>(payload),
+                           unused);
+    }
+
+    /// Like `try_send`, and on success sets `event_id` to the id of the event
+    /// it made: the key of its result in the collection, of its error in
+    /// `final_result::errors()`, and of its dead letter. Untouched on failure.
+    template <class U = T>
+    requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload, uuid& event_id)
+    const {
+        return try_send_as(*core_, streaming_event_type::continuing, std::forward<U>(payload),
+                           event_id);
     }
 
     /// Like `try_send`, for the event that ends the stream: it is processed
     /// too, and nothing can be sent after it.
     template <class U = T>
     requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload)
-    const { return try_send_as(*core_, streaming_event_type::final, std::forward<U>(payload)); }
+    const {
+        uuid unused;
+        return try_send_as(*core_, streaming_event_type::final, std::forward<U>(payload), unused);
+    }
 
-    /// Sends `payload`, suspending while the channel is full (backpressure).
-    /// Throws `async_task_exception` (`closed`) when the task accepts no
-    /// more events.
-    asio::awaitable<void> send(T payload) const {
+    /// Like `try_send_final`, setting `event_id` on success (see `try_send`).
+    template <class U = T>
+    requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload,
+                                                                            uuid& event_id)
+    const {
+        return try_send_as(*core_, streaming_event_type::final, std::forward<U>(payload), event_id);
+    }
+
+    /// Sends `payload`, suspending while the channel is full (backpressure),
+    /// and returns the id of the event it made (see `try_send`). Throws
+    /// `async_task_exception` (`closed`) when the task accepts no more events.
+    asio::awaitable<uuid> send(T payload) const {
         return send_as(core_, streaming_event_type::continuing, std::move(payload));
     }
 
     /// Sends the last event of the stream; it is processed like any other.
-    asio::awaitable<void> send_final(T payload) const {
+    /// Returns its id.
+    asio::awaitable<uuid> send_final(T payload) const {
         return send_as(core_, streaming_event_type::final, std::move(payload));
     }
 
-    /// Completion-token form of `send`, signature `void(std::error_code)`:
-    /// completes with an empty code once the event is in the channel (after
-    /// waiting for room while it is full), or with `async_task_error::closed`
-    /// (the payload is dropped). Per-operation cancellation while waiting for
-    /// room completes it with `asio::error::operation_aborted` (dropped too).
-    template <asio::completion_token_for<void(std::error_code)> CompletionToken>
+    /// Completion-token form of `send`, signature `void(std::error_code,
+    /// uuid)`: completes with an empty code and the event's id once the event
+    /// is in the channel (after waiting for room while it is full), or with
+    /// `async_task_error::closed` and a nil id (the payload is dropped).
+    /// Per-operation cancellation while waiting for room completes it with
+    /// `asio::error::operation_aborted` (dropped too).
+    template <asio::completion_token_for<void(std::error_code, uuid)> CompletionToken>
     auto async_send(T payload, CompletionToken&& token) const {
         return detail::async_send_event(core_, streaming_event_type::continuing, std::move(payload),
                                         std::forward<CompletionToken>(token));
     }
 
-    /// Completion-token form of `send_final`, signature `void(std::error_code)`
-    /// as for `async_send`.
-    template <asio::completion_token_for<void(std::error_code)> CompletionToken>
+    /// Completion-token form of `send_final`, signature `void(std::error_code,
+    /// uuid)` as for `async_send`.
+    template <asio::completion_token_for<void(std::error_code, uuid)> CompletionToken>
     auto async_send_final(T payload, CompletionToken&& token) const {
         return detail::async_send_event(core_, streaming_event_type::final, std::move(payload),
                                         std::forward<CompletionToken>(token));
@@ -104,25 +129,34 @@ private:
     // starts lazily and may outlive the sender it was called on.
 
     template <class U>
-    static std::error_code try_send_as(core_type& core, streaming_event_type type, U&& payload) {
+    static std::error_code try_send_as(core_type& core, streaming_event_type type, U&& payload,
+                                       uuid& event_id) {
+        // The factory runs only once the channel has a place for the event.
         return core.channel.try_send_with(
-            [&] { return core.make_event(T(std::forward<U>(payload)), type); },
+            [&] {
+                auto e = core.make_event(T(std::forward<U>(payload)), type);
+                event_id = e.id();
+                return e;
+            },
             is_final(type) ? send_mode::close_after : send_mode::keep_open);
     }
 
-    static asio::awaitable<void> send_as(std::shared_ptr<core_type> core, streaming_event_type type,
+    static asio::awaitable<uuid> send_as(std::shared_ptr<core_type> core, streaming_event_type type,
                                          T payload) {
-        std::error_code ec = try_send_as(*core, type, std::move(payload));
+        uuid event_id;
+        std::error_code ec = try_send_as(*core, type, std::move(payload), event_id);
         if (ec == async_task_error::full) {
-            co_await core->channel.async_send(core->make_event(std::move(payload), type),
-                                              is_final(type) ? send_mode::close_after
-                                                             : send_mode::keep_open,
-                                              asio::redirect_error(asio::use_awaitable, ec));
+            auto e = core->make_event(std::move(payload), type);
+            event_id = e.id();
+            co_await core->channel.async_send(
+                std::move(e), is_final(type) ? send_mode::close_after : send_mode::keep_open,
+                asio::redirect_error(asio::use_awaitable, ec));
         }
         if (ec) {
             throw async_task_exception(
                 ec, fmt::format("task '{}': cannot send: {}", core->options.name, ec.message()));
         }
+        co_return event_id;
     }
 
     std::shared_ptr<core_type> core_;

@@ -20,6 +20,7 @@
 #include <sweet_async/channel.hpp>
 #include <sweet_async/detail/completion.hpp>
 #include <sweet_async/streaming_event_type.hpp>
+#include <sweet_async/uuid.hpp>
 
 namespace sweet_async::detail {
 
@@ -141,20 +142,22 @@ auto async_take(std::shared_ptr<Owner> owner, completion<Result>& done, std::str
         token);
 }
 
-/// A completion handler that also keeps `Owner` alive until it is destroyed.
-/// Its associated executor, cancellation slot and allocator are `Handler`'s.
+/// The handler of a send: completes `Handler` with the channel's error code
+/// and the id of the event sent (nil when it was not), and keeps the task's
+/// state `Owner` alive until then. Its associated executor, cancellation
+/// slot and allocator are `Handler`'s.
 template <class Handler, class Owner>
-class owning_handler {
+class send_operation {
 public:
-    owning_handler(Handler handler, std::shared_ptr<Owner> owner)
+    send_operation(Handler handler, std::shared_ptr<Owner> owner, uuid event_id)
         : handler_(std::move(handler)),
-          owner_(std::move(owner)) {}
+          owner_(std::move(owner)),
+          event_id_(event_id) {}
 
-    template <class... Args>
-    void operator()(Args&&... args) {
+    void operator()(std::error_code ec) {
         // Released before the upcall, for the reason `take_operation` gives.
         owner_.reset();
-        std::move(handler_)(std::forward<Args>(args)...);
+        std::move(handler_)(ec, ec ? uuid() : event_id_);
     }
 
     const Handler& handler() const noexcept { return handler_; }
@@ -162,21 +165,24 @@ public:
 private:
     Handler handler_;
     std::shared_ptr<Owner> owner_;
+    uuid event_id_;
 };
 
 /// Initiates sending `payload` as an event of `type` into the channel of
 /// the emitting task `state`, with the completion signature
-/// `void(std::error_code)`. The event is made when the operation starts; the
-/// state stays alive until the operation has completed.
+/// `void(std::error_code, uuid)`. The event is made when the operation
+/// starts; the state stays alive until the operation has completed.
 template <class T, class State, class CompletionToken>
 auto async_send_event(std::shared_ptr<State> state, streaming_event_type type, T payload,
                       CompletionToken&& token) {
-    return asio::async_initiate<CompletionToken, void(std::error_code)>(
+    return asio::async_initiate<CompletionToken, void(std::error_code, uuid)>(
         [state = std::move(state)](auto handler, streaming_event_type type, T payload) {
+            auto e = state->make_event(std::move(payload), type);
+            const uuid event_id = e.id();
             state->channel.async_send(
-                state->make_event(std::move(payload), type),
+                std::move(e),
                 sweet_async::is_final(type) ? send_mode::close_after : send_mode::keep_open,
-                owning_handler<decltype(handler), State>(std::move(handler), state));
+                send_operation<decltype(handler), State>(std::move(handler), state, event_id));
         },
         token, type, std::move(payload));
 }
@@ -198,10 +204,10 @@ struct associator<Associator, sweet_async::detail::take_operation<Result, Delive
 
 template <template <class, class> class Associator, class Handler, class Owner,
           class DefaultCandidate>
-struct associator<Associator, sweet_async::detail::owning_handler<Handler, Owner>, DefaultCandidate>
+struct associator<Associator, sweet_async::detail::send_operation<Handler, Owner>, DefaultCandidate>
     : Associator<Handler, DefaultCandidate> {
     static typename Associator<Handler, DefaultCandidate>::type
-    get(const sweet_async::detail::owning_handler<Handler, Owner>& operation,
+    get(const sweet_async::detail::send_operation<Handler, Owner>& operation,
         const DefaultCandidate& candidate = DefaultCandidate()) noexcept {
         return Associator<Handler, DefaultCandidate>::get(operation.handler(), candidate);
     }
