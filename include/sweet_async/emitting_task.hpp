@@ -151,6 +151,8 @@ public:
         return sender_.async_send_final(std::move(payload), std::forward<CompletionToken>(token));
     }
 
+    /// The task's write end alone, for producers that should not see (or
+    /// depend on the type of) its result. It does not keep the task open.
     sweet_async::sender<T, Id> get_sender() const { return sender_; }
 
     /// Ends the stream without a final event: nothing more is accepted, what

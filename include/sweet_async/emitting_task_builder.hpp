@@ -86,7 +86,7 @@ public:
         plan_.options.validate();
         strategy_.validate(plan_.options);
         auto state = detail::make_task_state<state_type>(
-            plan_.executor, plan_.options, traits::takes_event || reads_creation_time<Strategy>());
+            plan_, traits::takes_event || reads_creation_time<Strategy>());
         detail::announce_started(state, [&] {
             if constexpr (fmt::is_formattable<Strategy>::value) {
                 return fmt::format("{}", strategy_);  // with its settings
@@ -123,7 +123,7 @@ public:
     /// A builder of tasks running on `executor`, starting from `options` (validated only by
     /// `start_queue()`).
     explicit emitting_task_builder(asio::any_io_executor executor, task_options options = {})
-        : plan_{std::move(executor), std::move(options), {}} {}
+        : plan_{std::move(executor), std::move(options), {}, {}} {}
 
     /// Shown in tracing, statistics and error messages.
     [[nodiscard]] emitting_task_builder name(std::string value) const {
@@ -195,6 +195,26 @@ public:
     emitter(Emitter emit) const {
         emitting_task_builder copy = *this;
         copy.plan_.emitters.emplace_back(std::move(emit));
+        return copy;
+    }
+
+    /// Names where the task's events that fail or time out (after their
+    /// retries) go besides `final_result::errors()`: each is handed on as a
+    /// `sa::dead_letter<T>`, its error and its payload, and counted in
+    /// `stats().dead_lettered`. `target` is another task taking
+    /// `dead_letter<T>` events (an `emitting_task` or its `sender`: the
+    /// letters wait for its room like a link's results, it is not closed by
+    /// this task, and a letter it refuses is not counted), or a function
+    /// `void(sa::dead_letter<T>&&)` called on the task's consumer strand,
+    /// which must not block (one that throws loses nothing: the event's
+    /// outcome stands, the letter is not counted). Cancelled events are not
+    /// dead letters: nothing was wrong with them.
+    template <class Target>
+    [[nodiscard]] emitting_task_builder dead_letter(Target target) const {
+        emitting_task_builder copy = *this;
+        copy.plan_.dead_letters = [target = std::move(target)] {
+            return detail::dead_letter_route_to<T>(target);
+        };
         return copy;
     }
 

@@ -17,6 +17,7 @@
 
 #include <sweet_async/channel.hpp>
 #include <sweet_async/detail/event_source.hpp>
+#include <sweet_async/detail/outbox.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/outcome.hpp>
 #include <sweet_async/pulled_event.hpp>
@@ -107,7 +108,7 @@ protected:
     /// which must outlive it.
     event_stream(channel<event_type>& channel, const asio::any_io_executor& strand,
                  const task_options& options, detail::stream_outcomes<event_type, R>& outcomes)
-        : source_(channel, strand),
+        : source_(channel, strand, &outlets_.gate()),
           options_(options),
           outcomes_(outcomes),
           wake_(strand) {}
@@ -124,6 +125,10 @@ protected:
     /// Ends every event not pulled yet as cancelled for `reason`, until the
     /// channel is drained; closes it first, so producers are refused from now.
     asio::awaitable<void> cancel_unpulled(const std::string& reason);
+
+    /// The outboxes the task's results and dead letters wait in for the next
+    /// stage's room; receiving holds at their gate.
+    detail::outbox_set& outlets() noexcept { return outlets_; }
 
 private:
     friend class pulled_event<T, R, Id>;
@@ -154,6 +159,7 @@ private:
     void record_released(outcome kind, const std::string& reason);
     void end_pending() noexcept;
 
+    detail::outbox_set outlets_;  // before source_, which holds at its gate
     detail::event_source<event_type> source_;
     const task_options& options_;
     detail::stream_outcomes<event_type, R>& outcomes_;

@@ -5,11 +5,17 @@
 #include <sweet_async/config.hpp>
 
 #include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <sweet_async/dead_letter.hpp>
+#include <sweet_async/detail/outbox.hpp>
 #include <sweet_async/detail/outcome_counts.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/final_result.hpp>
@@ -30,26 +36,46 @@ namespace sweet_async {
 /// kept, so a stream that fails forever runs in bounded memory. The counts
 /// stay exact either way.
 ///
+/// An event that failed or timed out is also handed, as a `dead_letter`
+/// with its payload, to the task's dead-letter target if it has one.
+///
 /// Made by the task's consumer; used on the consumer strand only.
 template <class T, class Collection, class Id, class Collector>
 class ledger {
 public:
     using event_type = event<T, Id>;  ///< What it records.
+    /// Where dead letters go (empty: nowhere). Called on the consumer strand.
+    using dead_letter_sink = std::function<void(dead_letter<T>&&)>;
 
     /// Counts into `counts` (the task's live stats), results into `collector`,
-    /// and at most `retained_errors` errors in full.
-    ledger(detail::outcome_counts& counts, Collector collector, std::size_t retained_errors)
+    /// at most `retained_errors` errors in full, and dead letters into
+    /// `dead_letters`.
+    ledger(detail::outcome_counts& counts, Collector collector, std::size_t retained_errors,
+           dead_letter_sink dead_letters = {})
         : counts_(counts),
           collector_(std::move(collector)),
-          retained_limit_(retained_errors) {}
+          retained_limit_(retained_errors),
+          dead_letters_(std::move(dead_letters)) {}
 
     ledger(const ledger&) = delete;
     ledger& operator=(const ledger&) = delete;
 
     /// `e` ended processed: `result` goes to the collector under its id.
+    /// A collector that feeds another task (`forwarding_collector`) is told
+    /// which result is the final event's, to keep it final downstream.
     template <class Result>
     void processed(event_type&& e, Result&& result) {
-        collector_.collect(e.id(), std::forward<Result>(result));
+        if constexpr (requires {
+                          collector_.collect_final(e.id(), std::forward<Result>(result));
+                      }) {
+            if (e.is_final()) {
+                collector_.collect_final(e.id(), std::forward<Result>(result));
+            } else {
+                collector_.collect(e.id(), std::forward<Result>(result));
+            }
+        } else {
+            collector_.collect(e.id(), std::forward<Result>(result));
+        }
         counts_.add(outcome::processed);
         keep_if_final(std::move(e));
     }
@@ -64,6 +90,9 @@ public:
     /// `e` ended `kind` (failed, timed out or cancelled) after `attempts`
     /// attempts, for the reason `message`.
     void unprocessed(event_type&& e, outcome kind, std::string message, unsigned attempts) {
+        if (dead_letters_ && kind != outcome::cancelled) {
+            send_dead_letter(e, event_error{e.id(), e.sequence(), kind, message, attempts});
+        }
         if (retains_errors()) {
             errors_.push_back(
                 event_error{e.id(), e.sequence(), kind, std::move(message), attempts});
@@ -72,6 +101,16 @@ public:
         }
         counts_.add(kind);
         keep_if_final(std::move(e));
+    }
+
+    /// The outbox of a collector that feeds another task, for the consumer
+    /// to manage (null for other collectors).
+    std::shared_ptr<detail::outbox_base> open_outbox() {
+        if constexpr (requires { collector_.open_outbox(); }) {
+            return collector_.open_outbox();
+        } else {
+            return nullptr;
+        }
     }
 
     /// False once the retention limit is reached: a message made now would
@@ -90,6 +129,24 @@ public:
     }
 
 private:
+    /// Hands `e`'s payload and `error` to the dead-letter target. The final
+    /// event stays whole in the final result, so its payload goes as a copy
+    /// (none when it cannot be copied). A target that throws does not lose
+    /// the event: its outcome stands, it is just not counted as dead-lettered.
+    void send_dead_letter(event_type& e, event_error error) {
+        dead_letter<T> letter{std::move(error), std::nullopt};
+        if (!e.is_final()) {
+            letter.payload.emplace(std::move(e.payload()));
+        } else if constexpr (std::is_copy_constructible_v<T>) {
+            letter.payload.emplace(e.payload());
+        }
+        try {
+            dead_letters_(std::move(letter));
+            counts_.add_dead_letter();
+        } catch (...) {
+        }
+    }
+
     void keep_if_final(event_type&& e) {
         if (e.is_final()) final_event_.emplace(std::move(e));
     }
@@ -100,6 +157,7 @@ private:
     std::size_t retained_limit_;
     std::size_t errors_not_retained_ = 0;
     std::optional<event_type> final_event_;
+    dead_letter_sink dead_letters_;
 };
 
 }  // namespace sweet_async

@@ -27,6 +27,7 @@
 #include <sweet_async/detail/event_source.hpp>
 #include <sweet_async/detail/in_flight_scope.hpp>
 #include <sweet_async/detail/interrupt_registry.hpp>
+#include <sweet_async/detail/outbox.hpp>
 #include <sweet_async/detail/outcome_recorder.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
 #include <sweet_async/detail/trace.hpp>
@@ -88,11 +89,14 @@ public:
     /// Made by the task when its consumer starts; strategies only receive it by reference.
     receiver(const std::shared_ptr<state_type>& state, Processor processor, Collector collector)
         : state_(*state),
-          source_(state->channel, state->consumer_executor),
+          source_(state->channel, state->consumer_executor, &outlets_.gate()),
           runner_(std::make_shared<runner_type>(state, std::move(processor))),
           outcomes_(*state, std::move(collector), traits::takes_event),
           context_(runner_->new_context()),
-          in_flight_(state, returned{this}) {}
+          in_flight_(state, returned{this}) {
+        outlets_.add(outcomes_.open_outbox(), *state);
+        outlets_.add(state->dead_letter_box, *state);
+    }
 
     receiver(const receiver&) = delete;
     receiver& operator=(const receiver&) = delete;
@@ -234,6 +238,11 @@ public:
     /// strategy returns early or throws.
     asio::awaitable<void> cancel_remaining(std::string reason);
 
+    /// Hands on what waits for the next stage's room and ends the stream of
+    /// the task fed (a `forwarding_collector`'s). The library calls it once
+    /// every outcome is recorded.
+    asio::awaitable<void> finish_outlets() { return outlets_.finish(); }
+
     /// Hands over everything recorded, and `failure`, why a `failed` task
     /// failed. Called once, at the end.
     final_result<T, Collection, Id> finish(task_status status, task_stats stats,
@@ -305,7 +314,8 @@ private:
 
     using inbox_type = typename detail::in_flight_scope<state_type, finished, returned>::inbox;
 
-    state_type& state_;  // owned by the consumer coroutine that owns this receiver
+    state_type& state_;           // owned by the consumer coroutine that owns this receiver
+    detail::outbox_set outlets_;  // before source_, which holds at its gate
     detail::event_source<event_type> source_;
     std::shared_ptr<runner_type> runner_;
     recorder_type outcomes_;

@@ -7,6 +7,7 @@
 #include <concepts>
 #include <functional>
 #include <memory>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -123,6 +124,9 @@ public:
 
     /// True once the task accepts no more events.
     bool is_closed() const noexcept { return core_->channel.is_closed(); }
+
+    /// The name of the task it sends into.
+    const std::string& task_name() const noexcept { return core_->options.name; }
 
 private:
     // The coroutine is static and owns a reference to the state: a coroutine

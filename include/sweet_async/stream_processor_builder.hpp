@@ -100,7 +100,7 @@ public:
         using state_type = detail::emitting_state<T, collection_type, Id>;
         plan_.options.validate();
         // The processor sees whole events, their creation time included.
-        auto state = detail::make_task_state<state_type>(plan_.executor, plan_.options, true);
+        auto state = detail::make_task_state<state_type>(plan_, true);
         detail::announce_started(state, [] { return std::string("stream_processor"); });
         detail::start_stream_consumer<R>(state, processor_,
                                          detail::initial_collector<R>(collector_), plan_.emitters);

@@ -9,6 +9,7 @@
 #include <sweet_async/cancellation_level.hpp>
 #include <sweet_async/channel.hpp>
 #include <sweet_async/collector.hpp>
+#include <sweet_async/dead_letter.hpp>
 #include <sweet_async/emitting_task.hpp>
 #include <sweet_async/emitting_task_builder.hpp>
 #include <sweet_async/error.hpp>
@@ -16,6 +17,7 @@
 #include <sweet_async/event_stream.hpp>
 #include <sweet_async/final_result.hpp>
 #include <sweet_async/fold_collector.hpp>
+#include <sweet_async/forwarding_collector.hpp>
 #include <sweet_async/min_max.hpp>
 #include <sweet_async/outcome.hpp>
 #include <sweet_async/processing_strategy.hpp>

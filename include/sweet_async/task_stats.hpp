@@ -21,6 +21,9 @@ struct task_stats {
     std::size_t timed_out = 0;  ///< Events that exceeded the per-event timeout.
     std::size_t cancelled = 0;  ///< Events not processed because the task stopped.
     std::size_t retries = 0;    ///< Attempts beyond the first, over all events.
+    /// Failed and timed-out events handed to the task's dead-letter target
+    /// (each also counted as failed or timed out).
+    std::size_t dead_lettered = 0;
     /// Time from the start of the task to now (live) or to its end (final).
     std::chrono::nanoseconds elapsed{0};
 
@@ -36,16 +39,18 @@ struct task_stats {
 
 }  // namespace sweet_async
 
-/// `sent=4 processed=4 failed=0 timed_out=0 cancelled=0 retries=0 elapsed=1.25ms`
+/// `sent=4 processed=4 failed=0 timed_out=0 cancelled=0 retries=0 elapsed=1.25ms`, with
+/// `dead_lettered=N` before `elapsed` when some were.
 template <>
 struct fmt::formatter<sweet_async::task_stats> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::task_stats& s, FormatContext& ctx) const {
         const std::chrono::duration<double, std::milli> elapsed = s.elapsed;
-        return fmt::format_to(
-            ctx.out(),
-            "sent={} processed={} failed={} timed_out={} cancelled={} retries={} elapsed={:.3f}ms",
-            s.sent, s.processed, s.failed, s.timed_out, s.cancelled, s.retries, elapsed.count());
+        auto out = fmt::format_to(
+            ctx.out(), "sent={} processed={} failed={} timed_out={} cancelled={} retries={} ",
+            s.sent, s.processed, s.failed, s.timed_out, s.cancelled, s.retries);
+        if (s.dead_lettered != 0) out = fmt::format_to(out, "dead_lettered={} ", s.dead_lettered);
+        return fmt::format_to(out, "elapsed={:.3f}ms", elapsed.count());
     }
 };
 

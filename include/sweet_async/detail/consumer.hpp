@@ -104,6 +104,7 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, R
     }
     emitting.stream_ended();
     co_await emitting.join();
+    co_await receiver.finish_outlets();  // under the deadline: the next stage may be full
     deadline.cancel();
     if (failure.empty()) failure = emitting.failure();
     end_task(*state, std::move(failure),

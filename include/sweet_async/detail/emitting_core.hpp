@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,7 +21,9 @@
 
 #include <sweet_async/cancellation_level.hpp>
 #include <sweet_async/channel.hpp>
+#include <sweet_async/dead_letter.hpp>
 #include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/detail/outbox.hpp>
 #include <sweet_async/detail/outcome_counts.hpp>
 #include <sweet_async/detail/stop_listener.hpp>
 #include <sweet_async/detail/task_registry.hpp>
@@ -80,6 +83,11 @@ public:
     /// Set by `abandon()` of a running task: every event sent and not
     /// finished counts as cancelled.
     std::atomic<bool> unfinished_cancelled{false};
+    /// Where the ledger hands failed and timed-out events (empty: nowhere),
+    /// and, when that is another task, the outbox that waits for its room.
+    /// Set before the consumer starts; the consumer's from then on.
+    std::function<void(sweet_async::dead_letter<T>&&)> dead_letter_sink;
+    std::shared_ptr<outbox_base> dead_letter_box;
 
 private:
     mutable std::mutex report_mutex;

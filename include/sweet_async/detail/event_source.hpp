@@ -18,6 +18,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <sweet_async/channel.hpp>
+#include <sweet_async/detail/downstream_gate.hpp>
 #include <sweet_async/event.hpp>
 
 namespace sweet_async::detail {
@@ -27,20 +28,28 @@ namespace sweet_async::detail {
 /// producers: a send that failed after the channel claimed its place (a
 /// throwing copy) leaves no gap that arrival-order release would wait on.
 ///
+/// While the task's `gate` is blocked (an outbox waits for room in the next
+/// stage), nothing is received: waiting for events drains the outboxes
+/// first, so backpressure reaches this task's producers.
+///
 /// Used on the consumer strand only.
 template <class Event>
 class event_source {
 public:
     using event_type = Event;
 
-    /// Reads `channel`; waits with timers on `strand` (the consumer's).
-    event_source(channel<Event>& channel, asio::any_io_executor strand)
+    /// Reads `channel`, holding at `gate` if there is one; waits with timers
+    /// on `strand` (the consumer's).
+    event_source(channel<Event>& channel, asio::any_io_executor strand,
+                 downstream_gate* gate = nullptr)
         : channel_(channel),
-          strand_(std::move(strand)) {}
+          strand_(std::move(strand)),
+          gate_(gate) {}
 
-    /// The next event if one is ready, its `sequence()` set to its arrival
-    /// index; never suspends.
+    /// The next event if one is ready (and the gate open), its `sequence()`
+    /// set to its arrival index; never suspends.
     std::optional<Event> try_receive() {
+        if (gate_ != nullptr && gate_->blocked()) return std::nullopt;
         std::optional<Event> e = channel_.try_receive();
         if (e) event_access::set_sequence(*e, received_++);
         return e;
@@ -49,6 +58,10 @@ public:
     /// Suspends until an event may be ready (true) or the stream has ended and
     /// every event was received (false). May return true spuriously.
     asio::awaitable<bool> wait_for_events() {
+        if (gate_ != nullptr && gate_->blocked()) {
+            co_await gate_->drain();
+            co_return true;
+        }
         if (!channel_.ready() && !channel_.drained()) {
             co_await channel_.async_wait_readable(asio::use_awaitable);
         }
@@ -58,7 +71,13 @@ public:
     /// Like `wait_for_events`, but gives up at `deadline`: true when an event
     /// may be ready, false when the deadline passed or the stream ended (tell
     /// them apart with `ended()`).
+    /// A blocked gate is drained first, however long the next stage takes:
+    /// the deadline (a batch's window) cannot send anything meanwhile.
     asio::awaitable<bool> wait_for_events_until(std::chrono::steady_clock::time_point deadline) {
+        if (gate_ != nullptr && gate_->blocked()) {
+            co_await gate_->drain();
+            co_return channel_.ready();
+        }
         if (!channel_.ready() && !channel_.drained() &&
             std::chrono::steady_clock::now() < deadline) {
             using namespace asio::experimental::awaitable_operators;
@@ -83,10 +102,15 @@ public:
     /// Ends the stream for producers: what they still send is refused.
     void close() { channel_.close(); }
 
+    /// Receives regardless of the gate from now on: for cancelling what is
+    /// left, which sends nothing downstream.
+    void ignore_gate() noexcept { gate_ = nullptr; }
+
 private:
     channel<Event>& channel_;
     asio::any_io_executor strand_;
     std::uint64_t received_ = 0;  // the next event's arrival index
+    downstream_gate* gate_;       // the consumer's, which outlives this source
 };
 
 }  // namespace sweet_async::detail

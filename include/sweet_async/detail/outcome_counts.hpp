@@ -32,6 +32,13 @@ public:
     /// processors run on other threads at once: a real read-modify-write.
     void add_retry() noexcept { retries_.fetch_add(1, std::memory_order_relaxed); }
 
+    /// Counts an event's dead letter handed to the dead-letter target (the
+    /// ledger's writer only).
+    void add_dead_letter() noexcept {
+        dead_lettered_.store(dead_lettered_.load(std::memory_order_relaxed) + 1,
+                             std::memory_order_relaxed);
+    }
+
     /// The counts into `s` (everything but `sent` and `elapsed`).
     void read_into(task_stats& s) const noexcept {
         // Relaxed: live stats are a snapshot, each count exact but not taken
@@ -42,6 +49,7 @@ public:
         s.timed_out = timed_out_.load(std::memory_order_relaxed);
         s.cancelled = cancelled_.load(std::memory_order_relaxed);
         s.retries = retries_.load(std::memory_order_relaxed);
+        s.dead_lettered = dead_lettered_.load(std::memory_order_relaxed);
     }
 
 private:
@@ -60,6 +68,7 @@ private:
     std::atomic<std::size_t> timed_out_{0};
     std::atomic<std::size_t> cancelled_{0};
     std::atomic<std::size_t> retries_{0};
+    std::atomic<std::size_t> dead_lettered_{0};
 };
 
 }  // namespace sweet_async::detail

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -49,7 +50,8 @@ public:
     /// is timed (see `stamps`).
     outcome_recorder(State& state, Collector collector, bool stamps_every_event)
         : state_(state),
-          ledger_(state.counts, std::move(collector), state.options.retained_errors),
+          ledger_(state.counts, std::move(collector), state.options.retained_errors,
+                  state.dead_letter_sink),
           stamps_every_event_(stamps_every_event) {}
 
     /// Records the outcome of `e`, whose attempts ended as `r`.
@@ -97,7 +99,9 @@ public:
         for (std::size_t i = 0; i < events.size(); ++i) {
             event_type& e = events[i];
             event_access::mark_completed(e, completed);
-            if (e.is_final()) e.payload() = std::move(payloads[i]);
+            // The final event goes back whole; a failed one keeps its payload
+            // for its dead letter.
+            if (e.is_final() || !r.result) e.payload() = std::move(payloads[i]);
             if (r.cancelled) {
                 cancel(std::move(e), "interrupted: " + state_.stop_reason(), r.made);
                 continue;
@@ -113,6 +117,9 @@ public:
         }
         events.clear();
     }
+
+    /// The outbox of a collector that feeds another task (null otherwise).
+    std::shared_ptr<outbox_base> open_outbox() { return ledger_.open_outbox(); }
 
     /// Ends `e` cancelled for `reason`, after `attempts` attempts.
     void cancel(event_type&& e, std::string reason, unsigned attempts = 0) {

@@ -53,10 +53,18 @@ public:
     stream_driver(State& state, Collector collector)
         : base(state.channel, state.consumer_executor, state.options, *this),
           state_(state),
-          ledger_(state.counts, std::move(collector), state.options.retained_errors) {}
+          ledger_(state.counts, std::move(collector), state.options.retained_errors,
+                  state.dead_letter_sink) {
+        this->outlets().add(ledger_.open_outbox(), state);
+        this->outlets().add(state.dead_letter_box, state);
+    }
 
     using base::cancel_unpulled;
     using base::settle;
+
+    /// Hands on what waits for the next stage's room and ends the stream of
+    /// the task fed, once every outcome is recorded.
+    asio::awaitable<void> finish_outlets() { return this->outlets().finish(); }
 
     /// Hands over everything recorded. Called once, at the end.
     final_result<T, Collection, Id> close(task_status status, task_stats stats,
@@ -167,6 +175,7 @@ asio::awaitable<void> consume_stream(std::shared_ptr<State> state, StreamProcess
     if (!state->channel.drained()) co_await stream.cancel_unpulled(ending.unpulled_reason);
     emitting.stream_ended();
     co_await emitting.join();
+    co_await stream.finish_outlets();
     deadline.cancel();
     failure = failure.empty() ? emitting.failure() : "the stream processor threw: " + failure;
     end_task(*state, std::move(failure),

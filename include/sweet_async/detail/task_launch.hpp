@@ -4,6 +4,7 @@
 
 #include <sweet_async/config.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -12,6 +13,8 @@
 #include <asio/any_io_executor.hpp>
 
 #include <sweet_async/collector.hpp>
+#include <sweet_async/dead_letter.hpp>
+#include <sweet_async/detail/outbox.hpp>
 #include <sweet_async/detail/task_registry.hpp>
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/error.hpp>
@@ -21,27 +24,61 @@
 
 namespace sweet_async::detail {
 
+/// Where one task's dead letters go: a function called with each, and,
+/// when it hands them to another task, the outbox that waits for its room.
+template <class T>
+struct dead_letter_route {
+    std::function<void(dead_letter<T>&&)> sink;
+    std::shared_ptr<outbox_base> box;
+};
+
+/// The route of dead letters to `target`: a task's sender, an emitting task
+/// (through its sender), or a function of a `dead_letter<T>&&`.
+template <class T, class Target>
+dead_letter_route<T> dead_letter_route_to(const Target& target) {
+    using letter = dead_letter<T>;
+    if constexpr (requires { target.get_sender(); }) {
+        return dead_letter_route_to<T>(target.get_sender());
+    } else if constexpr (requires(letter l) { target.try_send(std::move(l)); }) {
+        auto box = std::make_shared<outbox<letter, Target>>(target, false);
+        return {[box](letter&& l) { box->push(std::move(l)); }, box};
+    } else {
+        static_assert(std::is_invocable_v<const Target&, letter&&>,
+                      "sweet_async: a dead-letter target is an emitting task or a sender of "
+                      "dead_letter<T> events, or a function void(sweet_async::dead_letter<T>&&)");
+        return {[target](letter&& l) mutable { target(std::move(l)); }, nullptr};
+    }
+}
+
 /// What the first stage of the builder gathers for the task: where it runs,
-/// its settings, and the emitters it runs.
+/// its settings, the emitters it runs, and how to route its dead letters
+/// (a new route per task: an outbox belongs to one task).
 template <class T, class Id>
 struct task_plan {
     asio::any_io_executor executor;
     task_options options;
     std::vector<emitter<T, Id>> emitters;
+    std::function<dead_letter_route<T>()> dead_letters;
 };
 
-/// The state of a new task on `executor` with its channel; a capacity the
+/// The state of a new task of `plan` with its channel; a capacity the
 /// channel refuses is reported as this task's configuration error.
 /// `stamps_creation`: whether anything may read `event::created()`.
-template <class State>
-std::shared_ptr<State> make_task_state(const asio::any_io_executor& executor,
-                                       const task_options& options, bool stamps_creation) {
+template <class State, class T, class Id>
+std::shared_ptr<State> make_task_state(const task_plan<T, Id>& plan, bool stamps_creation) {
+    std::shared_ptr<State> state;
     try {
-        return std::make_shared<State>(executor, options, stamps_creation);
+        state = std::make_shared<State>(plan.executor, plan.options, stamps_creation);
     } catch (const async_task_exception& e) {
         if (e.code() != async_task_error::invalid_configuration) throw;
-        throw options.invalid(e.what());
+        throw plan.options.invalid(e.what());
     }
+    if (plan.dead_letters) {
+        dead_letter_route<T> route = plan.dead_letters();
+        state->dead_letter_sink = std::move(route.sink);
+        state->dead_letter_box = std::move(route.box);
+    }
+    return state;
 }
 
 /// Traces the start of the task of `state`, which runs what `describe()`

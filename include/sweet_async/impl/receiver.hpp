@@ -100,6 +100,7 @@ asio::awaitable<void>
 receiver<T, Collection, Id, Processor, Collector>::cancel_remaining(std::string reason) {
     co_await wait_in_flight_below(1);
     source_.close();
+    source_.ignore_gate();  // what it cancels sends nothing downstream
     for (;;) {
         while (auto e = try_receive())
             cancel(std::move(*e), reason);

@@ -1,0 +1,201 @@
+// sweet_async/detail/outbox.hpp: values handed to another task's channel, waiting for room.
+#ifndef SWEET_ASYNC_DETAIL_OUTBOX_HPP
+#define SWEET_ASYNC_DETAIL_OUTBOX_HPP
+
+#include <sweet_async/config.hpp>
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/error.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <sweet_async/detail/asio_compat.hpp>
+#include <sweet_async/detail/downstream_gate.hpp>
+#include <sweet_async/detail/stop_listener.hpp>
+#include <sweet_async/error.hpp>
+
+namespace sweet_async::detail {
+
+/// What an outbox did with the values handed to it: every one is either
+/// delivered into the target's channel or counted as not delivered (the
+/// target had closed, or the task had to stop while it waited for room).
+struct delivery_counts {
+    std::size_t delivered = 0;
+    std::size_t undelivered = 0;
+    bool final_delivered = false;  ///< The held final value went as the target's final event.
+};
+
+/// The part of an outbox its task's consumer manages, whatever it carries.
+class outbox_base : public outlet, public stop_listener {
+public:
+    /// Holds the task's receiving at `gate` whenever the target is full.
+    /// Consumer strand, once, before the first value.
+    void attach(downstream_gate& gate) noexcept { gate_ = &gate; }
+
+    /// From `immediate` on, values still waiting for room are not delivered:
+    /// a parked send is interrupted, and what waits behind it is counted.
+    void stop_requested(stop_request request) override {
+        if (request < stop_request::immediate) return;
+        stopped_ = true;
+        interrupt_.emit(asio::cancellation_type::terminal);
+    }
+
+    /// Delivers what waits (see `drain`), then, for the target this task
+    /// feeds, ends the target's stream: with the held final value as its
+    /// final event, or by closing it. Called once, when the task ends.
+    virtual asio::awaitable<void> finish() = 0;
+
+protected:
+    downstream_gate* gate_ = nullptr;
+    bool stopped_ = false;
+    // Emitted on the consumer strand (where the listener is told), where the
+    // parked send's handler runs.
+    asio::cancellation_signal interrupt_;
+};
+
+/// A bounded hand-off of values `U` into the channel of another task,
+/// through its `Target` (a `sender<U, ...>`). A value is sent without
+/// suspending while the target has room; when it is full, the value waits
+/// here and the task's receiving stops at the gate until the wait is over,
+/// so what waits is bounded by the task's work in flight. Consumer strand only.
+template <class U, class Target>
+class outbox final : public outbox_base {
+public:
+    /// `feeds_target`: this task's end is the end of the target's stream.
+    outbox(Target target, bool feeds_target)
+        : target_(std::move(target)),
+          feeds_target_(feeds_target) {}
+
+    /// Hands `value` on, now or once the target has room.
+    void push(U&& value) {
+        if (pending_.empty()) {
+            if (closed_ || stopped_) {
+                ++counts_.undelivered;
+                return;
+            }
+            const std::error_code ec = target_.try_send(std::move(value));  // untouched on failure
+            if (!ec) {
+                ++counts_.delivered;
+                return;
+            }
+            if (ec != async_task_error::full) {
+                closed_ = true;
+                ++counts_.undelivered;
+                return;
+            }
+        }
+        pending_.push_back(std::move(value));
+        if (gate_ != nullptr) gate_->block(*this);
+    }
+
+    /// Keeps `value` to be sent as the target's final event when this task
+    /// ends: results of earlier events may still be in flight, and nothing
+    /// can follow a final event.
+    void hold_final(U&& value) { final_.emplace(std::move(value)); }
+
+    asio::awaitable<void> drain() override {
+        while (!pending_.empty()) {
+            if (closed_ || stopped_) {
+                counts_.undelivered += pending_.size();
+                pending_.clear();
+                break;
+            }
+            // A cancelled coroutine would throw before the send starts, after
+            // the value moved into it: look first, and leave the value here.
+            const auto state = co_await asio::this_coro::cancellation_state;
+            if (state.cancelled() != asio::cancellation_type::none) {
+                throw std::system_error(asio::error::operation_aborted);
+            }
+            auto [ec, id] = co_await target_.async_send(
+                std::move(pending_.front()),
+                asio::bind_cancellation_slot(interrupt_.slot(), as_tuple(asio::use_awaitable)));
+            static_cast<void>(id);
+            pending_.pop_front();
+            if (!ec) {
+                ++counts_.delivered;
+                continue;
+            }
+            ++counts_.undelivered;
+            if (ec != asio::error::operation_aborted) closed_ = true;
+        }
+        if (gate_ != nullptr) gate_->unblock(*this);
+    }
+
+    asio::awaitable<void> finish() override {
+        co_await drain();
+        if (!feeds_target_) co_return;
+        if (final_) {
+            if (closed_ || stopped_) {
+                ++counts_.undelivered;
+            } else {
+                auto [ec, id] = co_await target_.async_send_final(
+                    std::move(*final_),
+                    asio::bind_cancellation_slot(interrupt_.slot(), as_tuple(asio::use_awaitable)));
+                static_cast<void>(id);
+                ++(ec ? counts_.undelivered : counts_.delivered);
+                counts_.final_delivered = !ec;
+            }
+            final_.reset();
+        }
+        target_.close();  // after a final event: already closed, a no-op
+    }
+
+    /// What happened to the values so far (all of them, once `finish` returned).
+    const delivery_counts& counts() const noexcept { return counts_; }
+
+    /// The target, to name it in reports.
+    const Target& target() const noexcept { return target_; }
+
+private:
+    Target target_;
+    const bool feeds_target_;
+    std::deque<U> pending_;
+    std::optional<U> final_;
+    bool closed_ = false;  // the target refused a value: it accepts none any more
+    delivery_counts counts_;
+};
+
+/// The outboxes of one task and the gate they hold its receiving at. Owned
+/// by the task's consumer; consumer strand only.
+class outbox_set {
+public:
+    /// Where the event source asks whether it may receive.
+    downstream_gate& gate() noexcept { return gate_; }
+
+    /// Manages `box` from now on: holds receiving while it waits for room,
+    /// and hears `state`'s stop requests (one made already included).
+    template <class State>
+    void add(const std::shared_ptr<outbox_base>& box, State& state) {
+        if (!box) return;
+        box->attach(gate_);
+        state.listen_for_stop(box);
+        if (state.stopping()) box->stop_requested(stop_request::immediate);
+        boxes_.push_back(box);
+    }
+
+    /// Finishes every outbox (see `outbox_base::finish`), once the task's
+    /// last outcome is recorded.
+    asio::awaitable<void> finish() {
+        for (const auto& box : boxes_)
+            co_await box->finish();
+    }
+
+private:
+    downstream_gate gate_;
+    std::vector<std::shared_ptr<outbox_base>> boxes_;
+};
+
+}  // namespace sweet_async::detail
+
+#endif  // SWEET_ASYNC_DETAIL_OUTBOX_HPP
