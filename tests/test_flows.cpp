@@ -94,10 +94,10 @@ TEST_CASE("flow: results become the next stage's events, and a final event stays
 
     CHECK(upstream.status() == sa::task_status::completed);
     CHECK(upstream.stats().processed == n);
-    CHECK(upstream.collection().next == "store");
-    CHECK(upstream.collection().forwarded == n);
-    CHECK(upstream.collection().not_forwarded == 0);
-    CHECK(upstream.collection().final_forwarded);
+    CHECK(upstream.collection().targets.at(0).next == "store");
+    CHECK(upstream.collection().forwarded() == n);
+    CHECK(upstream.collection().not_forwarded() == 0);
+    CHECK(upstream.collection().targets.at(0).final_forwarded);
 
     CHECK(downstream.status() == sa::task_status::completed);
     check_accounting(downstream);
@@ -165,8 +165,8 @@ TEST_CASE("flow: a slow last stage holds the whole flow to its channels' capacit
     auto upstream = run(io, [&] { return parse.wait(); });
     auto downstream = run(io, [&] { return store.wait(); });
     CHECK(sent == n);
-    CHECK(upstream.collection().forwarded == n);
-    CHECK_FALSE(upstream.collection().final_forwarded);
+    CHECK(upstream.collection().forwarded() == n);
+    CHECK_FALSE(upstream.collection().targets.at(0).final_forwarded);
     CHECK(downstream.status() == sa::task_status::completed);  // closed after the last result
     CHECK(downstream.stats().processed == n);
     check_accounting(downstream);
@@ -200,15 +200,15 @@ TEST_CASE("flow: cancel(immediate) upstream while the next stage is full ends bo
     CHECK(upstream.status() == sa::task_status::cancelled);
     CHECK(upstream.stats().balanced());
     const auto& link = upstream.collection();
-    CHECK(link.forwarded + link.not_forwarded == upstream.stats().processed);
-    CHECK(link.not_forwarded >= 1);  // the result that waited for room
-    CHECK(link.forwarded == 3);      // one in store's processor, two in its channel
+    CHECK(link.forwarded() + link.not_forwarded() == upstream.stats().processed);
+    CHECK(link.not_forwarded() >= 1);  // the result that waited for room
+    CHECK(link.forwarded() == 3);      // one in store's processor, two in its channel
 
     // store was closed after what parse forwarded: it ends once the valve opens.
     slow.open();
     auto downstream = run(io, [&] { return store.wait(); });
     CHECK(downstream.status() == sa::task_status::completed);
-    CHECK(downstream.stats().processed == link.forwarded);
+    CHECK(downstream.stats().processed == link.forwarded());
     check_accounting(downstream);
 }
 
@@ -231,9 +231,9 @@ TEST_CASE("flow: a next stage that ends early refuses the rest, counted as not f
     auto upstream = run(io, [&] { return parse.wait(); });
     CHECK(upstream.status() == sa::task_status::completed);
     CHECK(upstream.stats().processed == 20);
-    CHECK(upstream.collection().forwarded == 0);
-    CHECK(upstream.collection().not_forwarded == 20);
-    CHECK_FALSE(upstream.collection().final_forwarded);
+    CHECK(upstream.collection().forwarded() == 0);
+    CHECK(upstream.collection().not_forwarded() == 20);
+    CHECK_FALSE(upstream.collection().targets.at(0).final_forwarded);
 }
 
 TEST_CASE("flow: failed events are not forwarded, and go to the dead-letter target with their "
@@ -270,7 +270,7 @@ TEST_CASE("flow: failed events are not forwarded, and go to the dead-letter targ
     auto downstream = run(io, [&] { return store.wait(); });
     CHECK(upstream.stats().failed == 4);
     CHECK(upstream.stats().dead_lettered == 4);
-    CHECK(upstream.collection().forwarded == 16);
+    CHECK(upstream.collection().forwarded() == 16);
     CHECK(downstream.stats().processed == 16);
     REQUIRE(letters.size() == 4);
     for (std::size_t i = 0; i < letters.size(); ++i) {
@@ -391,13 +391,114 @@ TEST_CASE("flow: three stages, a stream processor in the middle, completion reac
     auto first = run(io, [&] { return parse.wait(); });
     auto second = run(io, [&] { return pair_up.wait(); });
     auto third = run(io, [&] { return store.wait(); });
-    CHECK(first.collection().forwarded == n);
+    CHECK(first.collection().forwarded() == n);
     CHECK(second.stats().processed == n);
-    CHECK(second.collection().forwarded == (n + 1) / 2);
+    CHECK(second.collection().forwarded() == (n + 1) / 2);
     CHECK(third.stats().processed == (n + 1) / 2);
     check_accounting(third);
     std::size_t total = 0;
     for (const auto& entry : third.collection())
         total += entry.value;
     CHECK(total == static_cast<std::size_t>(n * (n - 1) / 2));
+}
+
+TEST_CASE("flow: broadcast_to copies each result to every next stage, route_to sends it to one "
+          "by key",
+          "[flow][fan_out]") {
+    asio::io_context io;
+    auto make_sink = [&](std::string name) {
+        return sa::emitting_builder<int>(io)
+            .name(std::move(name))
+            .capacity(2)
+            .receiver(sa::serial{}, [](int v) { return v; })
+            .start_queue();
+    };
+    auto all_a = make_sink("all_a");
+    auto all_b = make_sink("all_b");
+    auto even = make_sink("even");
+    auto odd = make_sink("odd");
+    auto copy = sa::emitting_builder<int>(io)
+                    .name("copy")
+                    .capacity(2)
+                    .receiver(sa::serial{}, [](int v) { return v; })
+                    .collector(sa::broadcast_to(all_a, all_b))
+                    .start_queue();
+    auto split = sa::emitting_builder<int>(io)
+                     .name("split")
+                     .capacity(2)
+                     .receiver(sa::serial{}, [](int v) { return v; })
+                     .collector(sa::route_to([](int v) { return v % 2 != 0; }, even, odd))
+                     .start_queue();
+    constexpr int n = 200;
+    asio::co_spawn(io, send_all(copy, range(n), true), asio::detached);
+    asio::co_spawn(io, send_all(split, range(n), true), asio::detached);
+    auto copied = run(io, [&] { return copy.wait(); });
+    auto split_result = run(io, [&] { return split.wait(); });
+    CHECK(copied.collection().forwarded() == 2 * n);
+    CHECK(fmt::format("{}", copied.collection()) ==
+          fmt::format("forwarded {0} to 'all_a', 0 not forwarded, final event forwarded; "
+                      "forwarded {0} to 'all_b', 0 not forwarded, final event forwarded",
+                      n));
+    CHECK(split_result.collection().forwarded() == n);
+    REQUIRE(split_result.collection().targets.size() == 2);
+    CHECK(split_result.collection().targets[0].forwarded == n / 2);
+    CHECK(split_result.collection().targets[1].forwarded == n / 2);
+    // The final event (n - 1, odd) ends `odd` as its final event; `even` is closed.
+    CHECK(split_result.collection().targets[1].final_forwarded);
+    CHECK_FALSE(split_result.collection().targets[0].final_forwarded);
+
+    for (auto* sink : {&all_a, &all_b}) {
+        auto r = run(io, [&] { return sink->wait(); });
+        CHECK(r.stats().processed == n);
+        REQUIRE(r.final_event());
+        CHECK(r.final_event()->payload() == n - 1);
+    }
+    auto evens = run(io, [&] { return even.wait(); });
+    auto odds = run(io, [&] { return odd.wait(); });
+    CHECK_FALSE(evens.final_event());
+    REQUIRE(odds.final_event());
+    for (const auto& entry : evens.collection())
+        CHECK(entry.value % 2 == 0);
+    for (const auto& entry : odds.collection())
+        CHECK(entry.value % 2 != 0);
+    CHECK(evens.stats().processed + odds.stats().processed == n);
+}
+
+TEST_CASE("flow: fan-in: the last of several feeders to end ends the shared next stage",
+          "[flow][fan_in]") {
+    asio::io_context io;
+    auto merged = sa::emitting_builder<int>(io)
+                      .name("merged")
+                      .capacity(3)
+                      .receiver(sa::serial{}, [](int v) { return v; })
+                      .start_queue();
+    auto make_feeder = [&](std::string name) {
+        return sa::emitting_builder<int>(io)
+            .name(std::move(name))
+            .capacity(2)
+            .receiver(sa::serial{}, [](int v) { return v; })
+            .collector(sa::forward_to(merged))
+            .start_queue();
+    };
+    auto left = make_feeder("left");
+    auto right = make_feeder("right");
+    // left ends first, with a final event: it is an ordinary event of `merged`,
+    // which goes on taking right's results.
+    run(io, [&] { return send_all(left, range(50), true); });
+    auto left_result = run(io, [&] { return left.wait(); });
+    CHECK(left_result.collection().forwarded() == 50);
+    CHECK_FALSE(left_result.collection().targets[0].final_forwarded);
+    CHECK(merged.status() == sa::task_status::running);
+    CHECK_FALSE(merged.get_sender().is_closed());
+
+    run(io, [&] { return send_all(right, range(70), true); });
+    auto right_result = run(io, [&] { return right.wait(); });
+    CHECK(right_result.collection().forwarded() == 70);
+    CHECK(right_result.collection().targets[0].final_forwarded);
+    auto merged_result = run(io, [&] { return merged.wait(); });
+    CHECK(merged_result.status() == sa::task_status::completed);
+    CHECK(merged_result.stats().processed == 120);
+    REQUIRE(merged_result.final_event());
+    CHECK(merged_result.final_event()->payload() == 69);
+    check_accounting(merged_result);
 }

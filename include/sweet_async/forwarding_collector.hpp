@@ -1,13 +1,17 @@
-// sweet_async/forwarding_collector.hpp: results that become the events of the next stage.
+// sweet_async/forwarding_collector.hpp: results that become the events of the next stages.
 #ifndef SWEET_ASYNC_FORWARDING_COLLECTOR_HPP
 #define SWEET_ASYNC_FORWARDING_COLLECTOR_HPP
 
 #include <sweet_async/config.hpp>
 
+#include <concepts>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -20,80 +24,184 @@
 
 namespace sweet_async {
 
-/// What a linked stage did with its results: the collection in the final
-/// result of a task whose collector is `forward_to(next)`. Every processed
-/// event's result is either forwarded, as an event of `next`, or not (the
-/// next stage had closed, or this one was cancelled `immediate` or reached
-/// its deadline while waiting for room): `forwarded + not_forwarded` is the
-/// task's `processed` count.
-struct link_report {
+/// What one link did with the results it was given for one next stage.
+struct link_target {
     std::string next;               ///< The name of the task fed.
-    std::size_t forwarded = 0;      ///< Results sent as events of `next`.
-    std::size_t not_forwarded = 0;  ///< Results `next` did not take.
-    /// The result of this task's final event went as `next`'s final event.
+    std::size_t forwarded = 0;      ///< Results sent as its events.
+    std::size_t not_forwarded = 0;  ///< Results it did not take (see `link_report`).
+    /// The result of this task's final event went as its final event.
     bool final_forwarded = false;
 };
 
-/// The collector of a linked stage: each result is sent into the next
-/// task's channel as an event, without suspending while it has room. When
-/// it is full, the result waits and this task stops taking events off its
-/// own channel until the next one has room, so a flow holds at most its
-/// channels' capacities and its work in flight, whatever the source's
-/// pace. When this task ends (a final event, `close`, a cancel, the
-/// deadline, a failure), the next task's stream ends after what was
-/// forwarded, as TPL Dataflow's `PropagateCompletion` does: the result of
-/// this task's final event is sent last, as the next task's final event;
-/// otherwise the next task is closed.
+/// What a linked stage did with its results: the collection in the final
+/// result of a task whose collector is `forward_to`, `broadcast_to` or
+/// `route_to`. Each result handed to a next stage is forwarded, as one of
+/// its events, or not (it had closed, or this stage was cancelled
+/// `immediate` or reached its deadline while waiting for room). With one
+/// next stage, or routing, `forwarded() + not_forwarded()` is the task's
+/// `processed` count; broadcasting hands each result to every next stage.
+struct link_report {
+    std::vector<link_target> targets;  ///< One per next stage, in the order given.
+
+    /// Results forwarded, over all next stages.
+    std::size_t forwarded() const noexcept {
+        std::size_t n = 0;
+        for (const auto& t : targets)
+            n += t.forwarded;
+        return n;
+    }
+    /// Results not forwarded, over all next stages.
+    std::size_t not_forwarded() const noexcept {
+        std::size_t n = 0;
+        for (const auto& t : targets)
+            n += t.not_forwarded;
+        return n;
+    }
+};
+
+namespace detail {
+
+/// Every result to the one next stage.
+struct to_one {
+    template <class R>
+    std::size_t operator()(const R&) const noexcept {
+        return 0;
+    }
+};
+
+/// Every result to every next stage.
+struct to_all {};
+
+/// Each result to the next stage `key(result) % stages`.
+template <class Key>
+struct by_key {
+    Key key;
+
+    template <class R>
+    std::size_t operator()(const R& result) const {
+        return static_cast<std::size_t>(std::invoke(key, result));
+    }
+};
+
+}  // namespace detail
+
+/// The collector of a linked stage: each result is sent into the channel of
+/// a next task (one, each of several, or one chosen by key), as an event,
+/// without suspending while it has room. When it is full, the result waits
+/// and this task stops taking events off its own channel until there is
+/// room, so a flow holds at most its channels' capacities and its work in
+/// flight, whatever the source's pace.
 ///
-/// Events that fail here are not forwarded (they are in this task's
-/// `errors()` and its dead-letter target, if it has one). Made by
-/// `forward_to`; each task built with it gets its own hand-off.
-template <class R, class Target>
+/// Completion propagates: when this task ends (a final event, `close`, a
+/// cancel, the deadline, a failure), each next task's stream ends after
+/// what was forwarded, as TPL Dataflow's `PropagateCompletion` does, unless
+/// other tasks still feed it (fan-in: its last feeder to end ends it). The
+/// result of this task's final event is sent last, as the next task's final
+/// event (an ordinary one where other feeders remain).
+///
+/// Events that fail here are not forwarded: they are in this task's
+/// `errors()` and go to its dead-letter target, if it has one. Made by
+/// `forward_to`, `broadcast_to` and `route_to`; each task built with it gets
+/// its own hand-offs, made when it starts.
+template <class R, class Target, class Route = detail::to_one>
 class forwarding_collector {
     using outbox_type = detail::outbox<R, Target>;
+    static constexpr bool broadcasts = std::is_same_v<Route, detail::to_all>;
+    static_assert(!broadcasts || std::is_copy_constructible_v<R>,
+                  "sweet_async: broadcast_to copies each result: it must be copyable");
 
 public:
     using value_type = R;                 ///< What it forwards.
     using collection_type = link_report;  ///< What `collection()` hands out.
 
-    /// Forwards into the task that `target` sends to.
-    explicit forwarding_collector(Target target) : target_(std::move(target)) {}
+    /// Forwards into the tasks `targets` send to, by `route`.
+    forwarding_collector(std::vector<Target> targets, Route route = {})
+        : targets_(std::move(targets)),
+          route_(std::move(route)) {}
 
     /// Forwards `value` (the library calls it; see the class comment).
-    void collect(const uuid&, R value) { box().push(std::move(value)); }
-
-    /// Keeps the final event's result, `value`, to be forwarded last.
-    void collect_final(const uuid&, R value) { box().hold_final(std::move(value)); }
-
-    /// Results forwarded so far.
-    std::size_t size() const noexcept { return box_ ? box_->counts().delivered : 0; }
-
-    /// The hand-off of this task's results, made when the task starts (the
-    /// library calls it, so the task's consumer manages it).
-    std::shared_ptr<detail::outbox_base> open_outbox() {
-        box_ = std::make_shared<outbox_type>(target_, true);
-        return box_;
+    void collect(const uuid&, R value) {
+        if constexpr (broadcasts) {
+            for (std::size_t i = 0; i + 1 < boxes_.size(); ++i)
+                boxes_[i]->push(R(value));
+            boxes_.back()->push(std::move(value));
+        } else {
+            box_for(value).push(std::move(value));
+        }
     }
 
-    /// What was forwarded and what was not.
+    /// Keeps the final event's result, `value`, to be forwarded last.
+    void collect_final(const uuid&, R value) {
+        if constexpr (broadcasts) {
+            for (std::size_t i = 0; i + 1 < boxes_.size(); ++i)
+                boxes_[i]->hold_final(R(value));
+            boxes_.back()->hold_final(std::move(value));
+        } else {
+            box_for(value).hold_final(std::move(value));
+        }
+    }
+
+    /// Results forwarded so far.
+    std::size_t size() const noexcept {
+        std::size_t n = 0;
+        for (const auto& box : boxes_)
+            n += box->counts().delivered;
+        return n;
+    }
+
+    /// Makes this task's hand-offs, and counts it among its next tasks'
+    /// feeders (the library calls it when the task starts).
+    void open() {
+        boxes_.clear();
+        for (const auto& target : targets_)
+            boxes_.push_back(std::make_shared<outbox_type>(target, true));
+    }
+
+    /// The hand-offs, for the task's consumer to manage (the library's).
+    std::vector<std::shared_ptr<detail::outbox_base>> outboxes() const {
+        return {boxes_.begin(), boxes_.end()};
+    }
+
+    /// What was forwarded to each next stage and what was not.
     link_report collection() && {
-        const detail::delivery_counts counts = box_ ? box_->counts() : detail::delivery_counts{};
-        return link_report{target_.task_name(), counts.delivered, counts.undelivered,
-                           counts.final_delivered};
+        link_report report;
+        for (std::size_t i = 0; i < targets_.size(); ++i) {
+            const detail::delivery_counts counts =
+                i < boxes_.size() ? boxes_[i]->counts() : detail::delivery_counts{};
+            report.targets.push_back(link_target{targets_[i].task_name(), counts.delivered,
+                                                 counts.undelivered, counts.final_delivered});
+        }
+        return report;
     }
 
 private:
-    outbox_type& box() {
-        if (!box_) open_outbox();
-        return *box_;
-    }
+    outbox_type& box_for(const R& value) { return *boxes_[route_(value) % boxes_.size()]; }
 
-    Target target_;
-    std::shared_ptr<outbox_type> box_;
+    std::vector<Target> targets_;
+    Route route_;
+    std::vector<std::shared_ptr<outbox_type>> boxes_;
 };
 
-/// The collector that links a task to `next`: the task's results become
-/// `next`'s events (see `forwarding_collector`).
+namespace detail {
+
+/// The sender of an emitting task, or a sender as it is.
+template <class U, task_id Id>
+sender<U, Id> sender_of(const sender<U, Id>& s) {
+    return s;
+}
+template <class U, class Collection, task_id Id>
+sender<U, Id> sender_of(const emitting_task<U, Collection, Id>& task) {
+    return task.get_sender();
+}
+
+template <class Next>
+using sender_of_t = decltype(sender_of(std::declval<const Next&>()));
+
+}  // namespace detail
+
+/// Links a task to `next` (an emitting task, or its sender: the link does
+/// not keep it open): the task's results become `next`'s events (see
+/// `forwarding_collector`).
 ///
 /// ```cpp
 /// auto store = sa::emitting_builder<record>(io).receiver(sa::batched{}, save).start_queue();
@@ -102,29 +210,54 @@ private:
 ///                  .collector(sa::forward_to(store))
 ///                  .start_queue();
 /// ```
-template <class U, task_id NextId>
-forwarding_collector<U, sender<U, NextId>> forward_to(const sender<U, NextId>& next) {
-    return forwarding_collector<U, sender<U, NextId>>(next);
+template <class Next>
+auto forward_to(const Next& next) {
+    using target = detail::sender_of_t<Next>;
+    return forwarding_collector<typename target::payload_type, target>({detail::sender_of(next)});
 }
 
-/// Links to the emitting task `next` (through its sender, so the link does
-/// not keep it open).
-template <class U, class Collection, task_id NextId>
-forwarding_collector<U, sender<U, NextId>>
-forward_to(const emitting_task<U, Collection, NextId>& next) {
-    return forward_to(next.get_sender());
+/// Fan-out to every one of `nexts` (tasks or senders of one payload type):
+/// each result is copied to each.
+template <class Next, class... Nexts>
+auto broadcast_to(const Next& next, const Nexts&... nexts) {
+    using target = detail::sender_of_t<Next>;
+    return forwarding_collector<typename target::payload_type, target, detail::to_all>(
+        {detail::sender_of(next), detail::sender_of(nexts)...});
+}
+
+/// Fan-out by key: each result goes to one of `nexts`, the one at
+/// `key(result) % sizeof...(nexts)` (a predicate picks the second for
+/// `true`); results with one key always reach the same next stage.
+template <class Key, class Next, class... Nexts>
+auto route_to(Key key, const Next& next, const Nexts&... nexts) {
+    using target = detail::sender_of_t<Next>;
+    using R = typename target::payload_type;
+    static_assert(
+        std::is_invocable_v<const Key&, const R&> &&
+            std::is_convertible_v<std::invoke_result_t<const Key&, const R&>, std::size_t>,
+        "sweet_async: route_to's key must be callable as std::size_t(const R&)");
+    return forwarding_collector<R, target, detail::by_key<Key>>(
+        {detail::sender_of(next), detail::sender_of(nexts)...},
+        detail::by_key<Key>{std::move(key)});
 }
 
 }  // namespace sweet_async
 
-/// `forwarded 998 to 'store', 2 not forwarded` (`, final event forwarded` when it was).
+/// `forwarded 998 to 'store', 2 not forwarded`, with `, final event forwarded`
+/// when it was; one such part per next stage, joined by `; `.
 template <>
 struct fmt::formatter<sweet_async::link_report> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::link_report& r, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "forwarded {} to '{}', {} not forwarded{}", r.forwarded,
-                              r.next, r.not_forwarded,
-                              r.final_forwarded ? ", final event forwarded" : "");
+        auto out = ctx.out();
+        const char* separator = "";
+        for (const auto& t : r.targets) {
+            out = fmt::format_to(out, "{}forwarded {} to '{}', {} not forwarded{}", separator,
+                                 t.forwarded, t.next, t.not_forwarded,
+                                 t.final_forwarded ? ", final event forwarded" : "");
+            separator = "; ";
+        }
+        return out;
     }
 };
 

@@ -103,13 +103,13 @@ public:
         keep_if_final(std::move(e));
     }
 
-    /// The outbox of a collector that feeds another task, for the consumer
-    /// to manage (null for other collectors).
-    std::shared_ptr<detail::outbox_base> open_outbox() {
-        if constexpr (requires { collector_.open_outbox(); }) {
-            return collector_.open_outbox();
+    /// The outboxes of a collector that feeds other tasks, for the consumer
+    /// to manage (none for other collectors).
+    std::vector<std::shared_ptr<detail::outbox_base>> outboxes() const {
+        if constexpr (requires { collector_.outboxes(); }) {
+            return collector_.outboxes();
         } else {
-            return nullptr;
+            return {};
         }
     }
 

@@ -94,7 +94,8 @@ public:
           outcomes_(*state, std::move(collector), traits::takes_event),
           context_(runner_->new_context()),
           in_flight_(state, returned{this}) {
-        outlets_.add(outcomes_.open_outbox(), *state);
+        for (const auto& box : outcomes_.outboxes())
+            outlets_.add(box, *state);
         outlets_.add(state->dead_letter_box, *state);
     }
 

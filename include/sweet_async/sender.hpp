@@ -19,6 +19,7 @@
 
 #include <sweet_async/detail/emitting_core.hpp>
 #include <sweet_async/detail/operations.hpp>
+#include <sweet_async/detail/sender_access.hpp>
 #include <sweet_async/error.hpp>
 #include <sweet_async/streaming_event_type.hpp>
 #include <sweet_async/task_id.hpp>
@@ -129,6 +130,8 @@ public:
     const std::string& task_name() const noexcept { return core_->options.name; }
 
 private:
+    friend struct detail::sender_access;
+
     // The coroutine is static and owns a reference to the state: a coroutine
     // starts lazily and may outlive the sender it was called on.
 

@@ -88,6 +88,9 @@ public:
     /// Set before the consumer starts; the consumer's from then on.
     std::function<void(sweet_async::dead_letter<T>&&)> dead_letter_sink;
     std::shared_ptr<outbox_base> dead_letter_box;
+    /// How many linked tasks feed this one and have not ended (fan-in): the
+    /// last to end ends this task's stream. Counted when they start.
+    std::atomic<std::size_t> feeders{0};
 
 private:
     mutable std::mutex report_mutex;

@@ -4,6 +4,7 @@
 
 #include <sweet_async/config.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <memory>
@@ -22,6 +23,7 @@
 
 #include <sweet_async/detail/asio_compat.hpp>
 #include <sweet_async/detail/downstream_gate.hpp>
+#include <sweet_async/detail/sender_access.hpp>
 #include <sweet_async/detail/stop_listener.hpp>
 #include <sweet_async/error.hpp>
 
@@ -72,10 +74,26 @@ protected:
 template <class U, class Target>
 class outbox final : public outbox_base {
 public:
-    /// `feeds_target`: this task's end is the end of the target's stream.
+    /// `feeds_target`: this task is one of the target's feeders, and the
+    /// last of them to end ends the target's stream. Counted from now: a
+    /// link is made when its task starts, before any of its events flow.
     outbox(Target target, bool feeds_target)
         : target_(std::move(target)),
-          feeds_target_(feeds_target) {}
+          feeds_target_(feeds_target) {
+        // Relaxed: the count only decides who ends the target, and each
+        // feeder's end is a read-modify-write on the same counter.
+        if (feeds_target_)
+            sender_access::core(target_).feeders.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    outbox(const outbox&) = delete;
+    outbox& operator=(const outbox&) = delete;
+
+    /// A feeder that never got to finish (its context was destroyed) still
+    /// lets the other feeders end the target.
+    ~outbox() override {
+        if (feeds_target_ && !finished_) leave_target();
+    }
 
     /// Hands `value` on, now or once the target has room.
     void push(U&& value) {
@@ -111,31 +129,25 @@ public:
                 pending_.clear();
                 break;
             }
-            // A cancelled coroutine would throw before the send starts, after
-            // the value moved into it: look first, and leave the value here.
-            const auto state = co_await asio::this_coro::cancellation_state;
-            if (state.cancelled() != asio::cancellation_type::none) {
-                throw std::system_error(asio::error::operation_aborted);
-            }
-            auto [ec, id] = co_await target_.async_send(
-                std::move(pending_.front()),
-                asio::bind_cancellation_slot(interrupt_.slot(), as_tuple(asio::use_awaitable)));
-            static_cast<void>(id);
-            pending_.pop_front();
-            if (!ec) {
-                ++counts_.delivered;
-                continue;
-            }
-            ++counts_.undelivered;
-            if (ec != asio::error::operation_aborted) closed_ = true;
+            co_await send_front();
         }
         if (gate_ != nullptr) gate_->unblock(*this);
     }
 
+    /// The held final value goes last; it is the target's final event only
+    /// when this is the target's last feeder to end (fan-in: the others'
+    /// finals are ordinary events there). The last feeder without one
+    /// closes the target.
     asio::awaitable<void> finish() override {
+        if (final_ && !feeds_target_) pending_.push_back(std::move(*std::exchange(final_, {})));
         co_await drain();
         if (!feeds_target_) co_return;
-        if (final_) {
+        finished_ = true;
+        const bool last = leave_target();
+        if (final_ && !last) {
+            pending_.push_back(std::move(*std::exchange(final_, {})));
+            co_await drain();
+        } else if (final_) {
             if (closed_ || stopped_) {
                 ++counts_.undelivered;
             } else {
@@ -143,12 +155,12 @@ public:
                     std::move(*final_),
                     asio::bind_cancellation_slot(interrupt_.slot(), as_tuple(asio::use_awaitable)));
                 static_cast<void>(id);
-                ++(ec ? counts_.undelivered : counts_.delivered);
+                count(ec);
                 counts_.final_delivered = !ec;
             }
             final_.reset();
         }
-        target_.close();  // after a final event: already closed, a no-op
+        if (last) target_.close();  // after a final event: already closed, a no-op
     }
 
     /// What happened to the values so far (all of them, once `finish` returned).
@@ -158,8 +170,40 @@ public:
     const Target& target() const noexcept { return target_; }
 
 private:
+    /// Sends the oldest waiting value, waiting for room.
+    asio::awaitable<void> send_front() {
+        // A cancelled coroutine would throw before the send starts, after
+        // the value moved into it: look first, and leave the value here.
+        const auto state = co_await asio::this_coro::cancellation_state;
+        if (state.cancelled() != asio::cancellation_type::none) {
+            throw std::system_error(asio::error::operation_aborted);
+        }
+        auto [ec, id] = co_await target_.async_send(
+            std::move(pending_.front()),
+            asio::bind_cancellation_slot(interrupt_.slot(), as_tuple(asio::use_awaitable)));
+        static_cast<void>(id);
+        pending_.pop_front();
+        count(ec);
+        if (ec && ec != asio::error::operation_aborted) closed_ = true;
+    }
+
+    void count(const std::error_code& ec) noexcept {
+        if (ec) {
+            ++counts_.undelivered;
+        } else {
+            ++counts_.delivered;
+        }
+    }
+
+    /// This feeder has ended; true when it was the target's last.
+    bool leave_target() noexcept {
+        // acq_rel: the last feeder's close follows every other feeder's sends.
+        return sender_access::core(target_).feeders.fetch_sub(1, std::memory_order_acq_rel) == 1;
+    }
+
     Target target_;
     const bool feeds_target_;
+    bool finished_ = false;
     std::deque<U> pending_;
     std::optional<U> final_;
     bool closed_ = false;  // the target refused a value: it accepts none any more

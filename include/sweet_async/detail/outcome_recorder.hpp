@@ -118,8 +118,8 @@ public:
         events.clear();
     }
 
-    /// The outbox of a collector that feeds another task (null otherwise).
-    std::shared_ptr<outbox_base> open_outbox() { return ledger_.open_outbox(); }
+    /// The outboxes of a collector that feeds other tasks (none otherwise).
+    std::vector<std::shared_ptr<outbox_base>> outboxes() const { return ledger_.outboxes(); }
 
     /// Ends `e` cancelled for `reason`, after `attempts` attempts.
     void cancel(event_type&& e, std::string reason, unsigned attempts = 0) {

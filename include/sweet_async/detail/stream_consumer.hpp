@@ -55,7 +55,8 @@ public:
           state_(state),
           ledger_(state.counts, std::move(collector), state.options.retained_errors,
                   state.dead_letter_sink) {
-        this->outlets().add(ledger_.open_outbox(), state);
+        for (const auto& box : ledger_.outboxes())
+            this->outlets().add(box, state);
         this->outlets().add(state.dead_letter_box, state);
     }
 

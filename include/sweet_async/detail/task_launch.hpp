@@ -96,10 +96,16 @@ void announce_started(const std::shared_ptr<State>& state, Describe&& describe) 
 }
 
 /// The collector the task starts with: `given`, or a new keyed collector.
+/// A collector that feeds other tasks opens its hand-offs now, while the
+/// task starts, so that every feeder of a task is counted before any ends.
 template <class R, class Collector>
 collector_or_keyed<Collector, R> initial_collector(const Collector& given) {
     if constexpr (std::is_same_v<Collector, default_collector>) {
         return keyed_collector<R>{};
+    } else if constexpr (requires(Collector c) { c.open(); }) {
+        Collector opened = given;
+        opened.open();
+        return opened;
     } else {
         return given;
     }
