@@ -52,6 +52,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "stress_support.hpp"
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"
 
@@ -67,51 +68,10 @@ namespace {
 /// hanging the suite.
 constexpr bool interrupts_in_flight = true;
 
+using stress_support::mix;
+using stress_support::random_source;
+using stress_support::watchdog;
 using test_support::sanitized;
-
-// ----- randomness ----------------------------------------------------------------------------
-
-/// Draws from std::mt19937_64, whose output the standard fixes, through
-/// distributions written here: a seed means the same scenario everywhere.
-class random_source {
-public:
-    explicit random_source(std::uint64_t seed) : engine_(seed) {}
-
-    /// Uniform in [0, bound), by rejection so that no value is favoured.
-    std::uint64_t below(std::uint64_t bound) {
-        constexpr auto max = std::numeric_limits<std::uint64_t>::max();
-        const std::uint64_t limit = max - max % bound;
-        for (;;) {
-            const std::uint64_t x = engine_();
-            if (x < limit) return x % bound;
-        }
-    }
-    std::uint64_t between(std::uint64_t low, std::uint64_t high) {
-        return low + below(high - low + 1);
-    }
-    bool chance(unsigned percent) { return below(100) < percent; }
-    template <class T>
-    T pick(std::initializer_list<T> choices) {
-        return *(choices.begin() + below(choices.size()));
-    }
-
-private:
-    std::mt19937_64 engine_;
-};
-
-/// splitmix64: turns consecutive numbers into unrelated seeds.
-std::uint64_t mix(std::uint64_t x) {
-    x += 0x9E3779B97F4A7C15ULL;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
-
-std::optional<std::uint64_t> environment_number(const char* name) {
-    const char* text = std::getenv(name);
-    if (text == nullptr || *text == '\0') return std::nullopt;
-    return std::stoull(text, nullptr, 0);
-}
 
 // ----- scenarios -----------------------------------------------------------------------------
 
@@ -598,39 +558,6 @@ private:
     asio::any_io_executor executor_;
 };
 
-/// Aborts the process, naming what it watched, if that does not finish in
-/// time: a lost wake-up or an uninterrupted hang fails loudly with its seed
-/// instead of stalling the suite.
-class watchdog {
-public:
-    watchdog(std::string what, std::chrono::seconds limit)
-        : thread_([this, what = std::move(what), limit] {
-              std::unique_lock lock(mutex_);
-              if (!done_changed_.wait_for(lock, limit, [this] { return done_; })) {
-                  fmt::print(stderr, "[stress] did not finish within {}s, aborting: {}\n",
-                             limit.count(), what);
-                  std::fflush(stderr);
-                  std::abort();
-              }
-          }) {}
-    watchdog(const watchdog&) = delete;
-    watchdog& operator=(const watchdog&) = delete;
-    ~watchdog() {
-        {
-            std::lock_guard lock(mutex_);
-            done_ = true;
-        }
-        done_changed_.notify_one();
-        thread_.join();
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable done_changed_;
-    bool done_ = false;
-    std::thread thread_;  // last: starts once the members it uses exist
-};
-
 template <class Task>
 struct producer_job {
     Task task;
@@ -1070,34 +997,24 @@ findings run_scenario(const scenario& s) {
 /// SWEET_ASYNC_STRESS_SCENARIO) and checks each.
 void run_randomized(focus f, std::size_t count) {
     const std::string test_name = Catch::getResultCapture().getCurrentTestName();
-    const auto forced_scenario = environment_number("SWEET_ASYNC_STRESS_SCENARIO");
-    const auto forced_seed = environment_number("SWEET_ASYNC_STRESS_SEED");
-    std::random_device entropy;
-    const std::uint64_t base_seed =
-        forced_seed ? *forced_seed : (std::uint64_t{entropy()} << 32) ^ entropy();
-    if (auto forced_count = environment_number("SWEET_ASYNC_STRESS_SCENARIOS"))
-        count = *forced_count;
-    if (forced_scenario) count = 1;
-    fmt::print("[stress] {}: base seed {:#018x}, {} scenario(s){}\n", test_name, base_seed, count,
-               forced_scenario ? fmt::format(" (only {:#018x})", *forced_scenario) : "");
-    std::fflush(stdout);
     const auto start = std::chrono::steady_clock::now();
     std::size_t with_hangs = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::uint64_t seed = forced_scenario
-                                       ? *forced_scenario
-                                       : mix(base_seed + (static_cast<std::uint64_t>(f) << 32) + i);
-        const scenario s = make_scenario(seed, f);
-        with_hangs += !s.hangs.empty();
-        INFO(describe(s));
-        INFO(fmt::format("replay: SWEET_ASYNC_STRESS_SCENARIO={:#018x} sweet_async_tests \"{}\"",
-                         seed, test_name));
-        const findings found = run_scenario(s);
-        INFO(found.text());
-        CHECK(found.empty());
-    }
+    std::size_t ran = 0;
+    stress_support::for_each_seed(
+        test_name, static_cast<std::uint64_t>(f), count, [&](std::uint64_t seed) {
+            const scenario s = make_scenario(seed, f);
+            ++ran;
+            with_hangs += !s.hangs.empty();
+            INFO(describe(s));
+            INFO(fmt::format("replay: SWEET_ASYNC_STRESS_SCENARIO={:#018x} "
+                             "sweet_async_tests \"{}\"",
+                             seed, test_name));
+            const findings found = run_scenario(s);
+            INFO(found.text());
+            CHECK(found.empty());
+        });
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    fmt::print("[stress] {}: {} scenario(s), {} with hangs, in {:.2f}s\n", test_name, count,
+    fmt::print("[stress] {}: {} scenario(s), {} with hangs, in {:.2f}s\n", test_name, ran,
                with_hangs, took.count());
 }
 
@@ -1396,20 +1313,17 @@ findings run_brittle(const brittle_scenario& s, const asio::any_io_executor& off
 /// Runs `count` scenarios with payload copies that throw and, in half of
 /// them, the task's context destroyed mid-stream.
 void run_brittle_randomized(std::size_t count) {
-    const auto forced_scenario = environment_number("SWEET_ASYNC_STRESS_SCENARIO");
-    std::random_device entropy;
-    const std::uint64_t base_seed = (std::uint64_t{entropy()} << 32) ^ entropy();
-    if (forced_scenario) count = 1;
     asio::thread_pool offload(2);
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::uint64_t seed = forced_scenario ? *forced_scenario : mix(base_seed + i);
-        const brittle_scenario s = make_brittle_scenario(seed);
-        INFO(describe_brittle(s));
-        watchdog guard(describe_brittle(s), std::chrono::seconds(120));
-        const findings found = run_brittle(s, offload.get_executor());
-        INFO(found.text());
-        CHECK(found.empty());
-    }
+    constexpr std::uint64_t salt = 0x0b;  // apart from the focus values of run_randomized
+    stress_support::for_each_seed(
+        Catch::getResultCapture().getCurrentTestName(), salt, count, [&](std::uint64_t seed) {
+            const brittle_scenario s = make_brittle_scenario(seed);
+            INFO(describe_brittle(s));
+            watchdog guard(describe_brittle(s), std::chrono::seconds(120));
+            const findings found = run_brittle(s, offload.get_executor());
+            INFO(found.text());
+            CHECK(found.empty());
+        });
 }
 
 }  // namespace
