@@ -35,16 +35,8 @@ extern char** environ;
 
 namespace bench {
 
-namespace {
-
-/// What a child reports.
-struct child_figures {
-    run_result run;
-    std::uint64_t peak_rss_bytes = 0;
-};
-
-/// Runs this executable with `--memory-child collector events` and parses its line.
-child_figures run_child(const settings& s, const std::string& collector, std::size_t events) {
+child_figures run_memory_child(const settings& s, const std::string& collector,
+                               std::size_t events) {
     int out[2];
     if (::pipe(out) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
     posix_spawn_file_actions_t actions;
@@ -89,12 +81,10 @@ child_figures run_child(const settings& s, const std::string& collector, std::si
     return f;
 }
 
-/// `child` as a measured contestant (a single run: peak RSS hardly varies between runs).
 measured as_measured(const std::string& label, const child_figures& child) {
     return measured{label, child.run, {child.run.events_per_second()}, child.run.problem};
 }
 
-/// A row of `subject` against `baseline` whose ratio is that of their peak RSS.
 row rss_row(std::string name, const std::string& subject_label, const child_figures& subject,
             const measured& baseline, const child_figures& baseline_figures,
             std::optional<double> target) {
@@ -110,6 +100,8 @@ row rss_row(std::string name, const std::string& subject_label, const child_figu
         {"baseline_peak_rss_bytes", static_cast<double>(baseline_figures.peak_rss_bytes)});
     return r;
 }
+
+namespace {
 
 /// The processor of the failing child: refuses every event.
 struct refuse_every_event {
@@ -155,9 +147,13 @@ int memory_child_main(std::string_view collector, std::size_t events) {
         r = run_on_io_context(trivial_keyed(sa::serial{}), events, index_payload{});
     } else if (collector == "fold-failing") {
         r = run_all_failing(events);
+    } else if (collector == "flow-slow") {
+        r = run_slow_flow(events);
     } else {
-        fmt::print(stderr, "--memory-child: unknown collector '{}' (fold, fold-failing or keyed)\n",
-                   collector);
+        fmt::print(
+            stderr,
+            "--memory-child: unknown collector '{}' (fold, fold-failing, keyed or flow-slow)\n",
+            collector);
         return 2;
     }
     // The keyed collection is gone by now, but VmHWM remembers its peak.
@@ -174,10 +170,10 @@ std::vector<row> run_memory_group(const settings& s) {
     };
     fmt::print(stderr, "  child processes: fold {}, fold {}, fold failing {}, keyed {}\n", small,
                large, small, small);
-    const child_figures fold_small = run_child(s, "fold", small);
-    const child_figures fold_large = run_child(s, "fold", large);
-    const child_figures fold_failing = run_child(s, "fold-failing", small);
-    const child_figures keyed = run_child(s, "keyed", small);
+    const child_figures fold_small = run_memory_child(s, "fold", small);
+    const child_figures fold_large = run_memory_child(s, "fold", large);
+    const child_figures fold_failing = run_memory_child(s, "fold-failing", small);
+    const child_figures keyed = run_memory_child(s, "keyed", small);
 
     const measured baseline = as_measured(label("fold", small), fold_small);
     const row bounded = rss_row("memory.fold.rss_10x_events", label("fold", large), fold_large,

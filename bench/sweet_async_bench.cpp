@@ -47,6 +47,7 @@ std::span<const scenario_group> scenario_groups() {
         {"memory",
          {"memory.fold.rss_10x_events", "memory.fold.all_failing", "memory.keyed.bytes_per_result"},
          run_memory_group},
+        {"flow", {"flow.three_stages.trivial", "flow.slow_last.rss_10x_events"}, run_flow_group},
 #ifdef SWEET_ASYNC_BENCH_TBB
         {"tbb",
          {"tbb.serial.trivial.fold", "tbb.serial.trivial.keyed", "tbb.parallel.trivial.pool2",

@@ -2,6 +2,7 @@
 // fault and cancellation propagation, and the accounting of every event that entered.
 #include <sweet_async/sweet_async.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <limits>
@@ -9,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <asio/co_spawn.hpp>
@@ -501,4 +503,53 @@ TEST_CASE("flow: fan-in: the last of several feeders to end ends the shared next
     REQUIRE(merged_result.final_event());
     CHECK(merged_result.final_event()->payload() == 69);
     check_accounting(merged_result);
+}
+
+TEST_CASE("flow: an event keeps its id through the stages, so a send's id finds where it ended",
+          "[flow][ids]") {
+    asio::io_context io;
+    auto store = sa::emitting_builder<int>(io)
+                     .name("store")
+                     .capacity(2)
+                     .receiver(sa::serial{}, [](int v) { return v; })
+                     .start_queue();
+    auto check = sa::emitting_builder<int>(io)
+                     .name("check")
+                     .capacity(2)
+                     .receiver(sa::parallel{.workers = sa::min_max{2, 2}},
+                               [](int v) -> asio::awaitable<int> {
+                                   if (v % 4 == 0) throw std::invalid_argument("multiple of 4");
+                                   co_return v;
+                               })
+                     .collector(sa::forward_to(store))
+                     .start_queue();
+    auto parse = sa::emitting_builder<int>(io)
+                     .name("parse")
+                     .capacity(2)
+                     .receiver(sa::serial{}, [](int v) { return v; })
+                     .collector(sa::forward_to(check))
+                     .start_queue();
+    std::vector<std::pair<sa::uuid, int>> sent;
+    run(io, [&]() -> asio::awaitable<void> {
+        for (int i = 1; i <= 40; ++i)
+            sent.emplace_back(co_await parse.send(i), i);
+        parse.close();
+    });
+    run(io, [&] { return parse.wait(); });
+    auto checked = run(io, [&] { return check.wait(); });
+    auto stored = run(io, [&] { return store.wait(); });
+    CHECK(checked.stats().sent == 40);
+    check_accounting(stored);
+    for (const auto& [id, value] : sent) {
+        if (value % 4 == 0) {
+            const auto it =
+                std::find_if(checked.errors().begin(), checked.errors().end(),
+                             [&](const sa::event_error& e) { return e.event_id == id; });
+            CHECK(it != checked.errors().end());
+            CHECK_FALSE(stored.collection().contains(id));
+        } else {
+            REQUIRE(stored.collection().get(id) != nullptr);
+            CHECK(*stored.collection().get(id) == value);
+        }
+    }
 }

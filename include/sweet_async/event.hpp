@@ -91,7 +91,9 @@ private:
 
     struct unstamped {};
     event(unstamped, Id task, T payload, streaming_event_type type)
-        : id_(uuid::generate()),
+        : event(unstamped{}, uuid::generate(), std::move(task), std::move(payload), type) {}
+    event(unstamped, const uuid& id, Id task, T payload, streaming_event_type type)
+        : id_(id),
           task_id_(std::move(task)),
           payload_(std::move(payload)),
           type_(type) {}
@@ -165,6 +167,16 @@ struct event_access {
     static event<T, Id> unstamped(Id task, T payload, streaming_event_type type) {
         return event<T, Id>(typename event<T, Id>::unstamped{}, std::move(task), std::move(payload),
                             type);
+    }
+    /// An event with the id `id` (one a previous stage gave it), created now
+    /// if `stamped`.
+    template <class T, class Id>
+    static event<T, Id> with_id(const uuid& id, Id task, T payload, streaming_event_type type,
+                                bool stamped) {
+        event<T, Id> e(typename event<T, Id>::unstamped{}, id, std::move(task), std::move(payload),
+                       type);
+        if (stamped) e.created_ = event_clock::now();
+        return e;
     }
     template <class T, class Id>
     static void set_sequence(event<T, Id>& e, std::uint64_t sequence) noexcept {

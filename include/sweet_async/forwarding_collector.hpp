@@ -92,6 +92,11 @@ struct by_key {
 /// room, so a flow holds at most its channels' capacities and its work in
 /// flight, whatever the source's pace.
 ///
+/// A forwarded event keeps its id: the id a send into the first stage
+/// returned finds the event's result, error or dead letter in whichever
+/// stage it ended (in a diamond, broadcast and then merged, both copies
+/// reach the merging stage with the one id).
+///
 /// Completion propagates: when this task ends (a final event, `close`, a
 /// cancel, the deadline, a failure), each next task's stream ends after
 /// what was forwarded, as TPL Dataflow's `PropagateCompletion` does, unless
@@ -119,25 +124,27 @@ public:
         : targets_(std::move(targets)),
           route_(std::move(route)) {}
 
-    /// Forwards `value` (the library calls it; see the class comment).
-    void collect(const uuid&, R value) {
+    /// Forwards `value`, the result of the event `key`, as an event of the
+    /// next stage with the same id (the library calls it; see the class
+    /// comment).
+    void collect(const uuid& key, R value) {
         if constexpr (broadcasts) {
             for (std::size_t i = 0; i + 1 < boxes_.size(); ++i)
-                boxes_[i]->push(R(value));
-            boxes_.back()->push(std::move(value));
+                boxes_[i]->push(R(value), key);
+            boxes_.back()->push(std::move(value), key);
         } else {
-            box_for(value).push(std::move(value));
+            box_for(value).push(std::move(value), key);
         }
     }
 
     /// Keeps the final event's result, `value`, to be forwarded last.
-    void collect_final(const uuid&, R value) {
+    void collect_final(const uuid& key, R value) {
         if constexpr (broadcasts) {
             for (std::size_t i = 0; i + 1 < boxes_.size(); ++i)
-                boxes_[i]->hold_final(R(value));
-            boxes_.back()->hold_final(std::move(value));
+                boxes_[i]->hold_final(R(value), key);
+            boxes_.back()->hold_final(std::move(value), key);
         } else {
-            box_for(value).hold_final(std::move(value));
+            box_for(value).hold_final(std::move(value), key);
         }
     }
 

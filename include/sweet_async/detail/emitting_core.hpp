@@ -258,6 +258,13 @@ public:
         return event_access::unstamped(id, std::move(payload), type);
     }
 
+    /// A new event of this task that keeps the id `id` a previous stage of a
+    /// flow gave it, so that one event can be followed through the flow.
+    event_type make_event(T payload, sweet_async::streaming_event_type type, const uuid& id) const {
+        return event_access::with_id(id, this->id, std::move(payload), type,
+                                     stamps_creation || sweet_async::is_final(type));
+    }
+
     /// Fixes `stats().elapsed` at now: the task has ended.
     void freeze_elapsed() noexcept {
         const auto elapsed = std::chrono::steady_clock::now() - started_at;

@@ -21,11 +21,14 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <sweet_async/channel.hpp>
 #include <sweet_async/detail/asio_compat.hpp>
 #include <sweet_async/detail/downstream_gate.hpp>
 #include <sweet_async/detail/sender_access.hpp>
 #include <sweet_async/detail/stop_listener.hpp>
 #include <sweet_async/error.hpp>
+#include <sweet_async/streaming_event_type.hpp>
+#include <sweet_async/uuid.hpp>
 
 namespace sweet_async::detail {
 
@@ -70,7 +73,10 @@ protected:
 /// through its `Target` (a `sender<U, ...>`). A value is sent without
 /// suspending while the target has room; when it is full, the value waits
 /// here and the task's receiving stops at the gate until the wait is over,
-/// so what waits is bounded by the task's work in flight. Consumer strand only.
+/// so what waits is bounded by the task's work in flight. A value may come
+/// with the id its event had here, which its event there keeps (a result
+/// stays one event through a flow); without one it gets a fresh id.
+/// Consumer strand only.
 template <class U, class Target>
 class outbox final : public outbox_base {
 public:
@@ -95,14 +101,21 @@ public:
         if (feeds_target_ && !finished_) leave_target();
     }
 
-    /// Hands `value` on, now or once the target has room.
-    void push(U&& value) {
+    /// Hands `value` on, now or once the target has room, as the event `id`.
+    void push(U&& value, std::optional<uuid> id = std::nullopt) {
         if (pending_.empty()) {
             if (closed_ || stopped_) {
                 ++counts_.undelivered;
                 return;
             }
-            const std::error_code ec = target_.try_send(std::move(value));  // untouched on failure
+            auto& core = sender_access::core(target_);
+            // The factory runs only once the channel has a place for the event:
+            // on failure `value` is untouched.
+            const std::error_code ec = core.channel.try_send_with(
+                [&] {
+                    return make_event(core, std::move(value), streaming_event_type::continuing, id);
+                },
+                send_mode::keep_open);
             if (!ec) {
                 ++counts_.delivered;
                 return;
@@ -113,14 +126,16 @@ public:
                 return;
             }
         }
-        pending_.push_back(std::move(value));
+        pending_.push_back(waiting{std::move(value), id});
         if (gate_ != nullptr) gate_->block(*this);
     }
 
-    /// Keeps `value` to be sent as the target's final event when this task
-    /// ends: results of earlier events may still be in flight, and nothing
-    /// can follow a final event.
-    void hold_final(U&& value) { final_.emplace(std::move(value)); }
+    /// Keeps `value` to be sent as the target's final event (the event `id`)
+    /// when this task ends: results of earlier events may still be in flight,
+    /// and nothing can follow a final event.
+    void hold_final(U&& value, std::optional<uuid> id = std::nullopt) {
+        final_.emplace(waiting{std::move(value), id});
+    }
 
     asio::awaitable<void> drain() override {
         while (!pending_.empty()) {
@@ -151,10 +166,8 @@ public:
             if (closed_ || stopped_) {
                 ++counts_.undelivered;
             } else {
-                auto [ec, id] = co_await target_.async_send_final(
-                    std::move(*final_),
-                    asio::bind_cancellation_slot(interrupt_.slot(), as_tuple(asio::use_awaitable)));
-                static_cast<void>(id);
+                const std::error_code ec =
+                    co_await send(std::move(*final_), streaming_event_type::final);
                 count(ec);
                 counts_.final_delivered = !ec;
             }
@@ -178,13 +191,34 @@ private:
         if (state.cancelled() != asio::cancellation_type::none) {
             throw std::system_error(asio::error::operation_aborted);
         }
-        auto [ec, id] = co_await target_.async_send(
-            std::move(pending_.front()),
-            asio::bind_cancellation_slot(interrupt_.slot(), as_tuple(asio::use_awaitable)));
-        static_cast<void>(id);
+        const std::error_code ec =
+            co_await send(std::move(pending_.front()), streaming_event_type::continuing);
         pending_.pop_front();
         count(ec);
         if (ec && ec != asio::error::operation_aborted) closed_ = true;
+    }
+
+    /// A value and the id its event keeps (none: a fresh one).
+    struct waiting {
+        U value;
+        std::optional<uuid> id;
+    };
+
+    template <class Core>
+    static auto make_event(const Core& core, U&& value, streaming_event_type type,
+                           const std::optional<uuid>& id) {
+        return id ? core.make_event(std::move(value), type, *id)
+                  : core.make_event(std::move(value), type);
+    }
+
+    /// Sends `w` as an event of `type`, waiting for room; interrupted by a stop.
+    asio::awaitable<std::error_code> send(waiting&& w, streaming_event_type type) {
+        auto& core = sender_access::core(target_);
+        auto [ec] = co_await core.channel.async_send(
+            make_event(core, std::move(w.value), type, w.id),
+            is_final(type) ? send_mode::close_after : send_mode::keep_open,
+            asio::bind_cancellation_slot(interrupt_.slot(), as_tuple(asio::use_awaitable)));
+        co_return ec;
     }
 
     void count(const std::error_code& ec) noexcept {
@@ -204,8 +238,8 @@ private:
     Target target_;
     const bool feeds_target_;
     bool finished_ = false;
-    std::deque<U> pending_;
-    std::optional<U> final_;
+    std::deque<waiting> pending_;
+    std::optional<waiting> final_;
     bool closed_ = false;  // the target refused a value: it accepts none any more
     delivery_counts counts_;
 };
