@@ -52,6 +52,30 @@ struct valve {
     }
 };
 
+/// A serial stage that passes its events on unchanged, into its keyed collection.
+sa::emitting_task<int, sa::keyed_collection<int>>
+pass_through(asio::io_context& io, std::string name, std::size_t capacity) {
+    return sa::emitting_builder<int>(io)
+        .name(std::move(name))
+        .capacity(capacity)
+        .receiver(sa::serial{}, [](int v) { return v; })
+        .start_queue();
+}
+
+/// A serial stage that holds each of its events at `slow` until it opens.
+sa::emitting_task<int, sa::keyed_collection<int>> held_at(asio::io_context& io, valve& slow,
+                                                          std::size_t capacity) {
+    return sa::emitting_builder<int>(io)
+        .name("store")
+        .capacity(capacity)
+        .receiver(sa::serial{},
+                  [&slow](int v) -> asio::awaitable<int> {
+                      co_await slow.pass();
+                      co_return v;
+                  })
+        .start_queue();
+}
+
 template <class Task, class Payloads>
 asio::awaitable<void> send_all(Task& task, Payloads payloads, bool last_is_final) {
     for (std::size_t i = 0; i < payloads.size(); ++i) {
@@ -123,15 +147,7 @@ TEST_CASE("flow: a slow last stage holds the whole flow to its channels' capacit
     valve slow(io);
     constexpr std::size_t down_capacity = 4;
     constexpr std::size_t up_capacity = 8;
-    auto store = sa::emitting_builder<int>(io)
-                     .name("store")
-                     .capacity(down_capacity)
-                     .receiver(sa::serial{},
-                               [&](int v) -> asio::awaitable<int> {
-                                   co_await slow.pass();
-                                   co_return v;
-                               })
-                     .start_queue();
+    auto store = held_at(io, slow, down_capacity);
     auto parse = sa::emitting_builder<int>(io)
                      .name("parse")
                      .capacity(up_capacity)
@@ -179,15 +195,7 @@ TEST_CASE("flow: cancel(immediate) upstream while the next stage is full ends bo
           "[flow][cancel]") {
     asio::io_context io;
     valve slow(io);
-    auto store = sa::emitting_builder<int>(io)
-                     .name("store")
-                     .capacity(2)
-                     .receiver(sa::serial{},
-                               [&](int v) -> asio::awaitable<int> {
-                                   co_await slow.pass();
-                                   co_return v;
-                               })
-                     .start_queue();
+    auto store = held_at(io, slow, 2);
     auto parse = sa::emitting_builder<int>(io)
                      .name("parse")
                      .capacity(4)
@@ -217,10 +225,7 @@ TEST_CASE("flow: cancel(immediate) upstream while the next stage is full ends bo
 TEST_CASE("flow: a next stage that ends early refuses the rest, counted as not forwarded",
           "[flow][cancel]") {
     asio::io_context io;
-    auto store = sa::emitting_builder<int>(io)
-                     .name("store")
-                     .receiver(sa::serial{}, [](int v) { return v; })
-                     .start_queue();
+    auto store = pass_through(io, "store", 100);
     auto parse = sa::emitting_builder<int>(io)
                      .name("parse")
                      .receiver(sa::serial{}, [](int v) { return v; })
@@ -243,10 +248,7 @@ TEST_CASE("flow: failed events are not forwarded, and go to the dead-letter targ
           "[flow][dead_letter]") {
     asio::io_context io;
     std::vector<sa::dead_letter<int>> letters;
-    auto store = sa::emitting_builder<int>(io)
-                     .name("store")
-                     .receiver(sa::serial{}, [](int v) { return v; })
-                     .start_queue();
+    auto store = pass_through(io, "store", 100);
     auto parse = sa::emitting_builder<int>(io)
                      .name("parse")
                      .retry(1)
@@ -408,17 +410,10 @@ TEST_CASE("flow: broadcast_to copies each result to every next stage, route_to s
           "by key",
           "[flow][fan_out]") {
     asio::io_context io;
-    auto make_sink = [&](std::string name) {
-        return sa::emitting_builder<int>(io)
-            .name(std::move(name))
-            .capacity(2)
-            .receiver(sa::serial{}, [](int v) { return v; })
-            .start_queue();
-    };
-    auto all_a = make_sink("all_a");
-    auto all_b = make_sink("all_b");
-    auto even = make_sink("even");
-    auto odd = make_sink("odd");
+    auto all_a = pass_through(io, "all_a", 2);
+    auto all_b = pass_through(io, "all_b", 2);
+    auto even = pass_through(io, "even", 2);
+    auto odd = pass_through(io, "odd", 2);
     auto copy = sa::emitting_builder<int>(io)
                     .name("copy")
                     .capacity(2)
@@ -469,11 +464,7 @@ TEST_CASE("flow: broadcast_to copies each result to every next stage, route_to s
 TEST_CASE("flow: fan-in: the last of several feeders to end ends the shared next stage",
           "[flow][fan_in]") {
     asio::io_context io;
-    auto merged = sa::emitting_builder<int>(io)
-                      .name("merged")
-                      .capacity(3)
-                      .receiver(sa::serial{}, [](int v) { return v; })
-                      .start_queue();
+    auto merged = pass_through(io, "merged", 3);
     auto make_feeder = [&](std::string name) {
         return sa::emitting_builder<int>(io)
             .name(std::move(name))
@@ -508,11 +499,7 @@ TEST_CASE("flow: fan-in: the last of several feeders to end ends the shared next
 TEST_CASE("flow: an event keeps its id through the stages, so a send's id finds where it ended",
           "[flow][ids]") {
     asio::io_context io;
-    auto store = sa::emitting_builder<int>(io)
-                     .name("store")
-                     .capacity(2)
-                     .receiver(sa::serial{}, [](int v) { return v; })
-                     .start_queue();
+    auto store = pass_through(io, "store", 2);
     auto check = sa::emitting_builder<int>(io)
                      .name("check")
                      .capacity(2)

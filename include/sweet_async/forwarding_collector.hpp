@@ -127,25 +127,11 @@ public:
     /// Forwards `value`, the result of the event `key`, as an event of the
     /// next stage with the same id (the library calls it; see the class
     /// comment).
-    void collect(const uuid& key, R value) {
-        if constexpr (broadcasts) {
-            for (std::size_t i = 0; i + 1 < boxes_.size(); ++i)
-                boxes_[i]->push(R(value), key);
-            boxes_.back()->push(std::move(value), key);
-        } else {
-            box_for(value).push(std::move(value), key);
-        }
-    }
+    void collect(const uuid& key, R value) { hand_on(key, std::move(value), &outbox_type::push); }
 
     /// Keeps the final event's result, `value`, to be forwarded last.
     void collect_final(const uuid& key, R value) {
-        if constexpr (broadcasts) {
-            for (std::size_t i = 0; i + 1 < boxes_.size(); ++i)
-                boxes_[i]->hold_final(R(value), key);
-            boxes_.back()->hold_final(std::move(value), key);
-        } else {
-            box_for(value).hold_final(std::move(value), key);
-        }
+        hand_on(key, std::move(value), &outbox_type::hold_final);
     }
 
     /// Results forwarded so far.
@@ -182,6 +168,19 @@ public:
     }
 
 private:
+    /// Gives `value` to the outbox of each next stage it goes to, through
+    /// `step` (`push` or `hold_final`); broadcasting copies it to all but the last.
+    template <class Step>
+    void hand_on(const uuid& key, R&& value, Step step) {
+        if constexpr (broadcasts) {
+            for (std::size_t i = 0; i + 1 < boxes_.size(); ++i)
+                ((*boxes_[i]).*step)(R(value), key);
+            ((*boxes_.back()).*step)(std::move(value), key);
+        } else {
+            (box_for(value).*step)(std::move(value), key);
+        }
+    }
+
     outbox_type& box_for(const R& value) { return *boxes_[route_(value) % boxes_.size()]; }
 
     std::vector<Target> targets_;
