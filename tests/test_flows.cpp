@@ -527,7 +527,10 @@ TEST_CASE("flow: an event keeps its id through the stages, so a send's id finds 
     auto stored = run(io, [&] { return store.wait(); });
     CHECK(checked.stats().sent == 40);
     check_accounting(stored);
-    for (const auto& [id, value] : sent) {
+    for (const auto& entry : sent) {
+        // Named copies, not structured bindings: Clang 14 cannot capture those in a lambda.
+        const sa::uuid id = entry.first;
+        const int value = entry.second;
         if (value % 4 == 0) {
             const auto it =
                 std::find_if(checked.errors().begin(), checked.errors().end(),
