@@ -285,7 +285,7 @@ TEST_CASE("flow: failed events are not forwarded, and go to the dead-letter targ
         REQUIRE(letters[i].payload);
         CHECK(*letters[i].payload == static_cast<int>(i + 1) * 5);
     }
-    CHECK_THAT(fmt::format("{}", upstream.stats()), Catch::Matchers::Contains("dead_lettered=4"));
+    CHECK(fmt::format("{}", upstream.stats()).find(" dead_lettered=4 ") != std::string::npos);
 }
 
 TEST_CASE("flow: a dead-letter task waits for room like a link, and receives every letter",
