@@ -543,3 +543,237 @@ TEST_CASE("flow: an event keeps its id through the stages, so a send's id finds 
         }
     }
 }
+
+namespace {
+
+/// What the store of the failures_as tests keeps: a value, or the error it stands for.
+struct outcome_row {
+    int value = 0;
+    std::string error;
+};
+
+}  // namespace
+
+TEST_CASE("flow: failures_as hands failed and timed-out events on under their ids, final too",
+          "[flow][failures_as]") {
+    asio::io_context io;
+    std::vector<sa::dead_letter<int>> letters;
+    auto store = sa::emitting_builder<outcome_row>(io)
+                     .name("store")
+                     .capacity(3)
+                     .receiver(sa::serial{}, [](const outcome_row& row) { return row; })
+                     .start_queue();
+    auto check =
+        sa::emitting_builder<int>(io)
+            .name("check")
+            .capacity(3)
+            .retry(1)
+            .dead_letter(
+                [&](sa::dead_letter<int>&& letter) { letters.push_back(std::move(letter)); })
+            .receiver(sa::serial{.timeout = 250ms},
+                      [](int v) -> asio::awaitable<outcome_row> {
+                          // 7 waits far past its timeout, which interrupts it.
+                          if (v == 7) co_await test_support::after(30s, 0);
+                          if (v % 5 == 0) throw std::invalid_argument("multiple of 5");
+                          co_return outcome_row{v, {}};
+                      })
+            .collector(sa::forward_to(store).failures_as([](sa::dead_letter<int>&& bad) {
+                return outcome_row{bad.payload.value_or(-1),
+                                   fmt::format("{}: {}", bad.error.kind, bad.error.message)};
+            }))
+            .start_queue();
+    std::vector<sa::uuid> ids;
+    run(io, [&]() -> asio::awaitable<void> {
+        for (int i = 1; i < 20; ++i)
+            ids.push_back(co_await check.send(i));
+        ids.push_back(co_await check.send_final(20));  // fails: its value is the final event
+    });
+    auto checked = run(io, [&] { return check.wait(); });
+    auto stored = run(io, [&] { return store.wait(); });
+
+    // In check's own accounting the failures stay failures, and dead letters.
+    CHECK(checked.stats().failed == 4);
+    CHECK(checked.stats().timed_out == 1);
+    CHECK(checked.stats().processed == 15);
+    CHECK(checked.stats().dead_lettered == 5);
+    CHECK(letters.size() == 5);
+    const auto& link = checked.collection();
+    CHECK(link.failed_handed_on == 4);
+    CHECK(link.timed_out_handed_on == 1);
+    CHECK(link.forwarded() == 20);
+    CHECK(link.targets.at(0).final_forwarded);
+    CHECK(fmt::format("{}", link) ==
+          "forwarded 20 to 'store', 0 not forwarded, final event forwarded "
+          "(5 of them failures handed on)");
+
+    // The store saw every event, under the id the first send returned.
+    CHECK(stored.stats().processed == 20);
+    check_accounting(stored);
+    for (int i = 1; i <= 20; ++i) {
+        const outcome_row* row = stored.collection().get(ids[static_cast<std::size_t>(i - 1)]);
+        REQUIRE(row != nullptr);
+        CHECK(row->value == i);
+        if (i == 7) {
+            CHECK(row->error.starts_with("timed_out: "));
+        } else if (i % 5 == 0) {
+            CHECK(row->error == "failed: multiple of 5");
+        } else {
+            CHECK(row->error.empty());
+        }
+    }
+    REQUIRE(stored.final_event());
+    CHECK(stored.final_event()->id() == ids.back());
+    CHECK(stored.final_event()->payload().error == "failed: multiple of 5");
+
+    const auto flow = sa::flow_report::of(checked, stored);
+    CHECK(flow.balanced());
+    CHECK(flow.entered() == 20);
+    CHECK(flow.results() == 20);
+    CHECK(flow.failed() == 0);  // handed on: they ended in the store
+    CHECK(flow.timed_out() == 0);
+    CHECK(flow.dead_lettered() == 5);
+}
+
+TEST_CASE("flow: a failures_as that throws hands nothing on, and the event stays failed",
+          "[flow][failures_as]") {
+    asio::io_context io;
+    auto store = pass_through(io, "store", 4);
+    auto check = sa::emitting_builder<int>(io)
+                     .name("check")
+                     .receiver(sa::serial{},
+                               [](int v) {
+                                   if (v % 2 == 0) throw std::invalid_argument("even");
+                                   return v;
+                               })
+                     .collector(sa::forward_to(store).failures_as([](sa::dead_letter<int>&& bad) {
+                         if (*bad.payload == 4) throw std::runtime_error("cannot recover 4");
+                         return -*bad.payload;
+                     }))
+                     .start_queue();
+    run(io, [&] { return send_all(check, range(6), false); });
+    check.close();
+    auto checked = run(io, [&] { return check.wait(); });
+    auto stored = run(io, [&] { return store.wait(); });
+    CHECK(checked.stats().failed == 3);  // 0, 2, 4
+    CHECK(checked.collection().failed_handed_on == 2);
+    CHECK(stored.stats().processed == 5);  // 1, 3, 5 and -0, -2
+    const auto flow = sa::flow_report::of(checked, stored);
+    CHECK(flow.balanced());
+    CHECK(flow.failed() == 1);  // 4 ended in check
+    CHECK(fmt::format("{}", flow) ==
+          "flow of 2 stages: entered=6 results=5 failed=1 ('check' 1) timed_out=0 "
+          "cancelled=0 not_forwarded=0");
+}
+
+TEST_CASE("flow: flow_report says where every event that entered ended, stage by stage",
+          "[flow][flow_report]") {
+    asio::io_context io;
+    valve slow(io);
+    std::size_t lettered = 0;
+    // parse -> broadcast to (audit, enrich); enrich -> route to (store, outside): the results
+    // for 'outside' leave the flow; store is held and cancelled immediate, so some of enrich's
+    // results are not forwarded.
+    auto outside = pass_through(io, "outside", 100);
+    auto store = held_at(io, slow, 2);
+    auto audit = pass_through(io, "audit", 100);
+    auto enrich = sa::emitting_builder<int>(io)
+                      .name("enrich")
+                      .capacity(2)
+                      .receiver(sa::serial{},
+                                [](int v) {
+                                    if (v % 10 == 3) throw std::invalid_argument("ends in 3");
+                                    return v;
+                                })
+                      .collector(sa::route_to([](int v) { return v >= 50; }, store, outside))
+                      .start_queue();
+    auto parse = sa::emitting_builder<int>(io)
+                     .name("parse")
+                     .capacity(2)
+                     .dead_letter([&](sa::dead_letter<int>&&) { ++lettered; })
+                     .receiver(sa::serial{},
+                               [](int v) {
+                                   if (v % 10 == 9) throw std::invalid_argument("ends in 9");
+                                   return v;
+                               })
+                     .collector(sa::broadcast_to(audit, enrich))
+                     .start_queue();
+    // Results under 50 go to store, the others to outside. Once nothing moves (store holds
+    // its events, the flow is full up to the producer), store is cancelled immediate.
+    bool produced = false;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await send_all(parse, range(100), false);
+            produced = true;
+            parse.close();
+        },
+        asio::detached);
+    io.poll();
+    CHECK_FALSE(produced);
+    store.cancel(sa::cancellation_level::immediate);
+    slow.open();
+    auto parsed = run(io, [&] { return parse.wait(); });
+    CHECK(produced);
+    auto audited = run(io, [&] { return audit.wait(); });
+    auto enriched = run(io, [&] { return enrich.wait(); });
+    auto stored = run(io, [&] { return store.wait(); });
+    auto outside_result = run(io, [&] { return outside.wait(); });
+
+    const auto flow = sa::flow_report::of(parsed, audited, enriched, stored);
+    INFO(fmt::format("{}", flow));
+    for (const auto& stage : flow.stages())
+        INFO(fmt::format("{}", stage));
+    CHECK(flow.balanced());
+    CHECK(flow.entered() == parsed.stats().sent);
+    CHECK(flow.copies() == parsed.stats().processed);  // two next stages: one copy each
+    CHECK(flow.results() == audited.stats().processed + stored.stats().processed);
+    CHECK(flow.failed() == parsed.stats().failed + enriched.stats().failed);
+    CHECK(flow.cancelled() == parsed.stats().cancelled + audited.stats().cancelled +
+                                  enriched.stats().cancelled + stored.stats().cancelled);
+    CHECK(flow.not_forwarded() == enriched.collection().not_forwarded());
+    CHECK(flow.left() == outside_result.stats().sent);
+    CHECK(flow.dead_lettered() == lettered);
+    CHECK(stored.status() == sa::task_status::cancelled);
+    CHECK_FALSE(flow.completed());
+    // Once outside is a stage, nothing leaves: its events are results.
+    const auto whole = sa::flow_report::of(parsed, audited, enriched, stored, outside_result);
+    CHECK(whole.balanced());
+    CHECK(whole.left() == 0);
+    CHECK(whole.entered() == flow.entered());
+    CHECK(whole.results() == flow.results() + outside_result.stats().processed);
+
+    const std::string stage_line = fmt::format("{}", flow.stages()[2]);
+    CHECK(stage_line.starts_with("stage 'enrich' completed: sent="));
+    CHECK(stage_line.find(fmt::format("; forwarded {} to 'store'",
+                                      enriched.collection().targets[0].forwarded)) !=
+          std::string::npos);
+    const std::string line = fmt::format("{}", flow);
+    CHECK(line.starts_with(fmt::format("flow of 4 stages: entered=100 copies={} results={} "
+                                       "failed={} ('parse' {}, 'enrich' {})",
+                                       flow.copies(), flow.results(), flow.failed(),
+                                       parsed.stats().failed, enriched.stats().failed)));
+    CHECK(line.find(fmt::format(" left={}", flow.left())) != std::string::npos);
+}
+
+TEST_CASE("flow: tracing names each stage's links when it starts and what they did when it ends",
+          "[flow][tracing]") {
+    asio::io_context io;
+    std::vector<std::string> lines;
+    auto sink = [&](const sa::trace_record& r) { lines.push_back(fmt::format("{}", r)); };
+    auto store = pass_through(io, "store", 4);
+    auto parse =
+        sa::emitting_builder<int>(io)
+            .name("parse")
+            .tracing(sink)
+            .receiver(sa::serial{}, [](int v) { return v; })
+            .collector(sa::forward_to(store).failures_as([](sa::dead_letter<int>&&) { return 0; }))
+            .start_queue();
+    run(io, [&] { return send_all(parse, range(3), true); });
+    run(io, [&] { return parse.wait(); });
+    run(io, [&] { return store.wait(); });
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].find("task 'parse' started: ") != std::string::npos);
+    CHECK(lines[0].ends_with(" links=forward_to('store').failures_as(...)"));
+    CHECK(lines[1].find("task 'parse' completed: sent=3 ") != std::string::npos);
+    CHECK(lines[1].ends_with("; forwarded 3 to 'store', 0 not forwarded, final event forwarded"));
+}

@@ -45,6 +45,7 @@ struct stage_plan {
     std::size_t width = 1;  // workers, or the batch size
     unsigned fail_percent = 0;
     bool dead_letters = false;
+    bool failures_as = false;  // hands its failures on to the next stage (not the last stage)
 };
 
 struct flow_scenario {
@@ -71,6 +72,7 @@ flow_scenario make_flow_scenario(std::uint64_t seed) {
         p.width = r.between(1, 6);
         p.fail_percent = r.pick({0u, 0u, 3u, 20u});
         p.dead_letters = r.chance(50);
+        p.failures_as = i + 1 < stages && r.chance(30);
         s.stages.push_back(p);
     }
     s.events = r.between(100, test_support::sanitized ? 600 : 2500);
@@ -90,10 +92,11 @@ std::string describe(const flow_scenario& s) {
     for (std::size_t i = 0; i < s.stages.size(); ++i) {
         const auto& p = s.stages[i];
         constexpr const char* names[] = {"serial", "parallel", "batched"};
-        text += fmt::format("; stage {}: {}({}) {} capacity {} fails {}%{}", i,
-                            names[static_cast<int>(p.strategy)], p.width,
-                            p.coroutine ? "coroutine" : "sync", p.capacity, p.fail_percent,
-                            p.dead_letters ? " dead-letters" : "");
+        text +=
+            fmt::format("; stage {}: {}({}) {} capacity {} fails {}%{}{}", i,
+                        names[static_cast<int>(p.strategy)], p.width,
+                        p.coroutine ? "coroutine" : "sync", p.capacity, p.fail_percent,
+                        p.dead_letters ? " dead-letters" : "", p.failures_as ? " failures-as" : "");
     }
     if (s.cancelled_stage) {
         text += fmt::format("; cancel({}) stage {} after {} events", s.level, *s.cancelled_stage,
@@ -107,12 +110,13 @@ bool fails(std::uint64_t payload, std::size_t stage, unsigned percent) {
     return percent != 0 && stress_support::mix(payload * 8 + stage) % 100 < percent;
 }
 
+/// What `failures_as` makes of a failed payload: the payload, marked.
+constexpr std::uint64_t recovered_mark = std::uint64_t{1} << 62;
+
 /// What one finished stage reports, whatever its type.
 struct stage_summary {
-    sa::task_stats stats;
-    sa::task_status status = sa::task_status::running;
-    std::optional<sa::link_report> link;  // stages that forward
-    std::vector<std::uint64_t> results;   // the last stage's
+    sa::stage_report report;
+    std::vector<std::uint64_t> results;  // the last stage's
 };
 
 struct stage_handle {
@@ -123,10 +127,8 @@ struct stage_handle {
 
 template <class Collection>
 stage_summary summarize(const sa::final_result<std::uint64_t, Collection>& r) {
-    stage_summary out{r.stats(), r.status(), std::nullopt, {}};
-    if constexpr (std::is_same_v<Collection, sa::link_report>) {
-        out.link = r.collection();
-    } else {
+    stage_summary out{sa::stage_report::of(r), {}};
+    if constexpr (!std::is_same_v<Collection, sa::link_report>) {
         for (const auto& entry : r.collection())
             out.results.push_back(entry.value);
     }
@@ -164,13 +166,20 @@ stage_handle build_stage(asio::thread_pool& pool, const stage_plan& plan, std::s
     };
     auto finish = [&](auto with_strategy) -> stage_handle {
         auto start = [&](auto receiver_builder) -> stage_handle {
-            if (next) {
-                auto task = receiver_builder.collector(sa::forward_to(*next)).start_queue();
+            auto linked = [&](auto collector) -> stage_handle {
+                auto task = receiver_builder.collector(collector).start_queue();
                 return {task.get_sender(), [task](auto level) mutable { task.cancel(level); },
                         [task]() mutable {
                             return summarize(task.async_wait(asio::use_future).get());
                         }};
+            };
+            if (next && plan.failures_as) {
+                return linked(
+                    sa::forward_to(*next).failures_as([](sa::dead_letter<std::uint64_t>&& letter) {
+                        return letter.payload.value_or(0) | recovered_mark;
+                    }));
             }
+            if (next) return linked(sa::forward_to(*next));
             auto task = receiver_builder.start_queue();
             return {
                 task.get_sender(), [task](auto level) mutable { task.cancel(level); },
@@ -242,42 +251,57 @@ std::vector<std::string> run_flow(const flow_scenario& s) {
         if (!ok) wrong.push_back(std::move(what));
     };
     std::uint64_t ended_here = 0;  // over all stages: errors and results not forwarded
+    std::vector<sa::stage_report> reports;
     for (std::size_t i = 0; i < done.size(); ++i) {
-        const auto& st = done[i].stats;
+        const auto& report = done[i].report;
+        const auto& st = report.stats;
+        reports.push_back(report);
         expect(st.balanced(), fmt::format("stage {} unbalanced: {}", i, st));
-        expect(done[i].status != sa::task_status::running,
-               fmt::format("stage {} still running", i));
-        ended_here += st.failed + st.timed_out + st.cancelled;
+        expect(report.status != sa::task_status::running, fmt::format("stage {} still running", i));
+        ended_here += st.failed + st.timed_out + st.cancelled - report.failures_handed_on();
         if (s.stages[i].dead_letters) {
             expect(st.dead_lettered == st.failed + st.timed_out,
                    fmt::format("stage {}: {} dead letters for {} failed and timed out", i,
                                st.dead_lettered, st.failed + st.timed_out));
         }
-        if (done[i].link) {
-            const auto& link = *done[i].link;
-            expect(link.forwarded() + link.not_forwarded() == st.processed,
-                   fmt::format("stage {}: forwarded {} + not {} != processed {}", i,
-                               link.forwarded(), link.not_forwarded(), st.processed));
-            expect(done[i + 1].stats.sent == link.forwarded(),
+        if (report.links) {
+            const auto& link = *report.links;
+            expect(link.forwarded() + link.not_forwarded() ==
+                       st.processed + link.failures_handed_on(),
+                   fmt::format("stage {}: forwarded {} + not {} != processed {} + failures {}", i,
+                               link.forwarded(), link.not_forwarded(), st.processed,
+                               link.failures_handed_on()));
+            expect(s.stages[i].failures_as || link.failures_handed_on() == 0,
+                   fmt::format("stage {} handed failures on without failures_as", i));
+            expect(done[i + 1].report.stats.sent == link.forwarded(),
                    fmt::format("stage {} received {} of the {} stage {} forwarded", i + 1,
-                               done[i + 1].stats.sent, link.forwarded(), i));
+                               done[i + 1].report.stats.sent, link.forwarded(), i));
             ended_here += link.not_forwarded();
         }
     }
-    const auto& first = done.front().stats;
+    const auto& first = done.front().report.stats;
     const auto& last = done.back();
     expect(first.sent == accepted.load(),
            fmt::format("stage 0 counted {} sent, producers had {} accepted", first.sent,
                        accepted.load()));
-    expect(ended_here + last.stats.processed == first.sent,
+    expect(ended_here + last.report.stats.processed == first.sent,
            fmt::format("flow accounting: {} ended in stages + {} results != {} entered", ended_here,
-                       last.stats.processed, first.sent));
+                       last.report.stats.processed, first.sent));
+    const sa::flow_report flow(reports);
+    expect(flow.balanced() && flow.entered() == first.sent &&
+               flow.results() == last.report.stats.processed &&
+               flow.ended() - flow.results() == ended_here && flow.left() == 0,
+           fmt::format("flow report disagrees: {}", flow));
     // Results are the payloads that entered, each at most once.
     std::vector<std::uint64_t> results = last.results;
     std::sort(results.begin(), results.end());
     expect(std::adjacent_find(results.begin(), results.end()) == results.end(),
            "a payload reached the last stage twice");
-    expect(results.empty() || results.back() < s.events, "a result that was never sent");
+    // A recovered failure may fail again later and be recovered again: same value, once.
+    for (const auto v : results) {
+        expect((v & ~recovered_mark) < s.events,
+               fmt::format("a result that was never sent: {}", v));
+    }
     if (!s.cancelled_stage) {
         expect(first.sent == s.events, "events refused without a cancel");
         // Without cancellation every payload is a result or a planned failure.
@@ -294,7 +318,7 @@ std::vector<std::string> run_flow(const flow_scenario& s) {
                                                failing_stage));
             }
         }
-        expect(last.status == sa::task_status::completed, "the last stage did not complete");
+        expect(last.report.status == sa::task_status::completed, "the last stage did not complete");
     }
     return wrong;
 }

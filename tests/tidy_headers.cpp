@@ -1,6 +1,6 @@
 // tests/tidy_headers.cpp: instantiates every strategy, both kinds of processor, a per-batch
-// processor, a fold collector and async_task, so that clang-tidy (see .clang-tidy) sees the
-// bodies of the library's templates. Compiled with the tests; run by .ci/run's tidy stage.
+// processor, a fold collector, a linked stage and its flow report, and async_task, so that
+// clang-tidy (see .clang-tidy) sees the bodies of the library's templates. Compiled with the tests; run by .ci/run's tidy stage.
 #include <sweet_async/sweet_async.hpp>
 
 #include <span>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <asio/io_context.hpp>
+#include <fmt/format.h>
 
 namespace sa = sweet_async;
 
@@ -25,6 +26,13 @@ void instantiate() {
     auto f = builder.receiver(sa::receiver_strategy{sa::serial{}}, sync)
                  .collector(sa::fold_collector{0, [](int& sum, int v) { sum += v; }})
                  .start_queue();
+    auto h = builder.receiver(sa::serial{}, sync)
+                 .collector(sa::forward_to(a).failures_as(
+                     [](sa::dead_letter<int>&& bad) { return -bad.payload.value_or(0); }))
+                 .start_queue();
+    const auto flow = sa::flow_report::of(sa::final_result<int, sa::link_report>{},
+                                          sa::final_result<int, sa::keyed_collection<int>>{});
+    (void)fmt::format("{} {}", flow, flow.stages().front());
     auto g = sa::async_task<int>::run(io.get_executor(), {.name = "answer", .retry = 2},
                                       []() -> asio::awaitable<int> { co_return 42; });
     (void)a.try_send(1);
@@ -33,6 +41,7 @@ void instantiate() {
     (void)d.try_send(1);
     (void)e.try_send(1);
     (void)f.try_send(1);
+    (void)h.try_send(1);
     g.cancel();
     io.run();
 }

@@ -87,13 +87,16 @@ public:
         strategy_.validate(plan_.options);
         auto state = detail::make_task_state<state_type>(
             plan_, traits::takes_event || reads_creation_time<Strategy>());
-        detail::announce_started(state, [&] {
-            if constexpr (fmt::is_formattable<Strategy>::value) {
-                return fmt::format("{}", strategy_);  // with its settings
-            } else {
-                return std::string(strategy_.name());
-            }
-        });
+        detail::announce_started(
+            state,
+            [&] {
+                if constexpr (fmt::is_formattable<Strategy>::value) {
+                    return fmt::format("{}", strategy_);  // with its settings
+                } else {
+                    return std::string(strategy_.name());
+                }
+            },
+            collector_);
         detail::start_consumer(state, strategy_, processor_,
                                detail::initial_collector<result_type>(collector_), plan_.emitters);
         return task_type(std::move(state));

@@ -15,49 +15,16 @@
 
 #include <fmt/format.h>
 
+#include <sweet_async/dead_letter.hpp>
 #include <sweet_async/detail/outbox.hpp>
-#include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/emitting_task.hpp>
+#include <sweet_async/link_report.hpp>
+#include <sweet_async/outcome.hpp>
 #include <sweet_async/sender.hpp>
 #include <sweet_async/task_id.hpp>
 #include <sweet_async/uuid.hpp>
 
 namespace sweet_async {
-
-/// What one link did with the results it was given for one next stage.
-struct link_target {
-    std::string next;               ///< The name of the task fed.
-    std::size_t forwarded = 0;      ///< Results sent as its events.
-    std::size_t not_forwarded = 0;  ///< Results it did not take (see `link_report`).
-    /// The result of this task's final event went as its final event.
-    bool final_forwarded = false;
-};
-
-/// What a linked stage did with its results: the collection in the final
-/// result of a task whose collector is `forward_to`, `broadcast_to` or
-/// `route_to`. Each result handed to a next stage is forwarded, as one of
-/// its events, or not (it had closed, or this stage was cancelled
-/// `immediate` or reached its deadline while waiting for room). With one
-/// next stage, or routing, `forwarded() + not_forwarded()` is the task's
-/// `processed` count; broadcasting hands each result to every next stage.
-struct link_report {
-    std::vector<link_target> targets;  ///< One per next stage, in the order given.
-
-    /// Results forwarded, over all next stages.
-    std::size_t forwarded() const noexcept {
-        std::size_t n = 0;
-        for (const auto& t : targets)
-            n += t.forwarded;
-        return n;
-    }
-    /// Results not forwarded, over all next stages.
-    std::size_t not_forwarded() const noexcept {
-        std::size_t n = 0;
-        for (const auto& t : targets)
-            n += t.not_forwarded;
-        return n;
-    }
-};
 
 namespace detail {
 
@@ -83,6 +50,9 @@ struct by_key {
     }
 };
 
+/// Failed events stay where they failed (a link's default).
+struct failures_stay {};
+
 }  // namespace detail
 
 /// The collector of a linked stage: each result is sent into the channel of
@@ -104,14 +74,19 @@ struct by_key {
 /// result of this task's final event is sent last, as the next task's final
 /// event (an ordinary one where other feeders remain).
 ///
-/// Events that fail here are not forwarded: they are in this task's
-/// `errors()` and go to its dead-letter target, if it has one. Made by
-/// `forward_to`, `broadcast_to` and `route_to`; each task built with it gets
-/// its own hand-offs, made when it starts.
-template <class R, class Target, class Route = detail::to_one>
+/// Events that fail here (after their retries) or time out are, by
+/// default, not forwarded: they are in this task's `errors()` and go to its
+/// dead-letter target, if it has one. `failures_as(f)` hands them on
+/// instead, as the values `f` makes of their dead letters, so that the next
+/// stage sees every event (Akka Streams' `recover`). Made by `forward_to`,
+/// `broadcast_to` and `route_to`; each task built with it gets its own
+/// hand-offs, made when it starts.
+template <class R, class Target, class Route = detail::to_one,
+          class Recover = detail::failures_stay>
 class forwarding_collector {
     using outbox_type = detail::outbox<R, Target>;
     static constexpr bool broadcasts = std::is_same_v<Route, detail::to_all>;
+    static constexpr bool recovers = !std::is_same_v<Recover, detail::failures_stay>;
     static_assert(!broadcasts || std::is_copy_constructible_v<R>,
                   "sweet_async: broadcast_to copies each result: it must be copyable");
 
@@ -119,10 +94,33 @@ public:
     using value_type = R;                 ///< What it forwards.
     using collection_type = link_report;  ///< What `collection()` hands out.
 
-    /// Forwards into the tasks `targets` send to, by `route`.
-    forwarding_collector(std::vector<Target> targets, Route route = {})
+    /// Forwards into the tasks `targets` send to, by `route`; failed events
+    /// are handed on as `recover` makes them, if it is given.
+    forwarding_collector(std::vector<Target> targets, Route route = {}, Recover recover = {})
         : targets_(std::move(targets)),
-          route_(std::move(route)) {}
+          route_(std::move(route)),
+          recover_(std::move(recover)) {}
+
+    /// The same link, handing failed and timed-out events on as well: each
+    /// one's `sa::dead_letter<T>` (its error and payload) becomes the value
+    /// `recover` returns, forwarded under the event's id like a result (a
+    /// failed final event's value goes as the next final event). The event
+    /// stays failed or timed out in this task's accounting and is counted
+    /// in `link_report::failures_handed_on()`. Use it when the next stage must
+    /// see every event, for example to write each input's outcome; `R` then
+    /// usually says which it is (an `std::expected`-like type, or a record
+    /// with an error field). Cancelled events are never handed on. A
+    /// `recover` that throws hands nothing on: the event's outcome stands.
+    ///
+    /// ```cpp
+    /// .collector(sa::forward_to(store).failures_as([](sa::dead_letter<std::string>&& bad) {
+    ///     return row{.error = bad.error.message};
+    /// }))
+    /// ```
+    template <class F>
+    [[nodiscard]] forwarding_collector<R, Target, Route, F> failures_as(F recover) const {
+        return {targets_, route_, std::move(recover)};
+    }
 
     /// Forwards `value`, the result of the event `key`, as an event of the
     /// next stage with the same id (the library calls it; see the class
@@ -132,6 +130,20 @@ public:
     /// Keeps the final event's result, `value`, to be forwarded last.
     void collect_final(const uuid& key, R value) {
         hand_on(key, std::move(value), &outbox_type::hold_final);
+    }
+
+    /// Hands on the failed event of `letter` as the value `failures_as`
+    /// makes of it (the library calls it; only with `failures_as`).
+    template <class T>
+    requires recovers void collect_failure(dead_letter<T>&& letter, bool final_event) {
+        static_assert(std::is_invocable_r_v<R, Recover&, dead_letter<T>&&>,
+                      "sweet_async: failures_as takes a function R(sweet_async::dead_letter<T>&&) "
+                      "(T: this task's payload, R: the next stage's)");
+        const uuid key = letter.error.event_id;
+        const bool timed_out = letter.error.kind == outcome::timed_out;
+        R value = std::invoke(recover_, std::move(letter));
+        hand_on(key, std::move(value), final_event ? &outbox_type::hold_final : &outbox_type::push);
+        ++(timed_out ? timed_out_handed_on_ : failed_handed_on_);
     }
 
     /// Results forwarded so far.
@@ -161,10 +173,30 @@ public:
         for (std::size_t i = 0; i < targets_.size(); ++i) {
             const detail::delivery_counts counts =
                 i < boxes_.size() ? boxes_[i]->counts() : detail::delivery_counts{};
-            report.targets.push_back(link_target{targets_[i].task_name(), counts.delivered,
-                                                 counts.undelivered, counts.final_delivered});
+            report.targets.push_back(
+                link_target{targets_[i].task_name(), targets_[i].task_id().to_string(),
+                            counts.delivered, counts.undelivered, counts.final_delivered});
         }
+        report.failed_handed_on = failed_handed_on_;
+        report.timed_out_handed_on = timed_out_handed_on_;
         return report;
+    }
+
+    /// How it links, for tracing: `forward_to('store')`,
+    /// `broadcast_to('a', 'b')` or `route_to('a', 'b')`, followed by
+    /// `.failures_as(...)` when it hands failures on.
+    std::string describe() const {
+        const char* how = broadcasts                              ? "broadcast_to"
+                          : std::is_same_v<Route, detail::to_one> ? "forward_to"
+                                                                  : "route_to";
+        std::string text = fmt::format("{}(", how);
+        const char* separator = "";
+        for (const auto& target : targets_) {
+            text += fmt::format("{}'{}'", separator, target.task_name());
+            separator = ", ";
+        }
+        text += recovers ? ").failures_as(...)" : ")";
+        return text;
     }
 
 private:
@@ -185,7 +217,10 @@ private:
 
     std::vector<Target> targets_;
     Route route_;
+    Recover recover_;
     std::vector<std::shared_ptr<outbox_type>> boxes_;
+    std::size_t failed_handed_on_ = 0;
+    std::size_t timed_out_handed_on_ = 0;
 };
 
 namespace detail {
@@ -248,23 +283,5 @@ auto route_to(Key key, const Next& next, const Nexts&... nexts) {
 }
 
 }  // namespace sweet_async
-
-/// `forwarded 998 to 'store', 2 not forwarded`, with `, final event forwarded`
-/// when it was; one such part per next stage, joined by `; `.
-template <>
-struct fmt::formatter<sweet_async::link_report> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::link_report& r, FormatContext& ctx) const {
-        auto out = ctx.out();
-        const char* separator = "";
-        for (const auto& t : r.targets) {
-            out = fmt::format_to(out, "{}forwarded {} to '{}', {} not forwarded{}", separator,
-                                 t.forwarded, t.next, t.not_forwarded,
-                                 t.final_forwarded ? ", final event forwarded" : "");
-            separator = "; ";
-        }
-        return out;
-    }
-};
 
 #endif  // SWEET_ASYNC_FORWARDING_COLLECTOR_HPP

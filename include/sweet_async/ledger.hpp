@@ -37,7 +37,8 @@ namespace sweet_async {
 /// stay exact either way.
 ///
 /// An event that failed or timed out is also handed, as a `dead_letter`
-/// with its payload, to the task's dead-letter target if it has one.
+/// with its payload, to the task's dead-letter target if it has one, and to
+/// a collector that hands failures on to the next stage (`failures_as`).
 ///
 /// Made by the task's consumer; used on the consumer strand only.
 template <class T, class Collection, class Id, class Collector>
@@ -90,9 +91,7 @@ public:
     /// `e` ended `kind` (failed, timed out or cancelled) after `attempts`
     /// attempts, for the reason `message`.
     void unprocessed(event_type&& e, outcome kind, std::string message, unsigned attempts) {
-        if (dead_letters_ && kind != outcome::cancelled) {
-            send_dead_letter(e, event_error{e.id(), e.sequence(), kind, message, attempts});
-        }
+        if (kind != outcome::cancelled) hand_on_failure(e, kind, message, attempts);
         if (retains_errors()) {
             errors_.push_back(
                 event_error{e.id(), e.sequence(), kind, std::move(message), attempts});
@@ -129,22 +128,52 @@ public:
     }
 
 private:
-    /// Hands `e`'s payload and `error` to the dead-letter target. The final
-    /// event stays whole in the final result, so its payload goes as a copy
-    /// (none when it cannot be copied). A target that throws does not lose
-    /// the event: its outcome stands, it is just not counted as dead-lettered.
-    void send_dead_letter(event_type& e, event_error error) {
-        dead_letter<T> letter{std::move(error), std::nullopt};
+    /// Whether the collector hands failed events on (`forwarding_collector::failures_as`).
+    static constexpr bool collector_takes_failures =
+        requires(Collector & c, dead_letter<T>&& letter) {
+        c.collect_failure(std::move(letter), true);
+    };
+
+    /// Hands the failed or timed-out `e`, as a dead letter (its error and
+    /// payload), to those that take failures: the dead-letter target, and a
+    /// collector that hands failures on, which gets the payload itself while
+    /// the dead-letter target gets a copy (none when it cannot be copied).
+    /// The final event stays whole in the final result, so its payload goes
+    /// as a copy. One that throws loses nothing: the event's outcome stands,
+    /// the letter is just not counted.
+    void hand_on_failure(event_type& e, outcome kind, const std::string& message,
+                         unsigned attempts) {
+        if (!collector_takes_failures && !dead_letters_) return;
+        dead_letter<T> letter{event_error{e.id(), e.sequence(), kind, message, attempts},
+                              std::nullopt};
         if (!e.is_final()) {
             letter.payload.emplace(std::move(e.payload()));
         } else if constexpr (std::is_copy_constructible_v<T>) {
             letter.payload.emplace(e.payload());
         }
+        if constexpr (collector_takes_failures) {
+            if (dead_letters_) send_dead_letter(copy_of(letter));
+            try {
+                collector_.collect_failure(std::move(letter), e.is_final());
+            } catch (...) {
+            }
+        } else {
+            send_dead_letter(std::move(letter));
+        }
+    }
+
+    void send_dead_letter(dead_letter<T>&& letter) {
         try {
             dead_letters_(std::move(letter));
             counts_.add_dead_letter();
         } catch (...) {
         }
+    }
+
+    static dead_letter<T> copy_of(const dead_letter<T>& letter) {
+        dead_letter<T> copy{letter.error, std::nullopt};
+        if constexpr (std::is_copy_constructible_v<T>) copy.payload = letter.payload;
+        return copy;
     }
 
     void keep_if_final(event_type&& e) {

@@ -128,6 +128,8 @@ public:
 
     /// The name of the task it sends into.
     const std::string& task_name() const noexcept { return core_->options.name; }
+    /// The id of the task it sends into.
+    const Id& task_id() const noexcept { return core_->id; }
 
 private:
     friend struct detail::sender_access;

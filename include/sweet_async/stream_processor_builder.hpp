@@ -101,7 +101,8 @@ public:
         plan_.options.validate();
         // The processor sees whole events, their creation time included.
         auto state = detail::make_task_state<state_type>(plan_, true);
-        detail::announce_started(state, [] { return std::string("stream_processor"); });
+        detail::announce_started(
+            state, [] { return std::string("stream_processor"); }, collector_);
         detail::start_stream_consumer<R>(state, processor_,
                                          detail::initial_collector<R>(collector_), plan_.emitters);
         return task_type(std::move(state));

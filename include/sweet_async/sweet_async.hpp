@@ -16,8 +16,10 @@
 #include <sweet_async/event.hpp>
 #include <sweet_async/event_stream.hpp>
 #include <sweet_async/final_result.hpp>
+#include <sweet_async/flow_report.hpp>
 #include <sweet_async/fold_collector.hpp>
 #include <sweet_async/forwarding_collector.hpp>
+#include <sweet_async/link_report.hpp>
 #include <sweet_async/min_max.hpp>
 #include <sweet_async/outcome.hpp>
 #include <sweet_async/processing_strategy.hpp>

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include <asio/awaitable.hpp>
@@ -23,6 +24,7 @@
 #include <sweet_async/detail/exception_text.hpp>
 #include <sweet_async/detail/stop_listener.hpp>
 #include <sweet_async/detail/trace.hpp>
+#include <sweet_async/link_report.hpp>
 #include <sweet_async/receiver.hpp>
 
 namespace sweet_async::detail {
@@ -72,9 +74,15 @@ void end_task(State& state, std::string failure, Finish&& finish) {
     }
     state.freeze_elapsed();
     const task_stats stats = state.stats();
-    trace(state.options, state.id, trace_kind::ended, "{}: {}", status, stats);
+    auto result = std::forward<Finish>(finish)(status, stats, std::move(failure));
+    if constexpr (std::is_same_v<typename decltype(result)::collection_type, link_report>) {
+        trace(state.options, state.id, trace_kind::ended, "{}: {}; {}", status, stats,
+              result.collection());
+    } else {
+        trace(state.options, state.id, trace_kind::ended, "{}: {}", status, stats);
+    }
     state.status.store(status, std::memory_order_release);
-    state.done.set(std::forward<Finish>(finish)(status, stats, std::move(failure)));
+    state.done.set(std::move(result));
 }
 
 /// Runs `strategy` over the task's stream, fed by `emitters` as well as by

@@ -82,15 +82,20 @@ std::shared_ptr<State> make_task_state(const task_plan<T, Id>& plan, bool stamps
 }
 
 /// Traces the start of the task of `state`, which runs what `describe()`
-/// says (called only when tracing is on), and registers it with its context,
-/// which tells it when the context is destroyed first (see `task_registry`).
-template <class State, class Describe>
-void announce_started(const std::shared_ptr<State>& state, Describe&& describe) {
+/// says (called only when tracing is on) and collects into `collector`
+/// (named when it links the task to others), and registers it with its
+/// context, which tells it when the context is destroyed first (see
+/// `task_registry`).
+template <class State, class Describe, class Collector>
+void announce_started(const std::shared_ptr<State>& state, Describe&& describe,
+                      const Collector& collector) {
     const task_options& options = state->options;
     if (options.tracing) {
+        std::string links;
+        if constexpr (requires { collector.describe(); }) links = " links=" + collector.describe();
         trace(options, state->id, trace_kind::started,
-              "started: id={} strategy={} capacity={} priority={}", state->id.to_string(),
-              describe(), options.capacity, options.priority);
+              "started: id={} strategy={} capacity={} priority={}{}", state->id.to_string(),
+              describe(), options.capacity, options.priority, links);
     }
     task_registry::of(state->executor).add(state);
 }
