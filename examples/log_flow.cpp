@@ -14,7 +14,8 @@
 //   * completion propagation: closing the first stage ends the others after what it forwarded;
 //   * a dead-letter stage: parse hands every malformed line, with the error that says what is
 //     wrong with it, to a task of its own instead of losing it;
-//   * live progress per stage from the tasks' `stats()`, from any thread;
+//   * `sa::flow`: the stages as one handle, for live progress per stage from any thread (and to
+//     cancel them together);
 //   * `sa::flow_report`: where every line that entered the flow ended, stage by stage.
 //
 // It prints the same traffic report as log_digest, from the store's aggregate, plus the
@@ -120,13 +121,6 @@ struct quarantined_line {
 
 // ----- reporting -----------------------------------------------------------------------------
 
-/// "parse 1200/2000" for a task: events with an outcome / events accepted so far.
-template <class Task>
-std::string progress_of(const Task& task) {
-    const sa::task_stats s = task.stats();
-    return fmt::format("{} {}/{}", task.name(), s.finished(), s.sent);
-}
-
 void print_regions(const stored_digest& d) {
     fmt::print("\nregions (from the lookup stage)\n");
     for (const auto& [region, count] : d.regions)
@@ -206,14 +200,14 @@ int main(int argc, char* argv[]) {
         parse.close();
     });
 
-    // Live progress, read from this thread while the pool runs the stages.
+    // Live progress of every stage ("'parse' running 11479/11735 | ..."), read from this thread
+    // while the pool runs the stages; `stages.cancel(...)` would stop them together.
+    const sa::flow stages(parse, enrich, store);
     const auto started = std::chrono::steady_clock::now();
-    while (!store.is_complete()) {
-        fmt::print(
-            "  {:>6.0f} ms  {} | {} | {}\n",
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                .count(),
-            progress_of(parse), progress_of(enrich), progress_of(store));
+    while (!stages.ended()) {
+        const std::chrono::duration<double, std::milli> elapsed =
+            std::chrono::steady_clock::now() - started;
+        fmt::print("  {:>6.0f} ms  {}\n", elapsed.count(), stages);
         std::this_thread::sleep_for(100ms);  // this is main's thread, not an executor's
     }
     producer.join();

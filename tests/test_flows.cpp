@@ -777,3 +777,96 @@ TEST_CASE("flow: tracing names each stage's links when it starts and what they d
     CHECK(lines[1].find("task 'parse' completed: sent=3 ") != std::string::npos);
     CHECK(lines[1].ends_with("; forwarded 3 to 'store', 0 not forwarded, final event forwarded"));
 }
+
+namespace {
+
+/// parse -> enrich -> store, store held at `slow`; each stage's channel holds 4.
+struct held_flow {
+    explicit held_flow(asio::io_context& io, valve& slow)
+        : store(held_at(io, slow, 4)),
+          enrich(sa::emitting_builder<int>(io)
+                     .name("enrich")
+                     .capacity(4)
+                     .receiver(sa::parallel{.workers = sa::min_max{2, 2}}, [](int v) { return v; })
+                     .collector(sa::forward_to(store))
+                     .start_queue()),
+          parse(sa::emitting_builder<int>(io)
+                    .name("parse")
+                    .capacity(4)
+                    .receiver(sa::serial{}, [](int v) { return v; })
+                    .collector(sa::forward_to(enrich))
+                    .start_queue()) {}
+
+    sa::emitting_task<int, sa::keyed_collection<int>> store;
+    sa::emitting_task<int, sa::link_report> enrich;
+    sa::emitting_task<int, sa::link_report> parse;
+};
+
+/// Sends 0, 1, ... into `task` until it refuses one; counts what it accepted in `accepted`.
+asio::awaitable<void> send_until_closed(sa::emitting_task<int, sa::link_report> task,
+                                        std::size_t& accepted) {
+    for (int i = 0;; ++i) {
+        std::error_code ec;
+        co_await task.async_send(i, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+        ++accepted;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("flow: cancel(immediate) of a flow reaches every stage, every event accounted for",
+          "[flow][cancel]") {
+    asio::io_context io;
+    valve slow(io);
+    held_flow f(io, slow);
+    const sa::flow stages(f.parse, f.enrich, f.store.get_sender());
+    std::size_t accepted = 0;
+    asio::co_spawn(io, send_until_closed(f.parse, accepted), asio::detached);
+    io.poll();  // full up to the producer
+    CHECK(f.store.stats().sent == 5);
+    CHECK(fmt::format("{}", stages).starts_with("'parse' running "));
+    stages.cancel(sa::cancellation_level::immediate);
+    auto parsed = run(io, [&] { return f.parse.wait(); });
+    auto enriched = run(io, [&] { return f.enrich.wait(); });
+    auto stored = run(io, [&] { return f.store.wait(); });
+    CHECK(stages.ended());
+    for (const auto& stage : stages.progress())
+        CHECK(stage.status == sa::task_status::cancelled);
+    CHECK(stored.stats().processed == 0);  // the held event was interrupted
+    const auto flow = sa::flow_report::of(parsed, enriched, stored);
+    CHECK(flow.balanced());
+    CHECK(flow.entered() == accepted);
+    CHECK(flow.results() == 0);
+    CHECK(flow.cancelled() + flow.not_forwarded() == accepted);
+    CHECK(fmt::format("{}", stages) ==
+          fmt::format("'parse' cancelled {0}/{0} | 'enrich' cancelled {1}/{1} | "
+                      "'store' cancelled {2}/{2}",
+                      parsed.stats().sent, enriched.stats().sent, stored.stats().sent));
+}
+
+TEST_CASE("flow: cancel(graceful) of a flow stops its entry and drains the others, nothing lost",
+          "[flow][cancel]") {
+    asio::io_context io;
+    valve slow(io);
+    held_flow f(io, slow);
+    const sa::flow stages(f.parse, f.enrich, f.store);
+    std::size_t accepted = 0;
+    asio::co_spawn(io, send_until_closed(f.parse, accepted), asio::detached);
+    io.poll();
+    stages.cancel(sa::cancellation_level::graceful);  // parse only: the others are fed
+    CHECK(f.parse.get_sender().is_closed());
+    CHECK_FALSE(f.enrich.get_sender().is_closed());
+    slow.open();
+    auto parsed = run(io, [&] { return f.parse.wait(); });
+    auto enriched = run(io, [&] { return f.enrich.wait(); });
+    auto stored = run(io, [&] { return f.store.wait(); });
+    CHECK(parsed.status() == sa::task_status::cancelled);
+    CHECK(enriched.status() == sa::task_status::completed);
+    CHECK(stored.status() == sa::task_status::completed);
+    const auto flow = sa::flow_report::of(parsed, enriched, stored);
+    CHECK(flow.balanced());
+    CHECK(flow.entered() == accepted);
+    CHECK(flow.results() == accepted);  // everything that entered went through
+    CHECK(flow.ended() == flow.results());
+}

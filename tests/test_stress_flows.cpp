@@ -53,7 +53,7 @@ struct flow_scenario {
     std::vector<stage_plan> stages;
     std::uint64_t events = 0;
     std::size_t producers = 1;
-    std::optional<std::size_t> cancelled_stage;
+    std::optional<std::size_t> cancelled_stage;  // stages.size(): the whole flow (sa::flow)
     sa::cancellation_level level = sa::cancellation_level::immediate;
     std::uint64_t cancel_after = 0;  // events accepted by the first stage
 };
@@ -78,7 +78,7 @@ flow_scenario make_flow_scenario(std::uint64_t seed) {
     s.events = r.between(100, test_support::sanitized ? 600 : 2500);
     s.producers = r.between(1, 3);
     if (r.chance(40)) {
-        s.cancelled_stage = r.below(stages);
+        s.cancelled_stage = r.chance(25) ? stages : r.below(stages);
         s.level =
             r.chance(70) ? sa::cancellation_level::immediate : sa::cancellation_level::graceful;
         s.cancel_after = r.below(s.events);
@@ -98,7 +98,9 @@ std::string describe(const flow_scenario& s) {
                         p.coroutine ? "coroutine" : "sync", p.capacity, p.fail_percent,
                         p.dead_letters ? " dead-letters" : "", p.failures_as ? " failures-as" : "");
     }
-    if (s.cancelled_stage) {
+    if (s.cancelled_stage == s.stages.size()) {
+        text += fmt::format("; cancel({}) the flow after {} events", s.level, s.cancel_after);
+    } else if (s.cancelled_stage) {
         text += fmt::format("; cancel({}) stage {} after {} events", s.level, *s.cancelled_stage,
                             s.cancel_after);
     }
@@ -221,6 +223,17 @@ std::vector<std::string> run_flow(const flow_scenario& s) {
         stages.push_back(build_stage(pool, s.stages[i], i, next, letters_mutex, letters));
     }
     std::reverse(stages.begin(), stages.end());
+    std::vector<sa::sender<std::uint64_t>> senders;
+    for (const auto& stage : stages)
+        senders.push_back(stage.sender);
+    const sa::flow flow_handle(senders);
+    auto cancel = [&](std::size_t which) {
+        if (which == stages.size()) {
+            flow_handle.cancel(s.level);
+        } else {
+            stages[which].cancel(s.level);
+        }
+    };
 
     std::atomic<std::uint64_t> accepted{0};
     std::vector<std::thread> producers;
@@ -233,8 +246,7 @@ std::vector<std::string> run_flow(const flow_scenario& s) {
                     break;  // closed: the first stage was cancelled
                 }
                 const auto now = accepted.fetch_add(1) + 1;
-                if (s.cancelled_stage && now == s.cancel_after + 1)
-                    stages[*s.cancelled_stage].cancel(s.level);
+                if (s.cancelled_stage && now == s.cancel_after + 1) cancel(*s.cancelled_stage);
             }
         });
     }
@@ -292,6 +304,11 @@ std::vector<std::string> run_flow(const flow_scenario& s) {
                flow.results() == last.report.stats.processed &&
                flow.ended() - flow.results() == ended_here && flow.left() == 0,
            fmt::format("flow report disagrees: {}", flow));
+    if (s.cancelled_stage == s.stages.size() && s.level == sa::cancellation_level::graceful) {
+        // A graceful stop of the flow closes its entry only: what entered goes all the way.
+        expect(flow.cancelled() == 0 && flow.not_forwarded() == 0,
+               fmt::format("a graceful cancel of the flow lost events: {}", flow));
+    }
     // Results are the payloads that entered, each at most once.
     std::vector<std::uint64_t> results = last.results;
     std::sort(results.begin(), results.end());

@@ -1,5 +1,5 @@
 // tests/tidy_headers.cpp: instantiates every strategy, both kinds of processor, a per-batch
-// processor, a fold collector, a linked stage and its flow report, and async_task, so that
+// processor, a fold collector, a linked stage, a flow and its report, and async_task, so that
 // clang-tidy (see .clang-tidy) sees the bodies of the library's templates. Compiled with the tests; run by .ci/run's tidy stage.
 #include <sweet_async/sweet_async.hpp>
 
@@ -33,6 +33,9 @@ void instantiate() {
     const auto flow = sa::flow_report::of(sa::final_result<int, sa::link_report>{},
                                           sa::final_result<int, sa::keyed_collection<int>>{});
     (void)fmt::format("{} {}", flow, flow.stages().front());
+    const sa::flow stages(a, h.get_sender());
+    stages.cancel(sa::cancellation_level::immediate);
+    (void)fmt::format("{}", stages);
     auto g = sa::async_task<int>::run(io.get_executor(), {.name = "answer", .retry = 2},
                                       []() -> asio::awaitable<int> { co_return 42; });
     (void)a.try_send(1);

@@ -16,6 +16,7 @@
 #include <sweet_async/event.hpp>
 #include <sweet_async/event_stream.hpp>
 #include <sweet_async/final_result.hpp>
+#include <sweet_async/flow.hpp>
 #include <sweet_async/flow_report.hpp>
 #include <sweet_async/fold_collector.hpp>
 #include <sweet_async/forwarding_collector.hpp>

@@ -7,11 +7,16 @@
 namespace sweet_async::detail {
 
 /// Reaches the state behind a `sender` (a friend of it): a link counts
-/// itself among the feeders of the task it sends to.
+/// itself among the feeders of the task it sends to, a `flow` stops it.
 struct sender_access {
     template <class Sender>
     static auto& core(const Sender& s) noexcept {
         return *s.core_;
+    }
+    /// The state itself, for a handle that must reach it later (`flow`).
+    template <class Sender>
+    static const auto& shared_core(const Sender& s) noexcept {
+        return s.core_;
     }
 };
 
