@@ -5,6 +5,7 @@
 #include <sweet_async/config.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -78,6 +79,7 @@ public:
             collector_.collect(e.id(), std::forward<Result>(result));
         }
         counts_.add(outcome::processed);
+        tell_watcher(e, outcome::processed);
         keep_if_final(std::move(e));
     }
 
@@ -85,6 +87,7 @@ public:
     /// `complete_without_result`).
     void processed_without_result(event_type&& e) {
         counts_.add(outcome::processed);
+        tell_watcher(e, outcome::processed);
         keep_if_final(std::move(e));
     }
 
@@ -99,8 +102,16 @@ public:
             ++errors_not_retained_;
         }
         counts_.add(kind);
+        tell_watcher(e, kind);
         keep_if_final(std::move(e));
     }
+
+    /// Who hears of each outcome as it is recorded: `(sequence, kind)`, for a
+    /// strategy that must know which events ended (`per_key`); empty for none.
+    using watcher = std::function<void(std::uint64_t, outcome)>;
+
+    /// Where the watcher is kept: a strategy sets it for as long as it runs.
+    watcher& outcome_watcher() noexcept { return watcher_; }
 
     /// The outboxes of a collector that feeds other tasks, for the consumer
     /// to manage (none for other collectors).
@@ -176,6 +187,10 @@ private:
         return copy;
     }
 
+    void tell_watcher(const event_type& e, outcome kind) {
+        if (watcher_) watcher_(e.sequence(), kind);
+    }
+
     void keep_if_final(event_type&& e) {
         if (e.is_final()) final_event_.emplace(std::move(e));
     }
@@ -187,6 +202,7 @@ private:
     std::size_t errors_not_retained_ = 0;
     std::optional<event_type> final_event_;
     dead_letter_sink dead_letters_;
+    watcher watcher_;
 };
 
 }  // namespace sweet_async

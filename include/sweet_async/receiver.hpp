@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,10 +34,28 @@
 #include <sweet_async/detail/trace.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/final_result.hpp>
+#include <sweet_async/outcome.hpp>
 #include <sweet_async/processor_context.hpp>
 #include <sweet_async/receiver_measurement.hpp>
 
 namespace sweet_async {
+
+/// While it lives, a strategy's watcher hears of every outcome the task
+/// records (see `receiver::watch_outcomes`); destroying it ends that. Move-only.
+class outcome_watch {
+public:
+    /// Empties `slot` when destroyed.
+    explicit outcome_watch(std::function<void(std::uint64_t, outcome)>& slot) noexcept
+        : slot_(&slot) {}
+    outcome_watch(outcome_watch&& other) noexcept : slot_(std::exchange(other.slot_, nullptr)) {}
+    outcome_watch& operator=(outcome_watch&&) = delete;
+    ~outcome_watch() {
+        if (slot_ != nullptr) *slot_ = nullptr;
+    }
+
+private:
+    std::function<void(std::uint64_t, outcome)>* slot_;
+};
 
 /// The receiver of one emitting task, as a processing strategy sees it: a
 /// source of events and three verbs that give each one exactly one recorded
@@ -131,6 +150,13 @@ public:
     /// True once the stream has ended and every event was received.
     bool ended() const noexcept { return source_.ended(); }
 
+    /// Suspends until an event may be ready or some work in flight has
+    /// ended (its outcome recorded), whichever comes first: for strategies
+    /// that can start work on either (`per_key`). Returns false once the
+    /// stream has ended, every event was received and nothing is in flight.
+    /// May return true spuriously.
+    asio::awaitable<bool> wait_for_events_or_outcome();
+
     // ----- processing ----------------------------------------------------------------
 
     /// Processes `e` on the consumer strand; never suspends. A synchronous
@@ -196,6 +222,24 @@ public:
     }
 
     // ----- bookkeeping ---------------------------------------------------------------
+
+    /// Ends `e` as failed for `reason` without processing it: for an event a
+    /// strategy cannot process (its key function threw, say).
+    void fail(event_type&& e, std::string reason) {
+        outcomes_.fail(std::move(e), std::move(reason));
+    }
+
+    /// Calls `watcher(sequence, kind)` on the consumer strand as each event's
+    /// outcome is recorded, until the returned watch is destroyed: for a
+    /// strategy that must know which events ended, such as `per_key`
+    /// releasing a key. One watcher at a time; it must not call back into
+    /// the receiver.
+    [[nodiscard]] outcome_watch
+    watch_outcomes(std::function<void(std::uint64_t, outcome)> watcher) {
+        auto& slot = outcomes_.outcome_watcher();
+        slot = std::move(watcher);
+        return outcome_watch(slot);
+    }
 
     /// Ends `e` as cancelled without processing it.
     void cancel(event_type&& e, std::string reason = "the task stopped before it was processed") {

@@ -33,6 +33,7 @@
 #include <sweet_async/strategies/adaptive.hpp>
 #include <sweet_async/strategies/batched.hpp>
 #include <sweet_async/strategies/parallel.hpp>
+#include <sweet_async/strategies/per_key.hpp>
 #include <sweet_async/strategies/serial.hpp>
 #include <sweet_async/strategy_report.hpp>
 #include <sweet_async/stream_processor_builder.hpp>

@@ -96,6 +96,9 @@ public:
     /// True once the stream has ended and every event was received.
     bool ended() const noexcept { return channel_.drained(); }
 
+    /// True while the gate holds receiving (an outbox waits for room).
+    bool held_at_gate() const noexcept { return gate_ != nullptr && gate_->blocked(); }
+
     /// How many events are waiting to be received (a snapshot).
     std::size_t queued() const noexcept { return channel_.queued(); }
 

@@ -15,9 +15,11 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/cancellation_type.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <sweet_async/detail/interrupt_registry.hpp>
@@ -181,8 +183,10 @@ public:
     /// The units in flight.
     std::size_t size() const noexcept { return size_; }
 
-    /// Suspends until fewer than `limit` units are in flight. Records what
-    /// has arrived first, so it does not suspend when that makes room.
+    /// Suspends until fewer than `limit` units are in flight, or the wait is
+    /// cancelled (per-operation cancellation, as `||` of Asio's awaitable
+    /// operators delivers). Records what has arrived first, so it does not
+    /// suspend when that makes room.
     asio::awaitable<void> wait_below(std::size_t limit) {
         record_arrived();
         while (size_ >= limit) {
@@ -192,6 +196,8 @@ public:
             co_await room_.async_wait(asio::redirect_error(asio::use_awaitable, woken));
             waiting_ = false;
             record_arrived();
+            const auto state = co_await asio::this_coro::cancellation_state;
+            if (state.cancelled() != asio::cancellation_type::none) co_return;
         }
     }
 

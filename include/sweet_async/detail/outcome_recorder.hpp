@@ -121,6 +121,15 @@ public:
     /// The outboxes of a collector that feeds other tasks (none otherwise).
     std::vector<std::shared_ptr<outbox_base>> outboxes() const { return ledger_.outboxes(); }
 
+    /// Ends `e` failed for `reason`, without an attempt.
+    void fail(event_type&& e, std::string reason) {
+        stamp_completed(e);
+        ledger_.unprocessed(std::move(e), outcome::failed, std::move(reason), 0);
+    }
+
+    /// The ledger's watcher of outcomes (see `ledger::outcome_watcher`).
+    auto& outcome_watcher() noexcept { return ledger_.outcome_watcher(); }
+
     /// Ends `e` cancelled for `reason`, after `attempts` attempts.
     void cancel(event_type&& e, std::string reason, unsigned attempts = 0) {
         stamp_completed(e);

@@ -16,6 +16,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
 #include <asio/strand.hpp>
 
@@ -93,6 +94,24 @@ std::size_t receiver<T, Collection, Id, Processor, Collector>::dispatch_ready(
     if (!e) return 0;
     dispatch(std::move(*e), timeout, where, order);
     return 1;
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+asio::awaitable<bool>
+receiver<T, Collection, Id, Processor, Collector>::wait_for_events_or_outcome() {
+    const std::size_t busy = in_flight();
+    if (busy == 0) co_return co_await wait_for_events();
+    if (source_.ended() || source_.held_at_gate()) {
+        // Nothing can arrive (or what waits for the next stage must go first,
+        // and must not be interrupted half-way): only outcomes matter.
+        if (source_.held_at_gate()) co_await source_.wait_for_events();
+        co_await wait_in_flight_below(busy);
+        co_return true;
+    }
+    using namespace asio::experimental::awaitable_operators;
+    // Whichever ends first cancels the other; both support that.
+    co_await (source_.wait_for_events() || in_flight_.wait_below(busy));
+    co_return true;
 }
 
 template <class T, class Collection, class Id, class Processor, class Collector>
