@@ -196,9 +196,14 @@ public:
     // ----- the consumer --------------------------------------------------------
 
     /// Dequeues the oldest element without suspending, if one is there.
-    std::optional<T> try_receive() {
+    std::optional<T> try_receive() { return try_receive(detail::leave_as_is{}); }
+
+    /// Like `try_receive()`, calling `prepare(element)` before the element
+    /// leaves the channel (to number it, say, without moving it again).
+    template <class Prepare>
+    std::optional<T> try_receive(Prepare&& prepare) {
         const std::size_t before = queue_.popped();
-        std::optional<T> value = queue_.try_pop();
+        std::optional<T> value = queue_.try_pop(std::forward<Prepare>(prepare));
         // A skipped hole frees a slot too. Pairs with the count increment in
         // park_producer: either we see the parked producer or it sees the room.
         if ((value || queue_.popped() != before) &&

@@ -50,9 +50,8 @@ public:
     /// set to its arrival index; never suspends.
     std::optional<Event> try_receive() {
         if (gate_ != nullptr && gate_->blocked()) return std::nullopt;
-        std::optional<Event> e = channel_.try_receive();
-        if (e) event_access::set_sequence(*e, received_++);
-        return e;
+        return channel_.try_receive(
+            [this](Event& e) noexcept { event_access::set_sequence(e, received_++); });
     }
 
     /// Suspends until an event may be ready (true) or the stream has ended and
