@@ -22,6 +22,16 @@ struct leave_as_is {
 /// Result of `bounded_queue::try_push_with`.
 enum class push_result { pushed, full, closed };
 
+/// How a push or a pop takes part in the waiter handshake (see `bounded_queue`).
+enum class handshake {
+    /// The store that publishes the element (or frees the cell) is
+    /// sequentially consistent: the handshake is complete when the call returns.
+    each,
+    /// That store only releases; the caller completes the handshake of a whole
+    /// run of calls with one `settle()`, before it waits or blocks.
+    deferred,
+};
+
 /// A bounded multi-producer, single-consumer FIFO ring (after Dmitry Vyukov's
 /// bounded MPMC queue) with an atomic close flag.
 ///
@@ -40,7 +50,10 @@ enum class push_result { pushed, full, closed };
 /// Publishing stores and the emptiness/fullness checks are sequentially
 /// consistent: `channel` pairs them with its waiter flags (a Dekker-style
 /// handshake) so that a waiter going to sleep and a producer or consumer making
-/// progress can never miss each other.
+/// progress can never miss each other. A run of pushes or pops by one thread
+/// may instead publish with release stores and end with one `settle()` fence
+/// (`handshake::deferred`): the fence orders every store of the run before the
+/// flag check that follows it, as a sequentially consistent store each would.
 template <class T>
 class bounded_queue {
 public:
@@ -65,7 +78,7 @@ public:
     /// only when a cell was claimed, so a caller's value is untouched on
     /// `full` and `closed`. With `close_after`, claiming the cell and closing
     /// the queue are one atomic step, so the element is surely the last.
-    template <class Make>
+    template <handshake H = handshake::each, class Make>
     push_result try_push_with(Make&& make, bool close_after = false) {
         std::size_t raw = enqueue_position_.load(std::memory_order_relaxed);
         cell* target = nullptr;
@@ -101,7 +114,11 @@ public:
             throw;
         }
         target->hole = false;
-        target->sequence.store(raw + 1, std::memory_order_seq_cst);
+        if constexpr (H == handshake::each) {
+            target->sequence.store(raw + 1, std::memory_order_seq_cst);
+        } else {
+            target->sequence.store(raw + 1, std::memory_order_release);  // settle() completes it
+        }
         return push_result::pushed;
     }
 
@@ -113,20 +130,20 @@ public:
     /// prvalue (a default-constructed `std::optional` that is filled later
     /// costs GCC a memset of the whole optional, and a named one returned
     /// beside `std::nullopt` costs a second move).
-    template <class Prepare = leave_as_is>
+    template <handshake H = handshake::each, class Prepare = leave_as_is>
     std::optional<T> try_pop(Prepare&& prepare = {}) {
         for (;;) {
             const std::size_t position = dequeue_position_.load(std::memory_order_relaxed);
-            cell& source = cells_[position % ring_size_];
+            cell& source = cells_[dequeue_index_];
             if (source.sequence.load(std::memory_order_acquire) != position + 1)
                 return std::nullopt;
             if (source.hole) {
-                release(source, position);
+                release<H>(source, position);
                 continue;
             }
             T& element = *std::launder(reinterpret_cast<T*>(source.storage));
             prepare(element);
-            const vacate done{*this, source, position, element};
+            const vacate<H> done{*this, source, position, element};
             return std::optional<T>(std::in_place, std::move(element));
         }
     }
@@ -145,6 +162,10 @@ public:
         return cells_[position % ring_size_].sequence.load(std::memory_order_seq_cst) < position ||
                over_capacity(position);
     }
+
+    /// Completes the waiter handshake of a run of `handshake::deferred` pushes
+    /// or pops made by this thread; the waiter flag is read after it.
+    static void settle() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
 
     /// Stops all further pushes. Returns false if it was closed already.
     bool close() noexcept {
@@ -198,7 +219,9 @@ private:
     struct cell;
 
     /// Gives the emptied cell at `position` back to producers.
+    template <handshake H>
     void release(cell& source, std::size_t position) noexcept {
+        if (++dequeue_index_ == ring_size_) dequeue_index_ = 0;
         // Only the capacity-1 check reads this from producers, and it is part
         // of the waiter handshake there. One constant order per branch: an
         // order known only at run time compiles as seq_cst (a locked xchg).
@@ -207,11 +230,16 @@ private:
         } else {
             dequeue_position_.store(position + 1, std::memory_order_relaxed);
         }
-        source.sequence.store(position + ring_size_, std::memory_order_seq_cst);
+        if constexpr (H == handshake::each) {
+            source.sequence.store(position + ring_size_, std::memory_order_seq_cst);
+        } else {
+            source.sequence.store(position + ring_size_, std::memory_order_release);
+        }
     }
 
     /// Destroys a popped element and releases its cell once the element has
     /// moved into `try_pop`'s result.
+    template <handshake H>
     struct vacate {
         bounded_queue& queue;
         cell& source;
@@ -227,7 +255,7 @@ private:
         vacate& operator=(const vacate&) = delete;
         ~vacate() {
             element.~T();
-            queue.release(source, position);
+            queue.template release<H>(source, position);
         }
     };
 
@@ -260,6 +288,8 @@ private:
     std::unique_ptr<cell[]> cells_;
     alignas(cache_line) std::atomic<std::size_t> enqueue_position_{0};
     alignas(cache_line) std::atomic<std::size_t> dequeue_position_{0};
+    // dequeue_position_ % ring_size_, kept by the consumer: no division per pop.
+    std::size_t dequeue_index_ = 0;
     std::atomic<std::size_t> holes_{0};  // claims whose element threw while being made
 };
 

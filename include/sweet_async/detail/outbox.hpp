@@ -61,9 +61,24 @@ public:
     /// final event, or by closing it. Called once, when the task ends.
     virtual asio::awaitable<void> finish() = 0;
 
+    /// Values pushed from now until `end_run` go into the target's channel
+    /// as one run of sends, which shares a fence (see `channel::try_send_in_run`).
+    void begin_run() noexcept { in_run_ = true; }
+
+    /// Ends the run: wakes the target's consumer if it parked without seeing
+    /// the run's values. Before the task's consumer waits or blocks.
+    void end_run() {
+        in_run_ = false;
+        if (std::exchange(unsettled_, false)) settle_sends();
+    }
+
 protected:
+    virtual void settle_sends() = 0;
+
     downstream_gate* gate_ = nullptr;
     bool stopped_ = false;
+    bool in_run_ = false;
+    bool unsettled_ = false;  // values were sent in this run
     // Emitted on the consumer strand (where the listener is told), where the
     // parked send's handler runs.
     asio::cancellation_signal interrupt_;
@@ -111,11 +126,16 @@ public:
             auto& core = sender_access::core(target_);
             // The factory runs only once the channel has a place for the event:
             // on failure `value` is untouched.
-            const std::error_code ec = core.channel.try_send_with(
-                [&] {
-                    return make_event(core, std::move(value), streaming_event_type::continuing, id);
-                },
-                send_mode::keep_open);
+            const auto make = [&] {
+                return make_event(core, std::move(value), streaming_event_type::continuing, id);
+            };
+            std::error_code ec;
+            if (in_run_) {
+                unsettled_ = true;
+                ec = core.channel.try_send_in_run(make);
+            } else {
+                ec = core.channel.try_send_with(make, send_mode::keep_open);
+            }
             if (!ec) {
                 ++counts_.delivered;
                 return;
@@ -183,6 +203,8 @@ public:
     const Target& target() const noexcept { return target_; }
 
 private:
+    void settle_sends() override { sender_access::core(target_).channel.settle_sends(); }
+
     /// Sends the oldest waiting value, waiting for room.
     asio::awaitable<void> send_front() {
         // A cancelled coroutine would throw before the send starts, after
@@ -260,6 +282,19 @@ public:
         state.listen_for_stop(box);
         if (state.stopping()) box->stop_requested(stop_request::immediate);
         boxes_.push_back(box);
+    }
+
+    /// Values pushed from now until `end_run` go as one run of sends per
+    /// target (see `outbox_base::begin_run`).
+    void begin_run() noexcept {
+        for (const auto& box : boxes_)
+            box->begin_run();
+    }
+
+    /// Ends the run begun last; before the task's consumer waits or blocks.
+    void end_run() {
+        for (const auto& box : boxes_)
+            box->end_run();
     }
 
     /// Finishes every outbox (see `outbox_base::finish`), once the task's
