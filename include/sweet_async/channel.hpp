@@ -114,6 +114,37 @@ public:
                                                         send_mode::keep_open);
     }
 
+    /// Slots claimed together for a run of sends by one producer (see `try_claim`).
+    using claim = typename detail::bounded_queue<T>::claim;
+
+    /// Claims up to `most` free slots in one step, for a run of sends that
+    /// `send_claimed` fills in order and `settle_sends` ends (giving up what
+    /// is left): the run pays one locked instruction for its slots and one
+    /// fence for its wake-ups. None when the channel is full or closed; a
+    /// close after the claim still lets its slots be filled and received.
+    claim try_claim(std::size_t most) { return queue_.try_claim(most); }
+
+    /// Sends `make()` into the next slot of `c` (not empty), as one of a run
+    /// of sends (see `try_send_in_run`).
+    template <class Make>
+    void send_claimed(claim& c, Make&& make) {
+        try {
+            queue_.template fill<detail::handshake::deferred>(c, std::forward<Make>(make));
+        } catch (...) {
+            published<detail::handshake::each>(false);  // the hole, as in try_send_as
+            throw;
+        }
+        published<detail::handshake::deferred>(false);
+    }
+
+    /// Ends a run of sends: the slots of `c` left unfilled become holes the
+    /// consumer skips, and the consumer is woken if it parked without seeing
+    /// the run's elements.
+    void settle_sends(claim& c) {
+        queue_.give_up(c);
+        settle_sends();
+    }
+
     /// Ends a run of `try_send_in_run`: wakes the consumer if it parked
     /// without seeing them.
     void settle_sends() {

@@ -112,6 +112,8 @@ template <class R, class Target, class Route = detail::to_one>
 class forwarding_collector {
     using outbox_type = detail::outbox<R, Target>;
     static constexpr bool broadcasts = std::is_same_v<Route, detail::to_all>;
+    /// Each outbox gets every result (not so when routing by key).
+    static constexpr bool every_result = broadcasts || std::is_same_v<Route, detail::to_one>;
     static_assert(!broadcasts || std::is_copy_constructible_v<R>,
                   "sweet_async: broadcast_to copies each result: it must be copyable");
 
@@ -147,7 +149,7 @@ public:
     void open() {
         boxes_.clear();
         for (const auto& target : targets_)
-            boxes_.push_back(std::make_shared<outbox_type>(target, true));
+            boxes_.push_back(std::make_shared<outbox_type>(target, true, every_result));
     }
 
     /// The hand-offs, for the task's consumer to manage (the library's).

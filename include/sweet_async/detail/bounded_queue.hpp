@@ -122,6 +122,91 @@ public:
         return push_result::pushed;
     }
 
+    /// Consecutive positions claimed together by `try_claim`, filled in order
+    /// by `fill`; what is left when the run ends goes as holes (`give_up`).
+    class claim {
+    public:
+        /// No position left to fill.
+        bool empty() const noexcept { return next_ == end_; }
+
+    private:
+        friend class bounded_queue;
+        std::size_t next_ = 0;   // the next position to fill
+        std::size_t index_ = 0;  // its cell: next_ % ring size
+        std::size_t end_ = 0;
+    };
+
+    /// Claims up to `most` consecutive free cells with one compare-exchange,
+    /// so that a run of pushes by one producer pays one locked instruction:
+    /// as many as are free, none when the queue is full or closed.
+    claim try_claim(std::size_t most) {
+        std::size_t raw = enqueue_position_.load(std::memory_order_relaxed);
+        for (;;) {
+            if (raw & closed_bit) return {};
+            // Only the consumer frees cells and only claimants fill them, so
+            // the cells seen free here stay free until the exchange succeeds.
+            std::size_t free = 0;
+            for (std::size_t index = raw % ring_size_; free < most; ++free) {
+                const std::size_t position = raw + free;
+                if (cells_[index].sequence.load(std::memory_order_acquire) != position ||
+                    over_capacity(position)) {
+                    break;
+                }
+                if (++index == ring_size_) index = 0;
+            }
+            if (free == 0) return {};
+            // seq_cst as in try_push_with; the cells' sequences order the elements.
+            if (enqueue_position_.compare_exchange_weak(raw, raw + free, std::memory_order_seq_cst,
+                                                        std::memory_order_relaxed)) {
+                claim c;
+                c.next_ = raw;
+                c.index_ = raw % ring_size_;
+                c.end_ = raw + free;
+                return c;
+            }
+        }
+    }
+
+    /// Constructs the element of `c`'s next position from `make()` and
+    /// publishes it (see `handshake`). `c` must not be empty. If `make`
+    /// throws, the position is published as a hole, with a sequentially
+    /// consistent store, and the exception propagates.
+    template <handshake H, class Make>
+    void fill(claim& c, Make&& make) {
+        const std::size_t position = c.next_++;
+        cell& target = cells_[c.index_];
+        if (++c.index_ == ring_size_) c.index_ = 0;
+        try {
+            ::new (static_cast<void*>(target.storage)) T(std::forward<Make>(make)());
+        } catch (...) {
+            target.hole = true;
+            holes_.fetch_add(1, std::memory_order_relaxed);
+            target.sequence.store(position + 1, std::memory_order_seq_cst);
+            throw;
+        }
+        target.hole = false;
+        if constexpr (H == handshake::each) {
+            target.sequence.store(position + 1, std::memory_order_seq_cst);
+        } else {
+            target.sequence.store(position + 1, std::memory_order_release);
+        }
+    }
+
+    /// Publishes what is left of `c` as holes the consumer skips, with
+    /// release stores (the caller settles); `c` is empty afterwards.
+    void give_up(claim& c) noexcept {
+        if (c.empty()) return;
+        // Counted before they are published, so that `pushed()` never counts
+        // a hole as an element once the consumer may have skipped it.
+        holes_.fetch_add(c.end_ - c.next_, std::memory_order_relaxed);
+        for (; c.next_ != c.end_; ++c.next_) {
+            cell& target = cells_[c.index_];
+            if (++c.index_ == ring_size_) c.index_ = 0;
+            target.hole = true;
+            target.sequence.store(c.next_ + 1, std::memory_order_release);
+        }
+    }
+
     /// Removes the oldest element, if it is there, after `prepare(element)`
     /// has had a last look at it in its cell. Consumer only. (A position is
     /// not an arrival number: a hole takes one too.)

@@ -57,7 +57,9 @@ receiver<T, Collection, Id, Processor, Collector>::process_ready(std::size_t mos
         source_.settle();
         outlets_.end_run();
     };
-    outlets_.begin_run();
+    // What the outboxes may claim ahead in their targets: the events ready
+    // now, which may all be processed in this run.
+    outlets_.begin_run(std::min(most, source_.queued()));
     try {
         while (taken < most) {
             auto e = source_.try_receive_in_run();
