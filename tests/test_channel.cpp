@@ -232,6 +232,84 @@ TEST_CASE("channel: a send whose element throws still wakes the consumer to skip
     }
 }
 
+// A run of sends or receives by one thread shares one fence (the flow's hand-off between linked
+// stages): what it wakes, and what becomes of the slots it claimed and did not fill.
+TEST_CASE(
+    "channel: runs of sends and receives wake who waits, and a claim's unfilled slots are skipped",
+    "[channel]") {
+    asio::io_context io;
+    sa::channel<int> ch(io.get_executor(), 8);
+    std::optional<std::vector<int>> received;
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { received = co_await drain(ch); }, asio::detached);
+    io.poll();  // the consumer parks on the empty channel
+
+    SECTION("a claim filled in part: the rest are holes, not counted as sent") {
+        auto claim = ch.try_claim(5);
+        REQUIRE_FALSE(claim.empty());
+        ch.send_claimed(claim, [] { return 1; });
+        ch.send_claimed(claim, [] { return 2; });
+        CHECK_FALSE(ch.try_send(3));  // after the claimed slots
+        CHECK(ch.queued() == 6);
+        ch.settle_sends(claim);
+        CHECK(claim.empty());
+        CHECK(ch.sent() == 3);
+        ch.close();
+        io.run();
+        CHECK(received == std::vector<int>{1, 2, 3});
+    }
+    SECTION("a claim takes only the free slots, none when full or closed") {
+        for (int i = 0; i < 6; ++i)
+            REQUIRE_FALSE(ch.try_send(int{i}));
+        auto claim = ch.try_claim(5);
+        REQUIRE_FALSE(claim.empty());
+        ch.send_claimed(claim, [] { return 6; });
+        ch.send_claimed(claim, [] { return 7; });
+        CHECK(claim.empty());
+        CHECK(ch.try_claim(1).empty());
+        ch.settle_sends(claim);
+        ch.close();
+        CHECK(ch.try_claim(1).empty());
+        io.run();
+        CHECK(received == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
+    }
+    SECTION("sends in a run without a claim") {
+        CHECK_FALSE(ch.try_send_in_run([] { return 1; }));
+        CHECK_FALSE(ch.try_send_in_run([] { return 2; }));
+        ch.settle_sends();
+        ch.close();
+        io.run();
+        CHECK(received == std::vector<int>{1, 2});
+    }
+}
+
+TEST_CASE("channel: a run of receives wakes parked producers for the room it made", "[channel]") {
+    asio::io_context io;
+    sa::channel<int> ch(io.get_executor(), 4);
+    for (int i = 0; i < 4; ++i)
+        REQUIRE_FALSE(ch.try_send(int{i}));
+    std::vector<int> completed;
+    for (int i = 4; i < 6; ++i) {
+        ch.async_send(i, [&completed, i](std::error_code ec) {
+            CHECK_FALSE(ec);
+            completed.push_back(i);
+        });
+    }
+    io.poll();
+    CHECK(completed.empty());
+    std::vector<int> received;
+    const auto keep = [](const int&) noexcept {};
+    for (int i = 0; i < 2; ++i)
+        received.push_back(*ch.try_receive_in_run(keep));
+    ch.settle_receives();
+    io.poll();
+    CHECK(completed == std::vector<int>{4, 5});
+    ch.close();
+    while (auto value = ch.try_receive())
+        received.push_back(*value);
+    CHECK(received == std::vector<int>{0, 1, 2, 3, 4, 5});
+}
+
 TEST_CASE("channel: async_send on a closed channel completes with closed", "[channel]") {
     asio::io_context io;
     sa::channel<int> ch(io.get_executor(), 1);

@@ -101,24 +101,57 @@ public:
     /// is claimed and the channel closed in one atomic step.
     template <class Make>
     std::error_code try_send_with(Make&& make, send_mode mode = send_mode::keep_open) {
-        const bool closing = mode == send_mode::close_after;
-        detail::push_result pushed{};
+        return try_send_as<detail::handshake::each>(std::forward<Make>(make), mode);
+    }
+
+    /// `try_send_with(make)` as one of a run of sends by this thread, which
+    /// the thread ends with `settle_sends()` before it waits or blocks: the
+    /// run shares one fence. Until then a consumer parking right now may not
+    /// have been woken for these elements.
+    template <class Make>
+    std::error_code try_send_in_run(Make&& make) {
+        return try_send_as<detail::handshake::deferred>(std::forward<Make>(make),
+                                                        send_mode::keep_open);
+    }
+
+    /// Slots claimed together for a run of sends by one producer (see `try_claim`).
+    using claim = typename detail::bounded_queue<T>::claim;
+
+    /// Claims up to `most` free slots in one step, for a run of sends that
+    /// `send_claimed` fills in order and `settle_sends` ends (giving up what
+    /// is left): the run pays one locked instruction for its slots and one
+    /// fence for its wake-ups. None when the channel is full or closed; a
+    /// close after the claim still lets its slots be filled and received.
+    claim try_claim(std::size_t most) { return queue_.try_claim(most); }
+
+    /// Sends `make()` into the next slot of `c` (not empty), as one of a run
+    /// of sends (see `try_send_in_run`).
+    template <class Make>
+    void send_claimed(claim& c, Make&& make) {
         try {
-            pushed = queue_.try_push_with(std::forward<Make>(make), closing);
+            queue_.template fill<detail::handshake::deferred>(c, std::forward<Make>(make));
         } catch (...) {
-            // `make` threw after the slot was claimed: the queue published it
-            // as a hole (and closed, for a closing send). The consumer must
-            // still hear of it, to skip the hole and give its slot back, or
-            // to see the end.
-            published(closing);
+            published<detail::handshake::each>(false);  // the hole, as in try_send_as
             throw;
         }
-        switch (pushed) {
-        case detail::push_result::pushed: published(closing); return {};
-        case detail::push_result::full: return make_error_code(async_task_error::full);
-        case detail::push_result::closed: break;
-        }
-        return make_error_code(async_task_error::closed);
+        published<detail::handshake::deferred>(false);
+    }
+
+    /// Ends a run of sends: the slots of `c` left unfilled become holes the
+    /// consumer skips, and the consumer is woken if it parked without seeing
+    /// the run's elements.
+    void settle_sends(claim& c) {
+        queue_.give_up(c);
+        settle_sends();
+    }
+
+    /// Ends a run of `try_send_in_run`: wakes the consumer if it parked
+    /// without seeing them.
+    void settle_sends() {
+        queue_.settle();
+        // After the fence: either the parking consumer's re-check sees the
+        // run's elements, or this sees its flag (see park_consumer).
+        if (consumer_waiting_.load(std::memory_order_relaxed)) wake_consumer();
     }
 
     /// Enqueues `value`, suspending while the channel is full. Completes with
@@ -196,16 +229,31 @@ public:
     // ----- the consumer --------------------------------------------------------
 
     /// Dequeues the oldest element without suspending, if one is there.
-    std::optional<T> try_receive() {
-        const std::size_t before = queue_.popped();
-        std::optional<T> value = queue_.try_pop();
-        // A skipped hole frees a slot too. Pairs with the count increment in
-        // park_producer: either we see the parked producer or it sees the room.
-        if ((value || queue_.popped() != before) &&
-            producers_waiting_.load(std::memory_order_seq_cst) != 0) {
-            wake_producers_for_room();
-        }
-        return value;
+    std::optional<T> try_receive() { return try_receive(detail::leave_as_is{}); }
+
+    /// Like `try_receive()`, calling `prepare(element)` before the element
+    /// leaves the channel (to number it, say, without moving it again).
+    template <class Prepare>
+    std::optional<T> try_receive(Prepare&& prepare) {
+        return receive_as<detail::handshake::each>(std::forward<Prepare>(prepare));
+    }
+
+    /// `try_receive(prepare)` as one of a run of receives, which the consumer
+    /// ends with `settle_receives()` before it waits or blocks: the run shares
+    /// one fence. Until then a producer parking right now may not have been
+    /// woken for the room made.
+    template <class Prepare>
+    std::optional<T> try_receive_in_run(Prepare&& prepare) {
+        return receive_as<detail::handshake::deferred>(std::forward<Prepare>(prepare));
+    }
+
+    /// Ends a run of `try_receive_in_run`: wakes parked producers that did
+    /// not see the room made.
+    void settle_receives() {
+        queue_.settle();
+        // After the fence: either the parking producer's re-check sees the
+        // freed slots, or this sees its count (see park_producer).
+        if (producers_waiting_.load(std::memory_order_relaxed) != 0) wake_producers_for_room();
     }
 
     /// Parked producers are woken once `wake_room()` slots are free, as many
@@ -237,17 +285,59 @@ public:
     std::size_t queued() const noexcept { return queue_.queued(); }
 
 private:
+    template <detail::handshake H, class Make>
+    std::error_code try_send_as(Make&& make, send_mode mode) {
+        const bool closing = mode == send_mode::close_after;
+        detail::push_result pushed{};
+        try {
+            pushed = queue_.template try_push_with<H>(std::forward<Make>(make), closing);
+        } catch (...) {
+            // `make` threw after the slot was claimed: the queue published it
+            // as a hole (and closed, for a closing send). The consumer must
+            // still hear of it, to skip the hole and give its slot back, or
+            // to see the end.
+            published<detail::handshake::each>(closing);
+            throw;
+        }
+        switch (pushed) {
+        case detail::push_result::pushed: published<H>(closing); return {};
+        case detail::push_result::full: return make_error_code(async_task_error::full);
+        case detail::push_result::closed: break;
+        }
+        return make_error_code(async_task_error::closed);
+    }
+
     /// After a slot was published (an element, or the hole of a send whose
     /// element could not be made): wakes whoever must see it.
+    template <detail::handshake H>
     void published(bool closing) {
         if (closing) {
             wake_consumer();
             wake_all_producers();
-        } else if (consumer_waiting_.load(std::memory_order_seq_cst)) {
+        } else if (consumer_waiting_.load(H == detail::handshake::each
+                                              ? std::memory_order_seq_cst
+                                              : std::memory_order_relaxed)) {
             // Pairs with the flag store in park_consumer: either the consumer
-            // sees the slot or we see that it sleeps.
+            // sees the slot or we see that it sleeps. In a run, a flag missed
+            // here is seen by settle_sends().
             wake_consumer();
         }
+    }
+
+    template <detail::handshake H, class Prepare>
+    std::optional<T> receive_as(Prepare&& prepare) {
+        const std::size_t before = queue_.popped();
+        std::optional<T> value = queue_.template try_pop<H>(std::forward<Prepare>(prepare));
+        // A skipped hole frees a slot too. Pairs with the count increment in
+        // park_producer: either we see the parked producer or it sees the
+        // room. In a run, a count missed here is seen by settle_receives().
+        if ((value || queue_.popped() != before) &&
+            producers_waiting_.load(H == detail::handshake::each
+                                        ? std::memory_order_seq_cst
+                                        : std::memory_order_relaxed) != 0) {
+            wake_producers_for_room();
+        }
+        return value;
     }
 
     static std::size_t checked_capacity(std::size_t capacity) {

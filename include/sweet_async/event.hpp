@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,7 +24,40 @@ using event_clock = std::chrono::system_clock;
 
 namespace detail {
 struct event_access;
-}
+
+/// A string kept out of line, for a member that is almost always empty: a
+/// pointer wide, and moved by taking the pointer, where `std::string` is four
+/// pointers wide and its move copies a short string's bytes. Copies copy the
+/// text.
+class rare_string {
+public:
+    rare_string() noexcept = default;
+    rare_string(const rare_string& other)
+        : text_(other.text_ ? std::make_unique<std::string>(*other.text_) : nullptr) {}
+    rare_string(rare_string&&) noexcept = default;
+    rare_string& operator=(const rare_string& other) {
+        if (this != &other) *this = rare_string(other);
+        return *this;
+    }
+    rare_string& operator=(rare_string&&) noexcept = default;
+    ~rare_string() = default;
+
+    /// Keeps `text` (nothing, when it is empty).
+    rare_string& operator=(std::string text) {
+        text_ = text.empty() ? nullptr : std::make_unique<std::string>(std::move(text));
+        return *this;
+    }
+
+    const std::string& get() const noexcept {
+        static const std::string empty;
+        return text_ ? *text_ : empty;
+    }
+
+private:
+    std::unique_ptr<std::string> text_;
+};
+
+}  // namespace detail
 
 template <class T, task_id Id>
 class event_builder;
@@ -74,7 +108,7 @@ public:
     std::uint64_t sequence() const noexcept { return sequence_; }
 
     /// The producer's message of an `streaming_event_type::error` event; empty otherwise.
-    const std::string& error_message() const noexcept { return error_message_; }
+    const std::string& error_message() const noexcept { return error_message_.get(); }
 
     /// When the event was made (for sent events: when it was sent). A task
     /// whose processor and strategy never read it does not take it for its
@@ -106,7 +140,8 @@ private:
     std::optional<time_point> completed_;
     std::uint64_t sequence_ = 0;
     streaming_event_type type_;
-    std::string error_message_;
+    // Out of line: only error events have one, and every event moves several times.
+    detail::rare_string error_message_;
 };
 
 /// Builds an `event` step by step. It starts from the two things every event

@@ -87,6 +87,8 @@ class forwarding_collector {
     using outbox_type = detail::outbox<R, Target>;
     static constexpr bool broadcasts = std::is_same_v<Route, detail::to_all>;
     static constexpr bool recovers = !std::is_same_v<Recover, detail::failures_stay>;
+    /// Each outbox gets every result (not so when routing by key).
+    static constexpr bool every_result = broadcasts || std::is_same_v<Route, detail::to_one>;
     static_assert(!broadcasts || std::is_copy_constructible_v<R>,
                   "sweet_async: broadcast_to copies each result: it must be copyable");
 
@@ -159,7 +161,7 @@ public:
     void open() {
         boxes_.clear();
         for (const auto& target : targets_)
-            boxes_.push_back(std::make_shared<outbox_type>(target, true));
+            boxes_.push_back(std::make_shared<outbox_type>(target, true, every_result));
     }
 
     /// The hand-offs, for the task's consumer to manage (the library's).

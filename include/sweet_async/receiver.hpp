@@ -169,6 +169,20 @@ public:
     /// deadline.
     void process(event_type&& e, std::optional<duration> timeout = {});
 
+    /// Takes the events that are ready, up to `most`, and processes each as
+    /// `process(e, timeout)` would, in arrival order; never suspends. Returns
+    /// how many it took (0: none was ready). Stops after an event that
+    /// continues in flight (a coroutine processor, a retry waiting its
+    /// backoff), so that a strategy handling one event at a time waits for it
+    /// before the next run.
+    ///
+    /// A run shares the channels' hand-offs: the slots it frees go back to the
+    /// producers, and the results it forwards to a next stage are published,
+    /// with one fence each way per run rather than per event. A producer or
+    /// a next stage that parks at the very moment of the run may hear of it
+    /// only when the run ends, so keep `most` small where processing is slow.
+    std::size_t process_ready(std::size_t most, std::optional<duration> timeout = {});
+
     /// Processes `batch` with one call of the per-batch processor and clears
     /// it; never suspends (a coroutine processor, or a retry that must wait,
     /// continues in flight as one unit). Every event gets its own outcome; if

@@ -13,8 +13,24 @@
 
 namespace sweet_async::detail {
 
+/// `bounded_queue::try_pop`'s default: the element leaves its cell as it is.
+struct leave_as_is {
+    template <class T>
+    void operator()(const T&) const noexcept {}
+};
+
 /// Result of `bounded_queue::try_push_with`.
 enum class push_result { pushed, full, closed };
+
+/// How a push or a pop takes part in the waiter handshake (see `bounded_queue`).
+enum class handshake {
+    /// The store that publishes the element (or frees the cell) is
+    /// sequentially consistent: the handshake is complete when the call returns.
+    each,
+    /// That store only releases; the caller completes the handshake of a whole
+    /// run of calls with one `settle()`, before it waits or blocks.
+    deferred,
+};
 
 /// A bounded multi-producer, single-consumer FIFO ring (after Dmitry Vyukov's
 /// bounded MPMC queue) with an atomic close flag.
@@ -34,7 +50,10 @@ enum class push_result { pushed, full, closed };
 /// Publishing stores and the emptiness/fullness checks are sequentially
 /// consistent: `channel` pairs them with its waiter flags (a Dekker-style
 /// handshake) so that a waiter going to sleep and a producer or consumer making
-/// progress can never miss each other.
+/// progress can never miss each other. A run of pushes or pops by one thread
+/// may instead publish with release stores and end with one `settle()` fence
+/// (`handshake::deferred`): the fence orders every store of the run before the
+/// flag check that follows it, as a sequentially consistent store each would.
 template <class T>
 class bounded_queue {
 public:
@@ -59,7 +78,7 @@ public:
     /// only when a cell was claimed, so a caller's value is untouched on
     /// `full` and `closed`. With `close_after`, claiming the cell and closing
     /// the queue are one atomic step, so the element is surely the last.
-    template <class Make>
+    template <handshake H = handshake::each, class Make>
     push_result try_push_with(Make&& make, bool close_after = false) {
         std::size_t raw = enqueue_position_.load(std::memory_order_relaxed);
         cell* target = nullptr;
@@ -95,31 +114,122 @@ public:
             throw;
         }
         target->hole = false;
-        target->sequence.store(raw + 1, std::memory_order_seq_cst);
+        if constexpr (H == handshake::each) {
+            target->sequence.store(raw + 1, std::memory_order_seq_cst);
+        } else {
+            target->sequence.store(raw + 1, std::memory_order_release);  // settle() completes it
+        }
         return push_result::pushed;
     }
 
-    /// Removes the oldest element, if it is there. Consumer only. (A position
-    /// is not an arrival number: a hole takes one too.)
-    std::optional<T> try_pop() {
+    /// Consecutive positions claimed together by `try_claim`, filled in order
+    /// by `fill`; what is left when the run ends goes as holes (`give_up`).
+    class claim {
+    public:
+        /// No position left to fill.
+        bool empty() const noexcept { return next_ == end_; }
+
+    private:
+        friend class bounded_queue;
+        std::size_t next_ = 0;   // the next position to fill
+        std::size_t index_ = 0;  // its cell: next_ % ring size
+        std::size_t end_ = 0;
+    };
+
+    /// Claims up to `most` consecutive free cells with one compare-exchange,
+    /// so that a run of pushes by one producer pays one locked instruction:
+    /// as many as are free, none when the queue is full or closed.
+    claim try_claim(std::size_t most) {
+        std::size_t raw = enqueue_position_.load(std::memory_order_relaxed);
+        for (;;) {
+            if (raw & closed_bit) return {};
+            // Only the consumer frees cells and only claimants fill them, so
+            // the cells seen free here stay free until the exchange succeeds.
+            std::size_t free = 0;
+            for (std::size_t index = raw % ring_size_; free < most; ++free) {
+                const std::size_t position = raw + free;
+                if (cells_[index].sequence.load(std::memory_order_acquire) != position ||
+                    over_capacity(position)) {
+                    break;
+                }
+                if (++index == ring_size_) index = 0;
+            }
+            if (free == 0) return {};
+            // seq_cst as in try_push_with; the cells' sequences order the elements.
+            if (enqueue_position_.compare_exchange_weak(raw, raw + free, std::memory_order_seq_cst,
+                                                        std::memory_order_relaxed)) {
+                claim c;
+                c.next_ = raw;
+                c.index_ = raw % ring_size_;
+                c.end_ = raw + free;
+                return c;
+            }
+        }
+    }
+
+    /// Constructs the element of `c`'s next position from `make()` and
+    /// publishes it (see `handshake`). `c` must not be empty. If `make`
+    /// throws, the position is published as a hole, with a sequentially
+    /// consistent store, and the exception propagates.
+    template <handshake H, class Make>
+    void fill(claim& c, Make&& make) {
+        const std::size_t position = c.next_++;
+        cell& target = cells_[c.index_];
+        if (++c.index_ == ring_size_) c.index_ = 0;
+        try {
+            ::new (static_cast<void*>(target.storage)) T(std::forward<Make>(make)());
+        } catch (...) {
+            target.hole = true;
+            holes_.fetch_add(1, std::memory_order_relaxed);
+            target.sequence.store(position + 1, std::memory_order_seq_cst);
+            throw;
+        }
+        target.hole = false;
+        if constexpr (H == handshake::each) {
+            target.sequence.store(position + 1, std::memory_order_seq_cst);
+        } else {
+            target.sequence.store(position + 1, std::memory_order_release);
+        }
+    }
+
+    /// Publishes what is left of `c` as holes the consumer skips, with
+    /// release stores (the caller settles); `c` is empty afterwards.
+    void give_up(claim& c) noexcept {
+        if (c.empty()) return;
+        // Counted before they are published, so that `pushed()` never counts
+        // a hole as an element once the consumer may have skipped it.
+        holes_.fetch_add(c.end_ - c.next_, std::memory_order_relaxed);
+        for (; c.next_ != c.end_; ++c.next_) {
+            cell& target = cells_[c.index_];
+            if (++c.index_ == ring_size_) c.index_ = 0;
+            target.hole = true;
+            target.sequence.store(c.next_ + 1, std::memory_order_release);
+        }
+    }
+
+    /// Removes the oldest element, if it is there, after `prepare(element)`
+    /// has had a last look at it in its cell. Consumer only. (A position is
+    /// not an arrival number: a hole takes one too.)
+    ///
+    /// The element moves once, straight into the result: each return is a
+    /// prvalue (a default-constructed `std::optional` that is filled later
+    /// costs GCC a memset of the whole optional, and a named one returned
+    /// beside `std::nullopt` costs a second move).
+    template <handshake H = handshake::each, class Prepare = leave_as_is>
+    std::optional<T> try_pop(Prepare&& prepare = {}) {
         for (;;) {
             const std::size_t position = dequeue_position_.load(std::memory_order_relaxed);
-            cell& source = cells_[position % ring_size_];
+            cell& source = cells_[dequeue_index_];
             if (source.sequence.load(std::memory_order_acquire) != position + 1)
                 return std::nullopt;
-            std::optional<T> value;
-            if (!source.hole) {
-                T* element = std::launder(reinterpret_cast<T*>(source.storage));
-                value.emplace(std::move(*element));
-                element->~T();
+            if (source.hole) {
+                release<H>(source, position);
+                continue;
             }
-            // Only the capacity-1 check reads this from producers, and it is
-            // part of the waiter handshake there.
-            dequeue_position_.store(position + 1, ring_size_ != capacity_
-                                                      ? std::memory_order_seq_cst
-                                                      : std::memory_order_relaxed);
-            source.sequence.store(position + ring_size_, std::memory_order_seq_cst);
-            if (value) return value;
+            T& element = *std::launder(reinterpret_cast<T*>(source.storage));
+            prepare(element);
+            const vacate<H> done{*this, source, position, element};
+            return std::optional<T>(std::in_place, std::move(element));
         }
     }
 
@@ -137,6 +247,10 @@ public:
         return cells_[position % ring_size_].sequence.load(std::memory_order_seq_cst) < position ||
                over_capacity(position);
     }
+
+    /// Completes the waiter handshake of a run of `handshake::deferred` pushes
+    /// or pops made by this thread; the waiter flag is read after it.
+    static void settle() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
 
     /// Stops all further pushes. Returns false if it was closed already.
     bool close() noexcept {
@@ -187,6 +301,49 @@ public:
     }
 
 private:
+    struct cell;
+
+    /// Gives the emptied cell at `position` back to producers.
+    template <handshake H>
+    void release(cell& source, std::size_t position) noexcept {
+        if (++dequeue_index_ == ring_size_) dequeue_index_ = 0;
+        // Only the capacity-1 check reads this from producers, and it is part
+        // of the waiter handshake there. One constant order per branch: an
+        // order known only at run time compiles as seq_cst (a locked xchg).
+        if (ring_size_ != capacity_) {
+            dequeue_position_.store(position + 1, std::memory_order_seq_cst);
+        } else {
+            dequeue_position_.store(position + 1, std::memory_order_relaxed);
+        }
+        if constexpr (H == handshake::each) {
+            source.sequence.store(position + ring_size_, std::memory_order_seq_cst);
+        } else {
+            source.sequence.store(position + ring_size_, std::memory_order_release);
+        }
+    }
+
+    /// Destroys a popped element and releases its cell once the element has
+    /// moved into `try_pop`'s result.
+    template <handshake H>
+    struct vacate {
+        bounded_queue& queue;
+        cell& source;
+        std::size_t position;
+        T& element;
+
+        vacate(bounded_queue& q, cell& c, std::size_t p, T& e) noexcept
+            : queue(q),
+              source(c),
+              position(p),
+              element(e) {}
+        vacate(const vacate&) = delete;
+        vacate& operator=(const vacate&) = delete;
+        ~vacate() {
+            element.~T();
+            queue.template release<H>(source, position);
+        }
+    };
+
     /// The cells a queue of `capacity` has: see `over_capacity`.
     static constexpr std::size_t ring_size_for(std::size_t capacity) noexcept {
         return capacity < 2 ? 2 : capacity;
@@ -216,6 +373,8 @@ private:
     std::unique_ptr<cell[]> cells_;
     alignas(cache_line) std::atomic<std::size_t> enqueue_position_{0};
     alignas(cache_line) std::atomic<std::size_t> dequeue_position_{0};
+    // dequeue_position_ % ring_size_, kept by the consumer: no division per pop.
+    std::size_t dequeue_index_ = 0;
     std::atomic<std::size_t> holes_{0};  // claims whose element threw while being made
 };
 

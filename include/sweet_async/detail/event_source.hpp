@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <system_error>
+#include <utility>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -50,9 +51,22 @@ public:
     /// set to its arrival index; never suspends.
     std::optional<Event> try_receive() {
         if (gate_ != nullptr && gate_->blocked()) return std::nullopt;
-        std::optional<Event> e = channel_.try_receive();
-        if (e) event_access::set_sequence(*e, received_++);
-        return e;
+        return channel_.try_receive(
+            [this](Event& e) noexcept { event_access::set_sequence(e, received_++); });
+    }
+
+    /// `try_receive()` as one of a run of receives that `settle()` ends:
+    /// the run shares one fence of the channel's waiter handshake.
+    std::optional<Event> try_receive_in_run() {
+        if (gate_ != nullptr && gate_->blocked()) return std::nullopt;
+        unsettled_ = true;
+        return channel_.try_receive_in_run(
+            [this](Event& e) noexcept { event_access::set_sequence(e, received_++); });
+    }
+
+    /// Ends a run of `try_receive_in_run`; before anything that may wait.
+    void settle() {
+        if (std::exchange(unsettled_, false)) channel_.settle_receives();
     }
 
     /// Suspends until an event may be ready (true) or the stream has ended and
@@ -113,6 +127,7 @@ private:
     channel<Event>& channel_;
     asio::any_io_executor strand_;
     std::uint64_t received_ = 0;  // the next event's arrival index
+    bool unsettled_ = false;      // a run of receives has not been settled
     downstream_gate* gate_;       // the consumer's, which outlives this source
 };
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -61,9 +62,36 @@ public:
     /// final event, or by closing it. Called once, when the task ends.
     virtual asio::awaitable<void> finish() = 0;
 
+    /// Values pushed from now until `end_run` go into the target's channel
+    /// as one run of sends, which shares a fence (see `channel::try_send_in_run`)
+    /// and, for an outbox given every result of the task, the claim of its
+    /// slots: up to `expected`, the events the run may process.
+    void begin_run(std::size_t expected) noexcept {
+        in_run_ = true;
+        expected_ = every_result_ ? expected : 0;
+    }
+
+    /// Ends the run: gives up the slots claimed and not filled, and wakes the
+    /// target's consumer if it parked without seeing the run's values. Before
+    /// the task's consumer waits or blocks.
+    void end_run() {
+        in_run_ = false;
+        if (std::exchange(unsettled_, false)) settle_sends();
+    }
+
 protected:
+    /// `every_result`: each result of the task comes here (one next stage, or
+    /// broadcast), so a run's results can claim their slots ahead.
+    explicit outbox_base(bool every_result) noexcept : every_result_(every_result) {}
+
+    virtual void settle_sends() = 0;
+
     downstream_gate* gate_ = nullptr;
     bool stopped_ = false;
+    const bool every_result_;
+    bool in_run_ = false;
+    bool unsettled_ = false;    // values were sent in this run
+    std::size_t expected_ = 0;  // results still to come in this run, at most
     // Emitted on the consumer strand (where the listener is told), where the
     // parked send's handler runs.
     asio::cancellation_signal interrupt_;
@@ -83,8 +111,10 @@ public:
     /// `feeds_target`: this task is one of the target's feeders, and the
     /// last of them to end ends the target's stream. Counted from now: a
     /// link is made when its task starts, before any of its events flow.
-    outbox(Target target, bool feeds_target)
-        : target_(std::move(target)),
+    /// `every_result`: see `outbox_base`.
+    outbox(Target target, bool feeds_target, bool every_result = false)
+        : outbox_base(every_result),
+          target_(std::move(target)),
           feeds_target_(feeds_target) {
         // Relaxed: the count only decides who ends the target, and each
         // feeder's end is a read-modify-write on the same counter.
@@ -111,11 +141,23 @@ public:
             auto& core = sender_access::core(target_);
             // The factory runs only once the channel has a place for the event:
             // on failure `value` is untouched.
-            const std::error_code ec = core.channel.try_send_with(
-                [&] {
-                    return make_event(core, std::move(value), streaming_event_type::continuing, id);
-                },
-                send_mode::keep_open);
+            const auto make = [&] {
+                return make_event(core, std::move(value), streaming_event_type::continuing, id);
+            };
+            std::error_code ec;
+            if (in_run_) {
+                unsettled_ = true;
+                if (claim_.empty() && expected_ > 1) claim_ = core.channel.try_claim(expected_);
+                if (expected_ != 0) --expected_;
+                if (!claim_.empty()) {
+                    core.channel.send_claimed(claim_, make);
+                    ++counts_.delivered;
+                    return;
+                }
+                ec = core.channel.try_send_in_run(make);
+            } else {
+                ec = core.channel.try_send_with(make, send_mode::keep_open);
+            }
             if (!ec) {
                 ++counts_.delivered;
                 return;
@@ -183,6 +225,8 @@ public:
     const Target& target() const noexcept { return target_; }
 
 private:
+    void settle_sends() override { sender_access::core(target_).channel.settle_sends(claim_); }
+
     /// Sends the oldest waiting value, waiting for room.
     asio::awaitable<void> send_front() {
         // A cancelled coroutine would throw before the send starts, after
@@ -236,6 +280,9 @@ private:
     }
 
     Target target_;
+    // Slots of the target claimed for the current run and not filled yet.
+    typename std::remove_cvref_t<
+        decltype(sender_access::core(std::declval<const Target&>()).channel)>::claim claim_;
     const bool feeds_target_;
     bool finished_ = false;
     std::deque<waiting> pending_;
@@ -260,6 +307,19 @@ public:
         state.listen_for_stop(box);
         if (state.stopping()) box->stop_requested(stop_request::immediate);
         boxes_.push_back(box);
+    }
+
+    /// Values pushed from now until `end_run` go as one run of sends per
+    /// target, for up to `expected` events (see `outbox_base::begin_run`).
+    void begin_run(std::size_t expected) noexcept {
+        for (const auto& box : boxes_)
+            box->begin_run(expected);
+    }
+
+    /// Ends the run begun last; before the task's consumer waits or blocks.
+    void end_run() {
+        for (const auto& box : boxes_)
+            box->end_run();
     }
 
     /// Finishes every outbox (see `outbox_base::finish`), once the task's

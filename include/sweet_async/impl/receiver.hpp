@@ -48,6 +48,36 @@ void receiver<T, Collection, Id, Processor, Collector>::process(event_type&& e,
 }
 
 template <class T, class Collection, class Id, class Processor, class Collector>
+std::size_t
+receiver<T, Collection, Id, Processor, Collector>::process_ready(std::size_t most,
+                                                                 std::optional<duration> timeout) {
+    std::size_t taken = 0;
+    // Whatever ends the run, its hand-offs are settled before the strategy
+    // can wait: a parked producer or next stage must not sleep through it.
+    const auto settle = [this] {
+        source_.settle();
+        outlets_.end_run();
+    };
+    // What the outboxes may claim ahead in their targets: the events ready
+    // now, which may all be processed in this run.
+    outlets_.begin_run(std::min(most, source_.queued()));
+    try {
+        while (taken < most) {
+            auto e = source_.try_receive_in_run();
+            if (!e) break;
+            ++taken;
+            process(std::move(*e), timeout);
+            if (in_flight() != 0) break;
+        }
+    } catch (...) {
+        settle();
+        throw;
+    }
+    settle();
+    return taken;
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
 void receiver<T, Collection, Id, Processor, Collector>::dispatch(event_type&& e,
                                                                  std::optional<duration> timeout,
                                                                  const asio::any_io_executor& where,

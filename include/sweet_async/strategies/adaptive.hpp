@@ -171,14 +171,18 @@ private:
         }
 
         asio::awaitable<bool> serially() {
-            for (std::size_t taken = 0; !full(taken, taken - 1);) {
-                auto e = receiver.try_receive();
-                if (!e) {
+            for (std::size_t taken = 0, before = 0; !full(taken, before);) {
+                // Runs that end where `full` reads the clock share the
+                // channels' hand-offs (see `receiver::process_ready`).
+                const std::size_t most =
+                    std::min<std::size_t>(16 - taken % 16, options.sample_size - taken);
+                const std::size_t processed = receiver.process_ready(most, options.timeout);
+                if (processed == 0) {
                     if (!co_await wait_idle()) co_return false;
                     continue;
                 }
-                ++taken;
-                receiver.process(std::move(*e), options.timeout);
+                before = taken;
+                taken += processed;
                 // A coroutine processor, or a retry waiting its backoff,
                 // continues in flight: one at a time.
                 if (receiver.in_flight() != 0) co_await receiver.wait_in_flight_below(1);

@@ -4,7 +4,9 @@
 
 #include <sweet_async/config.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -48,6 +50,11 @@ struct serial {
     /// yields its thread to other work on the executor.
     static constexpr unsigned yield_interval = 1024;
 
+    /// The most events processed as one run (see `receiver::process_ready`):
+    /// enough to share the hand-offs' fences, few enough that a producer or a
+    /// next stage that parks during a run of slow events is not kept long.
+    static constexpr unsigned run_length = 16;
+
     /// The consumer coroutine: takes each event from `receiver` in arrival order and
     /// processes it before taking the next; returns when the stream has ended.
     template <class Receiver>
@@ -56,12 +63,13 @@ struct serial {
         for (;;) {
             // Drain whatever is ready before suspending: on a busy stream the
             // consumer never waits.
-            while (auto e = receiver.try_receive()) {
-                receiver.process(std::move(*e), timeout);
+            while (const std::size_t taken =
+                       receiver.process_ready(std::min(budget, run_length), timeout)) {
                 // A coroutine processor, or a retry waiting its backoff,
                 // continues in flight; the next event waits for it.
                 if (receiver.in_flight() != 0) co_await receiver.wait_in_flight_below(1);
-                if (--budget == 0) {
+                budget -= static_cast<unsigned>(taken);
+                if (budget == 0) {
                     budget = yield_interval;
                     co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
                 }
