@@ -28,29 +28,9 @@ namespace sa = sweet_async;
 using namespace std::chrono_literals;
 using test_support::check_accounting;
 using test_support::run;
+using test_support::valve;
 
 namespace {
-
-/// A coroutine processor that holds every event until `open()`: a stage
-/// that is slower than anything upstream, for as long as the test wants.
-struct valve {
-    explicit valve(asio::io_context& io) : timer(io, asio::steady_timer::time_point::max()) {}
-
-    asio::steady_timer timer;
-    bool opened = false;
-
-    void open() {
-        opened = true;
-        timer.cancel();
-    }
-
-    asio::awaitable<void> pass() {
-        while (!opened) {
-            std::error_code ec;
-            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
-    }
-};
 
 /// A serial stage that passes its events on unchanged, into its keyed collection.
 sa::emitting_task<int, sa::keyed_collection<int>>

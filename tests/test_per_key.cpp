@@ -30,6 +30,7 @@ namespace sa = sweet_async;
 using namespace std::chrono_literals;
 using test_support::check_accounting;
 using test_support::run;
+using test_support::valve;
 
 namespace {
 
@@ -83,23 +84,6 @@ asio::awaitable<int> wait_a_little(observer& seen, keyed k) {
     seen.leave(k);
     co_return k.index;
 }
-
-/// A coroutine that waits until `open()`: a key held back for as long as a test wants.
-struct valve {
-    explicit valve(asio::io_context& io) : timer(io, asio::steady_timer::time_point::max()) {}
-    asio::steady_timer timer;
-    bool opened = false;
-    void open() {
-        opened = true;
-        timer.cancel();
-    }
-    asio::awaitable<void> pass() {
-        while (!opened) {
-            std::error_code ec;
-            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
-    }
-};
 
 }  // namespace
 

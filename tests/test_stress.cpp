@@ -837,6 +837,9 @@ void check_property(const scenario& s, const probe& shared, const Result& result
                 ++cancelled_unstarted;
             }
             break;
+        case sa::outcome::dropped:  // these scenarios wait when full: nothing is dropped
+            found.add("{}: dropped, but the channel's overflow policy is wait", e);
+            break;
         }
     }
 

@@ -13,12 +13,14 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -97,7 +99,7 @@ void check_accounting(const Result& result) {
     const auto& stats = result.stats();
     CHECK(stats.balanced());
     CHECK(result.errors().size() + result.errors_not_retained() ==
-          stats.failed + stats.timed_out + stats.cancelled);
+          stats.failed + stats.timed_out + stats.cancelled + stats.dropped);
     CHECK(result.collection().size() == stats.processed);
     std::set<sweet_async::uuid> ids;
     for (const auto& entry : result.collection())
@@ -114,6 +116,27 @@ inline std::vector<std::size_t> string_sizes(std::span<const std::string> batch)
         out.push_back(s.size());
     return out;
 }
+
+/// A coroutine gate closed until `open()`: a processor that awaits `pass()`
+/// is held (a slow stage, a busy key, a full channel) for as long as a test wants.
+struct valve {
+    explicit valve(asio::io_context& io) : timer(io, asio::steady_timer::time_point::max()) {}
+
+    asio::steady_timer timer;
+    bool opened = false;
+
+    void open() {
+        opened = true;
+        timer.cancel();  // every waiter re-checks
+    }
+
+    asio::awaitable<void> pass() {
+        while (!opened) {
+            std::error_code ec;
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+    }
+};
 
 /// A coroutine processor body: waits `delay` on a timer, then yields `value`.
 inline asio::awaitable<int> after(std::chrono::microseconds delay, int value) {

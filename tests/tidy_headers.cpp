@@ -1,8 +1,11 @@
 // tests/tidy_headers.cpp: instantiates every strategy, both kinds of processor, a per-batch
-// processor, a fold collector, a linked stage, a flow and its report, and async_task, so that
-// clang-tidy (see .clang-tidy) sees the bodies of the library's templates. Compiled with the tests; run by .ci/run's tidy stage.
+// processor, a fold collector, a linked stage, a flow and its report, the delivery policies
+// (overflow, throttle, concurrency limits) and async_task, so that clang-tidy (see .clang-tidy)
+// sees the bodies of the library's templates. Compiled with the tests; run by .ci/run's tidy
+// stage.
 #include <sweet_async/sweet_async.hpp>
 
+#include <chrono>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,6 +39,18 @@ void instantiate() {
     const sa::flow stages(a, h.get_sender());
     stages.cancel(sa::cancellation_level::immediate);
     (void)fmt::format("{}", stages);
+    const sa::concurrency_limit limit(4);
+    const auto vegas = sa::concurrency_limit::vegas({.initial = 2});
+    auto k = sa::emitting_builder<int>(io)
+                 .overflow(sa::overflow_policy::drop_oldest)
+                 .throttle({.events = 100, .per = std::chrono::seconds(1), .burst = 10})
+                 .receiver(sa::per_key([](int v) { return v % 3; }, {.limit = limit}), sync)
+                 .start_queue();
+    auto m = builder.receiver(sa::per_key([](int v) { return v % 3; }, {.limit = vegas}), coro)
+                 .start_queue();
+    auto n = builder.receiver(sa::parallel{.limit = vegas}, sync).start_queue();
+    limit.set(2);
+    (void)fmt::format("{} {}", limit, vegas);
     auto g = sa::async_task<int>::run(io.get_executor(), {.name = "answer", .retry = 2},
                                       []() -> asio::awaitable<int> { co_return 42; });
     (void)a.try_send(1);
@@ -45,6 +60,9 @@ void instantiate() {
     (void)e.try_send(1);
     (void)f.try_send(1);
     (void)h.try_send(1);
+    (void)k.try_send(1);
+    (void)m.try_send(1);
+    (void)n.try_send(1);
     g.cancel();
     io.run();
 }

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -24,8 +25,10 @@
 #include <fmt/format.h>
 
 #include <sweet_async/detail/bounded_queue.hpp>
+#include <sweet_async/detail/overflow_area.hpp>
 #include <sweet_async/detail/waiter.hpp>
 #include <sweet_async/error.hpp>
+#include <sweet_async/overflow_policy.hpp>
 
 namespace sweet_async {
 
@@ -85,6 +88,26 @@ public:
     /// The most elements the channel holds at once, as given at construction.
     std::size_t capacity() const noexcept { return queue_.capacity(); }
 
+    /// Makes sends into the full channel follow `policy` (`wait` by
+    /// default): `reject` fails every send form with `full` at once instead
+    /// of waiting; `drop_newest` and `drop_oldest` accept the element and
+    /// drop one (see `overflow_policy`), handing each dropped element to
+    /// `dropped` on the thread that drops it (a producer's or the
+    /// consumer's; it must not throw). A closing element (`close_after`) is
+    /// never dropped: under `drop_newest` it waits for room. Before the
+    /// first send.
+    void set_overflow(overflow_policy policy, std::function<void(T&&)> dropped = {}) {
+        policy_ = policy;
+        area_.reset();
+        if (drops(policy)) {
+            area_ = std::make_unique<detail::overflow_area<T>>(policy, queue_.capacity(),
+                                                               std::move(dropped));
+        }
+    }
+
+    /// What a send into the full channel does.
+    overflow_policy overflow() const noexcept { return policy_; }
+
     // ----- producers ---------------------------------------------------------
 
     /// Enqueues `value` without suspending. Returns an empty error code on
@@ -122,7 +145,11 @@ public:
     /// is left): the run pays one locked instruction for its slots and one
     /// fence for its wake-ups. None when the channel is full or closed; a
     /// close after the claim still lets its slots be filled and received.
-    claim try_claim(std::size_t most) { return queue_.try_claim(most); }
+    claim try_claim(std::size_t most) {
+        // Elements waiting aside go first: a claim would overtake them.
+        if (area_ && area_->holding()) return {};
+        return queue_.try_claim(most);
+    }
 
     /// Sends `make()` into the next slot of `c` (not empty), as one of a run
     /// of sends (see `try_send_in_run`).
@@ -176,7 +203,7 @@ public:
             [this](auto handler, T value, send_mode mode) {
                 std::error_code ec =
                     try_send_with([&value]() -> T&& { return std::move(value); }, mode);
-                if (ec == async_task_error::full) {
+                if (ec == async_task_error::full && policy_ != overflow_policy::reject) {
                     park_producer(send_operation<decltype(handler)>{this, std::move(value), mode,
                                                                     std::move(handler)});
                 } else {
@@ -274,20 +301,25 @@ public:
     }
 
     /// True when `try_receive` would find an element now.
-    bool ready() const noexcept { return queue_.ready(); }
+    bool ready() const noexcept { return queue_.ready() || (area_ && area_->holding()); }
 
     /// True once the channel is closed and every element was received.
-    bool drained() const noexcept { return queue_.drained(); }
+    bool drained() const {
+        // The area's mutex orders its sends with the close (see overflow_area).
+        return area_ ? area_->drained(queue_) : queue_.drained();
+    }
 
-    /// How many elements were ever accepted.
-    std::size_t sent() const noexcept { return queue_.pushed(); }
+    /// How many elements were ever accepted (dropped ones too).
+    std::size_t sent() const noexcept { return queue_.pushed() + (area_ ? area_->accepted() : 0); }
     /// How many elements wait to be received (a snapshot; consumer side).
-    std::size_t queued() const noexcept { return queue_.queued(); }
+    std::size_t queued() const noexcept { return queue_.queued() + (area_ ? area_->waiting() : 0); }
 
 private:
     template <detail::handshake H, class Make>
     std::error_code try_send_as(Make&& make, send_mode mode) {
         const bool closing = mode == send_mode::close_after;
+        // Elements waiting aside are older: a send into the ring would overtake them.
+        if (area_ && area_->holding()) return send_aside(std::forward<Make>(make), closing);
         detail::push_result pushed{};
         try {
             pushed = queue_.template try_push_with<H>(std::forward<Make>(make), closing);
@@ -301,10 +333,24 @@ private:
         }
         switch (pushed) {
         case detail::push_result::pushed: published<H>(closing); return {};
-        case detail::push_result::full: return make_error_code(async_task_error::full);
+        case detail::push_result::full:
+            // A closing element is never dropped: under drop_newest it waits.
+            if (area_ && !(closing && policy_ == overflow_policy::drop_newest)) {
+                return send_aside(std::forward<Make>(make), closing);
+            }
+            return make_error_code(async_task_error::full);
         case detail::push_result::closed: break;
         }
         return make_error_code(async_task_error::closed);
+    }
+
+    /// A send the overflow area takes (see `overflow_area::accept`).
+    template <class Make>
+    std::error_code send_aside(Make&& make, bool closing) {
+        if (!area_->accept(std::forward<Make>(make), closing, queue_))
+            return make_error_code(async_task_error::closed);
+        published<detail::handshake::each>(closing);
+        return {};
     }
 
     /// After a slot was published (an element, or the hole of a send whose
@@ -326,6 +372,15 @@ private:
 
     template <detail::handshake H, class Prepare>
     std::optional<T> receive_as(Prepare&& prepare) {
+        if (area_ && area_->holding()) {
+            return area_->receive(
+                queue_, [&] { return pop_ring<detail::handshake::each>(prepare); }, prepare);
+        }
+        return pop_ring<H>(std::forward<Prepare>(prepare));
+    }
+
+    template <detail::handshake H, class Prepare>
+    std::optional<T> pop_ring(Prepare&& prepare) {
         const std::size_t before = queue_.popped();
         std::optional<T> value = queue_.template try_pop<H>(std::forward<Prepare>(prepare));
         // A skipped hole frees a slot too. Pairs with the count increment in
@@ -399,7 +454,7 @@ private:
         }
         // Re-check after publishing the flag: a producer that published before
         // it saw no waiter, so the element (or the end) must be visible here.
-        if (queue_.ready() || queue_.drained()) wake_consumer(self);
+        if (ready() || queue_.drained()) wake_consumer(self);
     }
 
     template <class Handler>
@@ -495,6 +550,8 @@ private:
     executor_type executor_;
     detail::bounded_queue<T> queue_;
     const std::size_t wake_room_;  // see wake_room()
+    overflow_policy policy_ = overflow_policy::wait;
+    std::unique_ptr<detail::overflow_area<T>> area_;  // for the dropping policies only
 
     std::mutex mutex_;  // guards the parked waiters below, nothing else
     std::unique_ptr<detail::waiter> consumer_waiter_;

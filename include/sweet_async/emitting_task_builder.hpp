@@ -172,6 +172,19 @@ public:
     [[nodiscard]] emitting_task_builder capacity(std::size_t events) const {
         return with([&](task_options& o) { o.capacity = events; });
     }
+    /// What a send into the full channel does (see `overflow_policy`):
+    /// `wait` (the default), `reject`, `drop_newest` or `drop_oldest`. A
+    /// dropped event ends `dropped`, counted in `stats().dropped` and listed
+    /// in the final result's errors.
+    [[nodiscard]] emitting_task_builder overflow(overflow_policy policy) const {
+        return with([&](task_options& o) { o.overflow = policy; });
+    }
+    /// Takes events off the channel at most at the rate of `limit` (see
+    /// `throttle`), whatever the strategy: the others wait their turn in the
+    /// channel.
+    [[nodiscard]] emitting_task_builder throttle(sweet_async::throttle limit) const {
+        return with([&](task_options& o) { o.throttle = limit; });
+    }
     /// How many event errors the final result keeps in full (default 1000):
     /// the first to end; later ones are only counted
     /// (`final_result::errors_not_retained`), so that a stream that keeps

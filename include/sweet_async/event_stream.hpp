@@ -108,7 +108,7 @@ protected:
     /// which must outlive it.
     event_stream(channel<event_type>& channel, const asio::any_io_executor& strand,
                  const task_options& options, detail::stream_outcomes<event_type, R>& outcomes)
-        : source_(channel, strand, &outlets_.gate()),
+        : source_(channel, strand, &outlets_.gate(), options.throttle),
           options_(options),
           outcomes_(outcomes),
           wake_(strand) {}
@@ -129,6 +129,9 @@ protected:
     /// The outboxes the task's results and dead letters wait in for the next
     /// stage's room; receiving holds at their gate.
     detail::outbox_set& outlets() noexcept { return outlets_; }
+
+    /// What must hear stop requests for the throttle's sake (null without one).
+    std::shared_ptr<detail::stop_listener> pacing() const { return source_.pacing(); }
 
 private:
     friend class pulled_event<T, R, Id>;

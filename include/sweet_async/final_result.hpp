@@ -91,15 +91,15 @@ public:
         return collection_.aggregate();
     }
 
-    /// The events that ended failed, timed out or cancelled, with reasons, in
-    /// the order they ended: the first ones up to the task's `retain_errors`
-    /// limit (1000 by default).
+    /// The events that ended failed, timed out, cancelled or dropped, with
+    /// reasons, in the order they ended (dropped ones last): the first ones
+    /// up to the task's `retain_errors` limit (1000 by default).
     std::span<const event_error> errors() const noexcept { return errors_; }
 
-    /// Events that ended failed, timed out or cancelled beyond the retention
-    /// limit: counted in `stats()`, not listed in `errors()`. So
+    /// Events that ended failed, timed out, cancelled or dropped beyond the
+    /// retention limit: counted in `stats()`, not listed in `errors()`. So
     /// `errors().size() + errors_not_retained()` is
-    /// `stats().failed + stats().timed_out + stats().cancelled`.
+    /// `stats().failed + stats().timed_out + stats().cancelled + stats().dropped`.
     std::size_t errors_not_retained() const noexcept { return errors_not_retained_; }
 
     /// The final counts; `stats().balanced()` holds.

@@ -57,13 +57,12 @@ struct stage_report {
 /// An event enters a flow when it is sent into one of its stages from
 /// outside the flow (what a stage received from another stage of the flow
 /// did not enter anew). It ends in exactly one place: a *result* of a stage
-/// that forwards nowhere; *failed*, *timed out* or *cancelled* in some stage
-/// (a failure handed on by `failures_as` ends further on instead); *not
-/// forwarded* by a stage whose next stage refused it or that stopped while
-/// waiting for room; or *left* the flow, forwarded to a task that is not
-/// one of its stages. Broadcasting (`broadcast_to`) makes *copies*, which
-/// end like any event. So `entered() + copies()` is `ended()` for a flow
-/// whose stages have all ended (`balanced()`).
+/// that forwards nowhere; *failed*, *timed out*, *cancelled* or *dropped* (by
+/// its overflow policy) in some stage (a failure handed on by `failures_as` ends further on
+/// instead); *not forwarded* by a stage whose next stage refused it or that stopped while waiting
+/// for room; or *left* the flow, forwarded to a task that is not one of its stages. Broadcasting
+/// (`broadcast_to`) makes *copies*, which end like any event. So `entered() + copies()` is
+/// `ended()` for a flow whose stages have all ended (`balanced()`).
 ///
 /// A dead-letter task is not a stage of the flow: the events it receives
 /// ended failed or timed out in the stages that failed them (counted there
@@ -98,6 +97,8 @@ public:
     std::size_t timed_out() const noexcept { return timed_out_; }
     /// Events that ended cancelled in a stage.
     std::size_t cancelled() const noexcept { return cancelled_; }
+    /// Events a stage's overflow policy dropped.
+    std::size_t dropped() const noexcept { return dropped_; }
     /// Results that a stage could not forward to its next stage.
     std::size_t not_forwarded() const noexcept { return not_forwarded_; }
     /// Results forwarded to tasks that are not stages of this report.
@@ -107,7 +108,7 @@ public:
 
     /// Events with an end, over every place an event can end.
     std::size_t ended() const noexcept {
-        return results_ + failed_ + timed_out_ + cancelled_ + not_forwarded_ + left_;
+        return results_ + failed_ + timed_out_ + cancelled_ + dropped_ + not_forwarded_ + left_;
     }
 
     /// True when every stage is balanced and every event that entered (and
@@ -131,6 +132,7 @@ private:
         for (const auto& stage : stages_) {
             entered_ += stage.stats.sent;
             cancelled_ += stage.stats.cancelled;
+            dropped_ += stage.stats.dropped;
             dead_lettered_ += stage.stats.dead_lettered;
             failed_ += stage.stats.failed;
             timed_out_ += stage.stats.timed_out;
@@ -169,6 +171,7 @@ private:
     std::size_t failed_ = 0;
     std::size_t timed_out_ = 0;
     std::size_t cancelled_ = 0;
+    std::size_t dropped_ = 0;
     std::size_t not_forwarded_ = 0;
     std::size_t left_ = 0;
     std::size_t dead_lettered_ = 0;
@@ -193,8 +196,8 @@ struct fmt::formatter<sweet_async::stage_report> : sweet_async::detail::plain_fo
 
 /// One line for the whole flow: "flow of 3 stages: entered=1000 results=997
 /// failed=2 ('parse' 1, 'enrich' 1) timed_out=0 cancelled=1 ('store' 1)
-/// not_forwarded=0", then ` copies=N`, ` left=N` and ` dead_lettered=N` when
-/// not zero. A count of events that ended in stages names each stage where
+/// not_forwarded=0", with ` copies=N`, ` dropped=N (...)`, ` left=N` and
+/// ` dead_lettered=N` when not zero. A count of events that ended in stages names each stage where
 /// some did.
 template <>
 struct fmt::formatter<sweet_async::flow_report> : sweet_async::detail::plain_formatter {
@@ -213,6 +216,10 @@ struct fmt::formatter<sweet_async::flow_report> : sweet_async::detail::plain_for
         });
         out = where(out, f, "cancelled", f.cancelled(),
                     [](const stage_report& s) { return s.stats.cancelled; });
+        if (f.dropped() != 0) {
+            out = where(out, f, "dropped", f.dropped(),
+                        [](const stage_report& s) { return s.stats.dropped; });
+        }
         out = where(out, f, "not_forwarded", f.not_forwarded(),
                     [](const stage_report& s) { return s.links ? s.links->not_forwarded() : 0; });
         if (f.left() != 0) out = fmt::format_to(out, " left={}", f.left());

@@ -15,12 +15,15 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include <sweet_async/dead_letter.hpp>
 #include <sweet_async/detail/outbox.hpp>
 #include <sweet_async/detail/outcome_counts.hpp>
 #include <sweet_async/event.hpp>
 #include <sweet_async/final_result.hpp>
 #include <sweet_async/outcome.hpp>
+#include <sweet_async/overflow_policy.hpp>
 #include <sweet_async/strategy_report.hpp>
 #include <sweet_async/task_stats.hpp>
 #include <sweet_async/task_status.hpp>
@@ -104,6 +107,23 @@ public:
         counts_.add(kind);
         tell_watcher(e, kind);
         keep_if_final(std::move(e));
+    }
+
+    /// Records the events the channel's overflow policy `policy` dropped:
+    /// their ids, and how many more were dropped whose ids were not kept.
+    /// Counted by the channel already (`task_stats::dropped`); listed in the
+    /// errors, after the others, within the retention limit.
+    void record_dropped(const std::pair<std::vector<uuid>, std::size_t>& dropped,
+                        overflow_policy policy) {
+        for (const uuid& id : dropped.first) {
+            if (!retains_errors()) {
+                ++errors_not_retained_;
+                continue;
+            }
+            errors_.push_back(event_error{id, event_error::not_received, outcome::dropped,
+                                          fmt::format("the channel was full ({})", policy), 0});
+        }
+        errors_not_retained_ += dropped.second;
     }
 
     /// Who hears of each outcome as it is recorded: `(sequence, kind)`, for a

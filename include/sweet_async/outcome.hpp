@@ -18,6 +18,9 @@ enum class outcome {
     failed,     ///< The processor threw on its last attempt.
     timed_out,  ///< Processing exceeded the per-event timeout.
     cancelled,  ///< The task stopped before the event was processed.
+    /// The channel was full and its overflow policy dropped the event
+    /// (`overflow_policy::drop_newest` or `drop_oldest`); never processed.
+    dropped,
 };
 
 /// The name of the value, as spelled in the enumeration.
@@ -27,6 +30,7 @@ constexpr std::string_view to_string(outcome value) noexcept {
     case outcome::failed: return "failed";
     case outcome::timed_out: return "timed_out";
     case outcome::cancelled: return "cancelled";
+    case outcome::dropped: return "dropped";
     }
     return "unknown";
 }
@@ -35,7 +39,8 @@ constexpr std::string_view to_string(outcome value) noexcept {
 struct event_error {
     uuid event_id;  ///< The event's id (`event::id()`).
     /// The event's arrival position in its task (`event::sequence()`), so an
-    /// error can be traced back to the input it came from.
+    /// error can be traced back to the input it came from; `not_received`
+    /// for a dropped event, which never arrived.
     std::uint64_t sequence = 0;
     outcome kind = outcome::failed;  ///< How it ended; never `processed`.
     /// The exception's message for `failed`; a short explanation otherwise.
@@ -43,6 +48,9 @@ struct event_error {
     /// Attempts made: 0 when the event never started, up to 1 + the task's
     /// `retry` setting.
     unsigned attempts = 0;
+
+    /// The `sequence` of an event that was dropped before it was received.
+    static constexpr std::uint64_t not_received = UINT64_MAX;
 };
 
 }  // namespace sweet_async
@@ -53,11 +61,16 @@ struct fmt::formatter<sweet_async::outcome>
     : sweet_async::detail::enum_formatter<sweet_async::outcome> {};
 
 /// "event #<sequence> (<event id>) <outcome>: <message>",
-/// e.g. "event #7 (9b2f6c1e-...) failed: connection refused".
+/// e.g. "event #7 (9b2f6c1e-...) failed: connection refused"; without the
+/// "#<sequence> " for a dropped event, which was never received.
 template <>
 struct fmt::formatter<sweet_async::event_error> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::event_error& error, FormatContext& ctx) const {
+        if (error.sequence == sweet_async::event_error::not_received) {
+            return fmt::format_to(ctx.out(), "event ({}) {}: {}", error.event_id, error.kind,
+                                  error.message);
+        }
         return fmt::format_to(ctx.out(), "event #{} ({}) {}: {}", error.sequence, error.event_id,
                               error.kind, error.message);
     }

@@ -47,8 +47,10 @@ public:
     /// Empties `slot` when destroyed.
     explicit outcome_watch(std::function<void(std::uint64_t, outcome)>& slot) noexcept
         : slot_(&slot) {}
+    /// Takes over `other`'s slot; `other` then empties nothing.
     outcome_watch(outcome_watch&& other) noexcept : slot_(std::exchange(other.slot_, nullptr)) {}
     outcome_watch& operator=(outcome_watch&&) = delete;
+    /// Stops the watching: the slot is emptied.
     ~outcome_watch() {
         if (slot_ != nullptr) *slot_ = nullptr;
     }
@@ -108,7 +110,8 @@ public:
     /// Made by the task when its consumer starts; strategies only receive it by reference.
     receiver(const std::shared_ptr<state_type>& state, Processor processor, Collector collector)
         : state_(*state),
-          source_(state->channel, state->consumer_executor, &outlets_.gate()),
+          source_(state->channel, state->consumer_executor, &outlets_.gate(),
+                  state->options.throttle),
           runner_(std::make_shared<runner_type>(state, std::move(processor))),
           outcomes_(*state, std::move(collector), traits::takes_event),
           context_(runner_->new_context()),
@@ -116,6 +119,11 @@ public:
         for (const auto& box : outcomes_.outboxes())
             outlets_.add(box, *state);
         outlets_.add(state->dead_letter_box, *state);
+        if (auto pacer = source_.pacing()) {
+            state->listen_for_stop(pacer);
+            // A stop made before the listener was: passed on here.
+            if (state->stopping()) pacer->stop_requested(detail::stop_request::immediate);
+        }
     }
 
     receiver(const receiver&) = delete;
@@ -222,6 +230,23 @@ public:
                                const asio::any_io_executor& where,
                                completion_order order = completion_order::completion);
 
+    /// Starts processing `events` (emptied) with a synchronous processor, one
+    /// after another in their order, as one unit in flight on `where`: for a
+    /// strategy that deals out runs itself (per_key: the waiting events of
+    /// several keys). The results come back together; an event whose retry
+    /// must first wait its backoff continues in a coroutine while the run
+    /// goes on (see `retries_wait`). A synchronous processor only.
+    void dispatch_run(std::vector<event_type>& events, std::optional<duration> timeout,
+                      const asio::any_io_executor& where,
+                      completion_order order = completion_order::completion);
+
+    /// True when a failed attempt may be retried after a backoff: the retry
+    /// then waits apart from the run it was part of, and the run's later
+    /// events go first.
+    bool retries_wait() const noexcept {
+        return state_.options.retry != 0 && !state_.options.retry_backoff.immediate();
+    }
+
     /// The longest run of events `dispatch_ready` gives one worker.
     static constexpr std::size_t most_per_worker = 64;
 
@@ -248,8 +273,9 @@ public:
     /// strategy that must know which events ended, such as `per_key`
     /// releasing a key. One watcher at a time; it must not call back into
     /// the receiver.
-    [[nodiscard]] outcome_watch
-    watch_outcomes(std::function<void(std::uint64_t, outcome)> watcher) {
+    [[nodiscard]] outcome_watch watch_outcomes(
+        // NOLINTNEXTLINE(performance-unnecessary-value-param): moved from below
+        std::function<void(std::uint64_t, outcome)> watcher) {
         auto& slot = outcomes_.outcome_watcher();
         slot = std::move(watcher);
         return outcome_watch(slot);
@@ -340,15 +366,6 @@ private:
     /// in-flight scope. Consumer strand only.
     void spawn_attempts(event_type&& e, attempt&& r, std::optional<duration> timeout,
                         asio::any_io_executor strand, completion_order order, bool stamped);
-
-    /// Processes `events` with a synchronous processor, one after another, in
-    /// one piece of work on `where`; the results come back together, and an
-    /// event whose retry must first wait its backoff comes back to continue
-    /// in a coroutine. The work owns what it touches (the runner, and through
-    /// it the processor and the task's state) and hands back through the
-    /// inbox only: the task's context may be gone when it ends.
-    void dispatch_run(std::vector<event_type>& events, std::optional<duration> timeout,
-                      const asio::any_io_executor& where, completion_order order);
 
     /// Records what work in flight handed back: its outcome, or the rest of
     /// its attempts when a retry must first wait.

@@ -9,6 +9,7 @@
 #include <sweet_async/cancellation_level.hpp>
 #include <sweet_async/channel.hpp>
 #include <sweet_async/collector.hpp>
+#include <sweet_async/concurrency_limit.hpp>
 #include <sweet_async/dead_letter.hpp>
 #include <sweet_async/emitting_task.hpp>
 #include <sweet_async/emitting_task_builder.hpp>
@@ -23,6 +24,7 @@
 #include <sweet_async/link_report.hpp>
 #include <sweet_async/min_max.hpp>
 #include <sweet_async/outcome.hpp>
+#include <sweet_async/overflow_policy.hpp>
 #include <sweet_async/processing_strategy.hpp>
 #include <sweet_async/processor_context.hpp>
 #include <sweet_async/pulled_event.hpp>
@@ -43,7 +45,9 @@
 #include <sweet_async/task_priority.hpp>
 #include <sweet_async/task_stats.hpp>
 #include <sweet_async/task_status.hpp>
+#include <sweet_async/throttle.hpp>
 #include <sweet_async/trace_sink.hpp>
 #include <sweet_async/uuid.hpp>
+#include <sweet_async/vegas_options.hpp>
 
 #endif  // SWEET_ASYNC_SWEET_ASYNC_HPP

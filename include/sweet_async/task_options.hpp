@@ -15,7 +15,9 @@
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/error.hpp>
+#include <sweet_async/overflow_policy.hpp>
 #include <sweet_async/task_priority.hpp>
+#include <sweet_async/throttle.hpp>
 #include <sweet_async/trace_sink.hpp>
 
 namespace sweet_async {
@@ -41,11 +43,25 @@ struct task_options {
     /// Event errors an emitting task's final result keeps in full; the rest
     /// are counted only.
     std::size_t retained_errors = 1000;
+    /// What a send into an emitting task's full channel does (`wait` by default).
+    overflow_policy overflow = overflow_policy::wait;
+    /// The pace at which an emitting task takes events off its channel; none by default.
+    std::optional<sweet_async::throttle> throttle{};
 
     /// Throws `async_task_exception` (`invalid_configuration`) naming the
     /// first field whose value cannot work.
     void validate() const {
         require_positive("timeout", timeout);
+        if (throttle) {
+            if (throttle->events == 0) throw invalid("throttle.events must be at least 1, got 0");
+            require_positive("throttle.per", throttle->per);
+            if (throttle->burst == 0) throw invalid("throttle.burst must be at least 1, got 0");
+            if (throttle->interval() <= std::chrono::nanoseconds::zero()) {
+                throw invalid(
+                    fmt::format("throttle of {} events per {} is finer than 1ns per event",
+                                throttle->events, detail::duration_text(throttle->per)));
+            }
+        }
         if (capacity == 0) throw invalid("capacity must be at least 1, got 0");
         if (retry_backoff.initial < std::chrono::nanoseconds::zero()) {
             throw invalid(fmt::format("retry_backoff.initial must not be negative, got {}",
@@ -88,18 +104,23 @@ struct task_options {
 
 /// "task_options(name='fetch', timeout=50ms, retry=2, retry_backoff=backoff(none),
 /// tracing=stderr, priority=normal, capacity=100, retained_errors=1000)"; `timeout=none` when
-/// unset, `tracing` is off, stderr, or custom (a sink of the user's).
+/// unset, `tracing` is off, stderr, or custom (a sink of the user's); `, overflow=...` and
+/// `, throttle(...)` at the end when set.
 template <>
 struct fmt::formatter<sweet_async::task_options> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::task_options& o, FormatContext& ctx) const {
         const std::string_view tracing = !o.tracing ? "off" : o.trace_to ? "custom" : "stderr";
-        return fmt::format_to(
+        auto out = fmt::format_to(
             ctx.out(),
             "task_options(name='{}', timeout={}, retry={}, retry_backoff={}, "
-            "tracing={}, priority={}, capacity={}, retained_errors={})",
+            "tracing={}, priority={}, capacity={}, retained_errors={}",
             o.name, o.timeout ? sweet_async::detail::duration_text(*o.timeout) : "none", o.retry,
             o.retry_backoff, tracing, o.priority, o.capacity, o.retained_errors);
+        if (o.overflow != sweet_async::overflow_policy::wait)
+            out = fmt::format_to(out, ", overflow={}", o.overflow);
+        if (o.throttle) out = fmt::format_to(out, ", {}", *o.throttle);
+        return fmt::format_to(out, ")");
     }
 };
 

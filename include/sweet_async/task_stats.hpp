@@ -13,14 +13,17 @@
 namespace sweet_async {
 
 /// Counts of what happened to a task's events. Once a task has ended,
-/// `sent == processed + failed + timed_out + cancelled` (see `balanced()`).
+/// `sent == processed + failed + timed_out + cancelled + dropped` (see
+/// `balanced()`).
 struct task_stats {
     std::size_t sent = 0;       ///< Events accepted into the channel.
     std::size_t processed = 0;  ///< Events whose processor returned.
     std::size_t failed = 0;     ///< Events whose processor threw on every attempt.
     std::size_t timed_out = 0;  ///< Events that exceeded the per-event timeout.
     std::size_t cancelled = 0;  ///< Events not processed because the task stopped.
-    std::size_t retries = 0;    ///< Attempts beyond the first, over all events.
+    /// Events the channel's overflow policy dropped (`drop_newest`, `drop_oldest`).
+    std::size_t dropped = 0;
+    std::size_t retries = 0;  ///< Attempts beyond the first, over all events.
     /// Failed and timed-out events handed to the task's dead-letter target
     /// (each also counted as failed or timed out).
     std::size_t dead_lettered = 0;
@@ -29,7 +32,7 @@ struct task_stats {
 
     /// Events with an outcome so far.
     constexpr std::size_t finished() const noexcept {
-        return processed + failed + timed_out + cancelled;
+        return processed + failed + timed_out + cancelled + dropped;
     }
     /// True when every sent event has exactly one outcome.
     constexpr bool balanced() const noexcept { return sent == finished(); }
@@ -40,7 +43,7 @@ struct task_stats {
 }  // namespace sweet_async
 
 /// `sent=4 processed=4 failed=0 timed_out=0 cancelled=0 retries=0 elapsed=1.25ms`, with
-/// `dead_lettered=N` before `elapsed` when some were.
+/// `dropped=N` and `dead_lettered=N` before `elapsed` when some were.
 template <>
 struct fmt::formatter<sweet_async::task_stats> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
@@ -49,6 +52,7 @@ struct fmt::formatter<sweet_async::task_stats> : sweet_async::detail::plain_form
         auto out = fmt::format_to(
             ctx.out(), "sent={} processed={} failed={} timed_out={} cancelled={} retries={} ",
             s.sent, s.processed, s.failed, s.timed_out, s.cancelled, s.retries);
+        if (s.dropped != 0) out = fmt::format_to(out, "dropped={} ", s.dropped);
         if (s.dead_lettered != 0) out = fmt::format_to(out, "dead_lettered={} ", s.dead_lettered);
         return fmt::format_to(out, "elapsed={:.3f}ms", elapsed.count());
     }

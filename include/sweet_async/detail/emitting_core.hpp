@@ -22,6 +22,7 @@
 #include <sweet_async/cancellation_level.hpp>
 #include <sweet_async/channel.hpp>
 #include <sweet_async/dead_letter.hpp>
+#include <sweet_async/detail/dropped_events.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/outbox.hpp>
 #include <sweet_async/detail/outcome_counts.hpp>
@@ -58,7 +59,11 @@ public:
           id(Id::generate()),
           executor(std::move(executor)),
           consumer_executor(asio::make_strand(this->executor)),
-          channel(this->executor, options.capacity) {}
+          channel(this->executor, options.capacity) {
+        if (options.overflow != overflow_policy::wait) {
+            channel.set_overflow(options.overflow, [this](event_type&& e) { drops.add(e.id()); });
+        }
+    }
 
     const bool stamps_creation;
     const task_options options;
@@ -91,6 +96,9 @@ public:
     /// How many linked tasks feed this one and have not ended (fan-in): the
     /// last to end ends this task's stream. Counted when they start.
     std::atomic<std::size_t> feeders{0};
+
+    /// The events the channel's overflow policy dropped (see `dropped_events`).
+    dropped_events drops{options.retained_errors};
 
 private:
     mutable std::mutex report_mutex;
@@ -275,6 +283,7 @@ public:
     task_stats stats() const {
         task_stats s;
         counts.read_into(s);
+        s.dropped = drops.count.load(std::memory_order_relaxed);
         s.sent = channel.sent();
         if (unfinished_cancelled.load(std::memory_order_acquire) && s.sent > s.finished()) {
             s.cancelled += s.sent - s.finished();

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -20,7 +21,9 @@
 
 #include <sweet_async/channel.hpp>
 #include <sweet_async/detail/downstream_gate.hpp>
+#include <sweet_async/detail/stop_listener.hpp>
 #include <sweet_async/event.hpp>
+#include <sweet_async/throttle.hpp>
 
 namespace sweet_async::detail {
 
@@ -31,7 +34,10 @@ namespace sweet_async::detail {
 ///
 /// While the task's `gate` is blocked (an outbox waits for room in the next
 /// stage), nothing is received: waiting for events drains the outboxes
-/// first, so backpressure reaches this task's producers.
+/// first, so backpressure reaches this task's producers. Under a `throttle`,
+/// an event is received only with a token of its bucket: waiting for events
+/// waits for the next token too, and what waits its turn stays in the
+/// channel, where producers feel it as backpressure.
 ///
 /// Used on the consumer strand only.
 template <class Event>
@@ -39,18 +45,28 @@ class event_source {
 public:
     using event_type = Event;
 
-    /// Reads `channel`, holding at `gate` if there is one; waits with timers
-    /// on `strand` (the consumer's).
+    /// Reads `channel`, holding at `gate` if there is one, at the pace of
+    /// `limit` if there is one; waits with timers on `strand` (the consumer's).
     event_source(channel<Event>& channel, asio::any_io_executor strand,
-                 downstream_gate* gate = nullptr)
+                 downstream_gate* gate = nullptr, const std::optional<throttle>& limit = {})
         : channel_(channel),
           strand_(std::move(strand)),
-          gate_(gate) {}
+          gate_(gate) {
+        if (limit) {
+            bucket_.emplace(*limit, std::chrono::steady_clock::now());
+            pacer_ = std::make_shared<pacer>(strand_);
+        }
+    }
 
-    /// The next event if one is ready (and the gate open), its `sequence()`
-    /// set to its arrival index; never suspends.
+    /// What must hear the task's stop requests, when the source has a
+    /// throttle: from `immediate` on, events are received at once (what is
+    /// left ends cancelled without waiting its turn). Null otherwise.
+    std::shared_ptr<detail::stop_listener> pacing() const { return pacer_; }
+
+    /// The next event if one is ready (the gate open, and the throttle's
+    /// token there), its `sequence()` set to its arrival index; never suspends.
     std::optional<Event> try_receive() {
-        if (gate_ != nullptr && gate_->blocked()) return std::nullopt;
+        if (!may_receive()) return std::nullopt;
         return channel_.try_receive(
             [this](Event& e) noexcept { event_access::set_sequence(e, received_++); });
     }
@@ -58,7 +74,7 @@ public:
     /// `try_receive()` as one of a run of receives that `settle()` ends:
     /// the run shares one fence of the channel's waiter handshake.
     std::optional<Event> try_receive_in_run() {
-        if (gate_ != nullptr && gate_->blocked()) return std::nullopt;
+        if (!may_receive()) return std::nullopt;
         unsettled_ = true;
         return channel_.try_receive_in_run(
             [this](Event& e) noexcept { event_access::set_sequence(e, received_++); });
@@ -79,6 +95,7 @@ public:
         if (!channel_.ready() && !channel_.drained()) {
             co_await channel_.async_wait_readable(asio::use_awaitable);
         }
+        if (channel_.ready() && bucket_) co_await wait_for_token(bucket_->next_token());
         co_return channel_.ready() || !channel_.drained();
     }
 
@@ -104,7 +121,10 @@ public:
                           asio::redirect_error(asio::use_awaitable, wait_result)) ||
                       timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_result)));
         }
-        co_return channel_.ready();
+        if (!channel_.ready()) co_return false;
+        if (!bucket_) co_return true;
+        co_await wait_for_token(std::min(bucket_->next_token(), deadline));
+        co_return std::chrono::steady_clock::now() >= bucket_->next_token();
     }
 
     /// True once the stream has ended and every event was received.
@@ -119,16 +139,52 @@ public:
     /// Ends the stream for producers: what they still send is refused.
     void close() { channel_.close(); }
 
-    /// Receives regardless of the gate from now on: for cancelling what is
-    /// left, which sends nothing downstream.
-    void ignore_gate() noexcept { gate_ = nullptr; }
+    /// Receives regardless of the gate and the throttle from now on: for
+    /// cancelling what is left, which sends nothing downstream and should not
+    /// wait its turn.
+    void receive_freely() noexcept {
+        gate_ = nullptr;
+        bucket_.reset();
+    }
 
 private:
+    /// The gate is open and, under a throttle, a ready event has its token
+    /// (taken now: it is received next).
+    bool may_receive() {
+        if (gate_ != nullptr && gate_->blocked()) return false;
+        if (!bucket_ || pacer_->stopped) return true;
+        // Only for an event that is there: a token is not spent on nothing.
+        return channel_.ready() && bucket_->try_take(std::chrono::steady_clock::now());
+    }
+
+    /// Under a throttle: waits on a timer until `when`, if that is still to
+    /// come, or until the task must stop.
+    asio::awaitable<void> wait_for_token(std::chrono::steady_clock::time_point when) {
+        if (pacer_->stopped || std::chrono::steady_clock::now() >= when) co_return;
+        pacer_->timer.expires_at(when);
+        std::error_code interrupted;  // a stop: the caller re-checks
+        co_await pacer_->timer.async_wait(asio::redirect_error(asio::use_awaitable, interrupted));
+    }
+
+    /// The throttle's timer, which a stop request cuts short. Consumer strand.
+    struct pacer final : detail::stop_listener {
+        explicit pacer(const asio::any_io_executor& strand) : timer(strand) {}
+        void stop_requested(stop_request request) override {
+            if (request < stop_request::immediate) return;
+            stopped = true;
+            timer.cancel();
+        }
+        asio::steady_timer timer;
+        bool stopped = false;
+    };
+
     channel<Event>& channel_;
     asio::any_io_executor strand_;
-    std::uint64_t received_ = 0;  // the next event's arrival index
-    bool unsettled_ = false;      // a run of receives has not been settled
-    downstream_gate* gate_;       // the consumer's, which outlives this source
+    std::uint64_t received_ = 0;          // the next event's arrival index
+    bool unsettled_ = false;              // a run of receives has not been settled
+    downstream_gate* gate_;               // the consumer's, which outlives this source
+    std::optional<token_bucket> bucket_;  // the throttle's, if the task has one
+    std::shared_ptr<pacer> pacer_;        // with the bucket
 };
 
 }  // namespace sweet_async::detail

@@ -4,11 +4,11 @@
 
 #include <sweet_async/config.hpp>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory_resource>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -78,33 +78,43 @@ public:
     /// True when some key's event may start now.
     bool has_ready() const noexcept { return !ready_.empty(); }
 
+    /// How many lanes wait for their turn (some may have been stopped since).
+    std::size_t ready_lanes() const noexcept { return ready_.size(); }
+
     /// The next event whose turn it is, from the key that waited longest;
     /// its key is busy until `finished` is told of its sequence.
     std::optional<Event> next_ready() {
-        while (!ready_.empty()) {
-            const std::uint32_t id = ready_.front();
-            ready_.pop_front();
-            lane& l = lanes_[id];
-            l.is_ready = false;
-            if (l.stopped) continue;  // its events were handed out to be cancelled
-            Event e = pop(id);
-            l.busy = true;
-            running_.emplace_back(e.sequence(), id);
-            return e;
+        const std::uint32_t id = next_ready_lane();
+        if (id == none) return std::nullopt;
+        Event e = pop(id);
+        running_.emplace(e.sequence(), id);
+        return e;
+    }
+
+    /// Appends to `run` up to `most` waiting events of the key that waited
+    /// longest, in their order, and returns how many (0 when no key's turn
+    /// is due). Its key is busy until `finished` is told of the last of them:
+    /// they are to be processed one after another.
+    std::size_t take_ready(std::vector<Event>& run, std::size_t most) {
+        const std::uint32_t id = next_ready_lane();
+        if (id == none) return 0;
+        std::size_t taken = 0;
+        while (taken < most && lanes_[id].count != 0) {
+            run.push_back(pop(id));
+            ++taken;
         }
-        return std::nullopt;
+        running_.emplace(run.back().sequence(), id);
+        return taken;
     }
 
     /// The event `sequence` ended; `failed`: it failed or timed out. Frees
     /// its key for the next event, or stops the key (`stop_on_failure`).
     /// Events it does not know (never started here) are ignored.
     void finished(std::uint64_t sequence, bool failed) {
-        const auto it = std::find_if(running_.begin(), running_.end(),
-                                     [&](const auto& r) { return r.first == sequence; });
+        const auto it = running_.find(sequence);
         if (it == running_.end()) return;
         const std::uint32_t id = it->second;
-        *it = running_.back();
-        running_.pop_back();
+        running_.erase(it);
         lane& l = lanes_[id];
         l.busy = false;
         if (failed && stop_on_failure_) {
@@ -137,6 +147,20 @@ private:
     };
 
     static constexpr std::uint32_t none = UINT32_MAX;
+
+    /// The lane whose turn is due, now busy; `none` when no lane's is.
+    std::uint32_t next_ready_lane() {
+        while (!ready_.empty()) {
+            const std::uint32_t id = ready_.front();
+            ready_.pop_front();
+            lane& l = lanes_[id];
+            l.is_ready = false;
+            if (l.stopped) continue;  // its events were handed out to be cancelled
+            l.busy = true;
+            return id;
+        }
+        return none;
+    }
 
     std::uint32_t new_lane(const Key& key) {
         std::uint32_t id;
@@ -215,9 +239,13 @@ private:
     std::uint32_t free_node_ = none;
     std::vector<lane> lanes_;
     std::uint32_t free_lane_ = none;
-    std::unordered_map<Key, std::uint32_t, Hash> index_;
+    // The two maps' nodes come and go with every key's turn: a pool recycles
+    // them, so a flowing stream allocates nothing once it has grown.
+    std::pmr::unsynchronized_pool_resource nodes_pool_;
+    std::pmr::unordered_map<Key, std::uint32_t, Hash> index_{&nodes_pool_};
     std::deque<std::uint32_t> ready_;
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> running_;  // at most workers.max
+    // The sequence of the event whose end frees a busy lane, and the lane.
+    std::pmr::unordered_map<std::uint64_t, std::uint32_t> running_{&nodes_pool_};
     std::vector<Event> stopped_;
     std::size_t waiting_ = 0;
 };

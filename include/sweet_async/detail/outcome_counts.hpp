@@ -5,6 +5,7 @@
 #include <sweet_async/config.hpp>
 
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 
 #include <sweet_async/outcome.hpp>
@@ -59,6 +60,11 @@ private:
         case outcome::failed: return failed_;
         case outcome::timed_out: return timed_out_;
         case outcome::cancelled: break;
+        case outcome::dropped:
+            // Dropped events are counted where the channel drops them, on the
+            // producer's thread (see dropped_events), never by the ledger.
+            assert(false && "outcome_counts does not count dropped events");
+            break;
         }
         return cancelled_;
     }

@@ -178,6 +178,7 @@ public:
     /// Hands over everything recorded. Called once, at the end.
     final_result<T, Collection, Id> close(task_status status, task_stats stats,
                                           std::string failure) && {
+        ledger_.record_dropped(state_.drops.take(), state_.options.overflow);
         return std::move(ledger_).close(state_.id, state_.options.name, status, stats,
                                         state_.strategy_report(), std::move(failure));
     }

@@ -58,6 +58,10 @@ public:
         for (const auto& box : ledger_.outboxes())
             this->outlets().add(box, state);
         this->outlets().add(state.dead_letter_box, state);
+        if (auto pacer = this->pacing()) {
+            state.listen_for_stop(pacer);
+            if (state.stopping()) pacer->stop_requested(stop_request::immediate);
+        }
     }
 
     using base::cancel_unpulled;
@@ -70,6 +74,7 @@ public:
     /// Hands over everything recorded. Called once, at the end.
     final_result<T, Collection, Id> close(task_status status, task_stats stats,
                                           std::string failure) && {
+        ledger_.record_dropped(state_.drops.take(), state_.options.overflow);
         return std::move(ledger_).close(state_.id, state_.options.name, status, stats,
                                         state_.strategy_report(), std::move(failure));
     }

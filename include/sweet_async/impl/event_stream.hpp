@@ -177,7 +177,7 @@ asio::awaitable<void> event_stream<T, R, Id>::settle(outcome released_kind,
 template <class T, class R, task_id Id>
 asio::awaitable<void> event_stream<T, R, Id>::cancel_unpulled(const std::string& reason) {
     source_.close();
-    source_.ignore_gate();  // what it cancels sends nothing downstream
+    source_.receive_freely();  // what it cancels sends nothing downstream, at once
     for (;;) {
         while (auto e = source_.try_receive()) {
             if (e->is_final()) detail::event_access::mark_completed(*e, event_clock::now());

@@ -149,7 +149,7 @@ asio::awaitable<void>
 receiver<T, Collection, Id, Processor, Collector>::cancel_remaining(std::string reason) {
     co_await wait_in_flight_below(1);
     source_.close();
-    source_.ignore_gate();  // what it cancels sends nothing downstream
+    source_.receive_freely();  // what it cancels sends nothing downstream, at once
     for (;;) {
         while (auto e = try_receive())
             cancel(std::move(*e), reason);
@@ -193,6 +193,7 @@ template <class T, class Collection, class Id, class Processor, class Collector>
 void receiver<T, Collection, Id, Processor, Collector>::dispatch_run(
     std::vector<event_type>& events, std::optional<duration> timeout,
     const asio::any_io_executor& where, completion_order order) {
+    static_assert(synchronous_processor, "sweet_async: dispatch_run is for synchronous processors");
     in_flight_.started();
     asio::post(where, [runner = runner_, inbox = in_flight_.handoff(), run = std::move(events),
                        timeout, where, order, stamps = outcomes_.stamping()]() mutable {

@@ -13,7 +13,9 @@
 #include <asio/awaitable.hpp>
 #include <fmt/format.h>
 
+#include <sweet_async/concurrency_limit.hpp>
 #include <sweet_async/detail/duration_text.hpp>
+#include <sweet_async/detail/in_flight_bound.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/min_max.hpp>
 #include <sweet_async/receiver.hpp>
@@ -34,7 +36,8 @@ namespace sweet_async {
 /// processor is called concurrently and must be safe to call from several
 /// threads at once.
 ///
-/// Never more than `workers.max` processors are in flight. Results reach the
+/// Never more than `workers.max` processors are in flight, nor more than
+/// `limit` when it is given (a bound that can change while the task runs). Results reach the
 /// collector as they complete, or in arrival order with `ordered = true`
 /// (a slow event then holds back the results that overtook it, not the
 /// processing).
@@ -53,6 +56,9 @@ struct parallel {
     std::optional<std::chrono::nanoseconds> timeout{};
     /// Where processors run; the task's executor when empty.
     asio::any_io_executor offload{};
+    /// A bound within `workers` that can change while the task runs, set by
+    /// hand or by measured latency (see `concurrency_limit`); none by default.
+    concurrency_limit limit{};
 
     /// "parallel", for tracing and statistics.
     std::string_view name() const noexcept { return "parallel"; }
@@ -78,13 +84,16 @@ struct parallel {
     asio::awaitable<void> run(Receiver& receiver) const {
         const asio::any_io_executor where = offload ? offload : receiver.get_executor();
         const auto order = ordered ? completion_order::arrival : completion_order::completion;
+        detail::in_flight_bound bound(limit, workers);
         for (;;) {
-            while (receiver.in_flight() < workers.max &&
-                   receiver.dispatch_ready(workers.max - receiver.in_flight(), timeout, where,
-                                           order) != 0) {
+            const std::size_t most = bound.current(receiver, *this);
+            while (receiver.in_flight() < most &&
+                   receiver.dispatch_ready(most - receiver.in_flight(), timeout, where, order) !=
+                       0) {
             }
-            if (receiver.in_flight() >= workers.max) {
-                co_await receiver.wait_in_flight_below(workers.max);
+            bound.observe(receiver);
+            if (receiver.in_flight() >= most) {
+                co_await bound.wait_for_room(receiver);
             } else if (!co_await receiver.wait_for_events()) {
                 break;
             }
@@ -95,13 +104,14 @@ struct parallel {
 
 }  // namespace sweet_async
 
-/// "parallel(workers=2..8)", with ", ordered" and ", timeout=250ms" when set.
+/// "parallel(workers=2..8)", with ", ordered", ", limit=..." and ", timeout=250ms" when set.
 template <>
 struct fmt::formatter<sweet_async::parallel> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::parallel& p, FormatContext& ctx) const {
         auto out = fmt::format_to(ctx.out(), "parallel(workers={}{}", p.workers,
                                   p.ordered ? ", ordered" : "");
+        if (p.limit) out = fmt::format_to(out, ", limit={}", p.limit);
         if (p.timeout) {
             out =
                 fmt::format_to(out, ", timeout={}", sweet_async::detail::duration_text(*p.timeout));

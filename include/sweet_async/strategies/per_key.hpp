@@ -4,6 +4,7 @@
 
 #include <sweet_async/config.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -14,13 +15,16 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <fmt/format.h>
 
+#include <sweet_async/concurrency_limit.hpp>
 #include <sweet_async/detail/duration_text.hpp>
 #include <sweet_async/detail/exception_text.hpp>
+#include <sweet_async/detail/in_flight_bound.hpp>
 #include <sweet_async/detail/key_lanes.hpp>
 #include <sweet_async/detail/plain_formatter.hpp>
 #include <sweet_async/min_max.hpp>
@@ -48,6 +52,9 @@ struct per_key_options {
     std::optional<std::chrono::nanoseconds> timeout{};
     /// Where processors run; the task's executor when empty.
     asio::any_io_executor offload{};
+    /// A bound within `workers` that can change while the task runs (see
+    /// `concurrency_limit`); none by default.
+    concurrency_limit limit{};
 };
 
 /// Processes events with the same key one at a time, in arrival order, and
@@ -119,7 +126,9 @@ struct per_key {
         });
         const asio::any_io_executor where =
             options.offload ? options.offload : receiver.get_executor();
-        std::optional<event_type> held;  // received, but its key's lane is full
+        detail::in_flight_bound bound(options.limit, options.workers);
+        std::vector<std::vector<event_type>> runs;  // reused by start_ready
+        std::optional<event_type> held;             // received, but its key's lane is full
         std::optional<key_type> held_key;
         for (;;) {
             // Receive while there is room, start what may start, and again
@@ -147,19 +156,18 @@ struct per_key {
                 for (auto& e : lanes.stopped_events())
                     receiver.cancel(std::move(e), stopped_reason());
                 lanes.stopped_events().clear();
-                while (receiver.in_flight() < options.workers.max) {
-                    auto e = lanes.next_ready();
-                    if (!e) break;
-                    receiver.dispatch(std::move(*e), options.timeout, where);
+                if (start_ready(receiver, lanes, bound.current(receiver, *this), where, runs) != 0)
                     progress = true;
-                }
             }
             // Nothing in flight means no key is busy, so every waiting event
             // would have started: the lanes are empty, and only new events matter.
+            bound.observe(receiver);
             const std::size_t busy = receiver.in_flight();
             if (busy == 0) {
                 if (!co_await receiver.wait_for_events()) break;
-            } else if (busy >= options.workers.max || held || lanes.full()) {
+            } else if (busy >= bound.current()) {
+                co_await bound.wait_for_room(receiver);
+            } else if (held || lanes.full()) {
                 co_await receiver.wait_in_flight_below(busy);
             } else {
                 co_await receiver.wait_for_events_or_outcome();
@@ -169,6 +177,50 @@ struct per_key {
     }
 
 private:
+    /// Starts the waiting events of free keys while fewer than `most` units
+    /// are in flight, and returns how many it started. A coroutine processor
+    /// gets one event at a time. A synchronous processor's events go out as
+    /// `parallel`'s do, in runs that cost one hand-off each (dealt over the
+    /// free workers, keys taking turns): of each key, every waiting event in
+    /// its order when nothing can reorder them, else one (a retry that waits
+    /// its backoff lets the run go on; a key stopped on failure must not run
+    /// the events queued after the failure).
+    template <class Receiver, class Lanes, class Runs>
+    std::size_t start_ready(Receiver& receiver, Lanes& lanes, std::size_t most,
+                            const asio::any_io_executor& where, Runs& runs) const {
+        std::size_t started = 0;
+        if constexpr (Receiver::synchronous_processor) {
+            const std::size_t busy = receiver.in_flight();
+            if (busy >= most || !lanes.has_ready()) return 0;
+            const std::size_t free = most - busy;
+            const std::size_t slots = std::min(free, lanes.ready_lanes());
+            if (runs.size() < slots) runs.resize(slots);
+            const std::size_t per_key = options.stop_key_on_failure || receiver.retries_wait()
+                                            ? 1
+                                            : Receiver::most_per_worker;
+            const std::size_t at_most = free > SIZE_MAX / Receiver::most_per_worker
+                                            ? SIZE_MAX
+                                            : free * Receiver::most_per_worker;
+            for (std::size_t i = 0; started < at_most; ++i) {
+                const std::size_t taken =
+                    lanes.take_ready(runs[i % slots], std::min(per_key, at_most - started));
+                if (taken == 0) break;
+                started += taken;
+            }
+            for (std::size_t i = 0; i < slots; ++i) {
+                if (!runs[i].empty()) receiver.dispatch_run(runs[i], options.timeout, where);
+            }
+        } else {
+            while (receiver.in_flight() < most) {
+                auto e = lanes.next_ready();
+                if (!e) break;
+                receiver.dispatch(std::move(*e), options.timeout, where);
+                ++started;
+            }
+        }
+        return started;
+    }
+
     /// The key of `e`, or none when the key function threw (the event then
     /// ended failed).
     template <class KeyType, class Receiver, class Event>
@@ -199,6 +251,7 @@ struct fmt::formatter<sweet_async::per_key<Key>> : sweet_async::detail::plain_fo
         auto out = fmt::format_to(ctx.out(), "per_key(workers={}, backlog={}, backlog_per_key={}",
                                   o.workers, o.backlog, o.backlog_per_key);
         if (o.stop_key_on_failure) out = fmt::format_to(out, ", stop_key_on_failure");
+        if (o.limit) out = fmt::format_to(out, ", limit={}", o.limit);
         if (o.timeout) {
             out =
                 fmt::format_to(out, ", timeout={}", sweet_async::detail::duration_text(*o.timeout));
