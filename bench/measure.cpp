@@ -120,12 +120,14 @@ row compare_with_best_fixed(std::string name, const measured& adaptive,
 }
 
 row compare_with_ideal(std::string name, const measured& subject, std::string baseline,
-                       double ideal_events_per_second, std::optional<double> target) {
+                       double ideal_events_per_second, std::optional<double> target,
+                       goal direction) {
     row r = subject_row(std::move(name), subject);
     r.baseline = std::move(baseline);
     r.baseline_events_per_second = ideal_events_per_second;
     r.ratio = ratio_of(r.events_per_second, ideal_events_per_second);
     r.target = target;
+    r.direction = direction;
     return r;
 }
 

@@ -86,7 +86,8 @@ row compare_with_best_fixed(std::string name, const measured& adaptive,
 /// A row comparing `subject` with a figure computed rather than measured (an ideal from a cost
 /// model); `baseline` says what it is.
 row compare_with_ideal(std::string name, const measured& subject, std::string baseline,
-                       double ideal_events_per_second, std::optional<double> target);
+                       double ideal_events_per_second, std::optional<double> target,
+                       goal direction = goal::at_least);
 
 /// The process's peak resident set size (VmHWM), in bytes; 0 when it cannot be read.
 std::uint64_t peak_rss_bytes();

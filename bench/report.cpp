@@ -18,6 +18,7 @@ std::optional<bool> row::met() const {
     case goal::at_least: return *ratio >= *target;
     case goal::at_most: return *ratio <= *target;
     case goal::above: return *ratio > *target;
+    case goal::within: return std::fabs(*ratio - 1.0) <= *target;
     }
     return std::nullopt;
 }
@@ -37,6 +38,7 @@ std::string_view goal_symbol(goal g) {
     case goal::at_least: return ">=";
     case goal::at_most: return "<=";
     case goal::above: return ">";
+    case goal::within: return "1+-";
     }
     return "?";
 }
@@ -46,6 +48,7 @@ std::string_view goal_name(goal g) {
     case goal::at_least: return "at_least";
     case goal::at_most: return "at_most";
     case goal::above: return "above";
+    case goal::within: return "within";
     }
     return "unknown";
 }

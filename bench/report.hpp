@@ -17,6 +17,7 @@ enum class goal {
     at_least,  ///< ratio >= target (throughput against a baseline)
     at_most,   ///< ratio <= target (memory growth)
     above,     ///< ratio > target ("ahead of every fixed strategy")
+    within,    ///< |ratio - 1| <= target (a rate that must match its setting)
 };
 
 /// A named figure that has no column of its own (latency percentiles, bytes per result, ...).

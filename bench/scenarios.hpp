@@ -28,7 +28,9 @@ std::span<const scenario_group> scenario_groups();
 
 // One function per group: serial in scenarios_serial.cpp, latency in scenarios_latency.cpp, cpu,
 // timer and sink in scenarios_strategies.cpp, shift in scenarios_shift.cpp, memory in
-// scenarios_memory.cpp, flow in scenarios_flow.cpp, the oneTBB peer in scenarios_tbb.cpp.
+// scenarios_memory.cpp, flow in scenarios_flow.cpp, per_key in scenarios_per_key.cpp, throttle in
+// scenarios_throttle.cpp, the oneTBB
+// peer in scenarios_tbb.cpp.
 std::vector<row> run_serial_group(const settings& s);
 std::vector<row> run_latency_group(const settings& s);
 std::vector<row> run_cpu_group(const settings& s);
@@ -37,6 +39,8 @@ std::vector<row> run_sink_group(const settings& s);
 std::vector<row> run_shift_group(const settings& s);
 std::vector<row> run_memory_group(const settings& s);
 std::vector<row> run_flow_group(const settings& s);
+std::vector<row> run_per_key_group(const settings& s);
+std::vector<row> run_throttle_group(const settings& s);
 #ifdef SWEET_ASYNC_BENCH_TBB
 /// oneTBB's flow graph on the same work (scenarios_tbb.cpp, built when CMake finds oneTBB).
 std::vector<row> run_tbb_group(const settings& s);

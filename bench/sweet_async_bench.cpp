@@ -48,6 +48,11 @@ std::span<const scenario_group> scenario_groups() {
          {"memory.fold.rss_10x_events", "memory.fold.all_failing", "memory.keyed.bytes_per_result"},
          run_memory_group},
         {"flow", {"flow.three_stages.trivial", "flow.slow_last.rss_10x_events"}, run_flow_group},
+        {"per_key",
+         {"parallel.ordered.cpu_5us.pool2", "per_key.cpu_5us.keys_1", "per_key.cpu_5us.keys_16",
+          "per_key.cpu_5us.keys_10000"},
+         run_per_key_group},
+        {"throttle", {"throttle.rate_20k.burst_20"}, run_throttle_group},
 #ifdef SWEET_ASYNC_BENCH_TBB
         {"tbb",
          {"tbb.serial.trivial.fold", "tbb.serial.trivial.keyed", "tbb.parallel.trivial.pool2",
