@@ -1,0 +1,117 @@
+// sweet_async/redis/connection.hpp: one pipelined connection to a Redis server.
+#ifndef SWEET_ASYNC_REDIS_CONNECTION_HPP
+#define SWEET_ASYNC_REDIS_CONNECTION_HPP
+
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/bind_executor.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <sweet_async/detail/waiter.hpp>
+#include <sweet_async/redis/detail/connection_state.hpp>
+#include <sweet_async/redis/error.hpp>
+#include <sweet_async/redis/reply.hpp>
+
+namespace sweet_async::redis {
+
+/// One TCP connection to a Redis server, driven by Asio: no thread of its
+/// own and no blocking call. hiredis formats the commands and parses the
+/// replies; the socket is Asio's.
+///
+/// Commands may be issued from any thread, any number at once: they are
+/// written in the order they were issued, several per write while one is in
+/// progress (pipelining), and each completes with its own reply, in order.
+/// A command the server refuses completes with an error *reply*; the
+/// `std::error_code` is for the connection itself (refused, lost, garbled),
+/// and a connection that failed fails every command in flight and every
+/// later one until it is connected again.
+///
+/// ```cpp
+/// sa::redis::connection redis(io.get_executor());
+/// co_await redis.async_connect({asio::ip::address_v4::loopback(), 6379}, asio::use_awaitable);
+/// sa::redis::reply r = co_await redis.async_execute({"XADD", "log", "*", "line", text},
+///                                                   asio::use_awaitable);
+/// ```
+class connection {
+public:
+    /// A connection whose I/O runs on `executor` (through a strand of it).
+    explicit connection(const asio::any_io_executor& executor)
+        : state_(std::make_shared<detail::connection_state>(executor)) {}
+
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    /// Closes the connection; commands in flight complete with
+    /// `operation_aborted`.
+    ~connection() { close(); }
+
+    /// The strand the connection's I/O runs on.
+    asio::any_io_executor get_executor() const { return state_->strand(); }
+
+    /// Connects to `server`: `void(std::error_code)`. Connecting again after
+    /// a failure starts afresh (commands that failed are not replayed).
+    template <class CompletionToken>
+    auto async_connect(asio::ip::tcp::endpoint server, CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+            [state = state_, server](auto handler) {
+                asio::dispatch(state->strand(), [state, server,
+                                                 handler = std::move(handler)]() mutable {
+                    std::error_code ignored;
+                    state->socket().close(ignored);
+                    state->socket().async_connect(
+                        server,
+                        asio::bind_executor(state->strand(), [state, handler = std::move(handler)](
+                                                                 std::error_code ec) mutable {
+                            if (!ec) {
+                                asio::ip::tcp::no_delay on(true);
+                                state->socket().set_option(on, ec);
+                            }
+                            if (!ec) state->opened();
+                            sweet_async::detail::post_completion(std::move(handler),
+                                                                 state->strand(), ec);
+                        }));
+                });
+            },
+            token);
+    }
+
+    /// Sends `command` (the command's name, then its arguments; binary-safe)
+    /// and completes with the server's reply: `void(std::error_code, reply)`.
+    template <class CompletionToken>
+    auto async_execute(std::vector<std::string> command, CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(std::error_code, reply)>(
+            [state = state_](auto handler, const std::vector<std::string>& command) {
+                using handler_type = decltype(handler);
+                std::unique_ptr<detail::pending_reply> waiter =
+                    std::make_unique<detail::handler_reply<handler_type, asio::any_io_executor>>(
+                        std::move(handler), state->strand());
+                asio::dispatch(state->strand(), [state, bytes = detail::format_command(command),
+                                                 waiter = std::move(waiter)]() mutable {
+                    state->enqueue(std::move(bytes), std::move(waiter));
+                });
+            },
+            token, std::move(command));
+    }
+
+    /// Closes the connection: commands in flight complete with
+    /// `operation_aborted`. Any thread.
+    void close() {
+        asio::dispatch(state_->strand(), [state = state_] {
+            state->fail(make_error_code(asio::error::operation_aborted));
+        });
+    }
+
+private:
+    std::shared_ptr<detail::connection_state> state_;
+};
+
+}  // namespace sweet_async::redis
+
+#endif  // SWEET_ASYNC_REDIS_CONNECTION_HPP

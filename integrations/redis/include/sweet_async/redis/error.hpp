@@ -1,0 +1,50 @@
+// sweet_async/redis/error.hpp: why a Redis operation did not succeed.
+#ifndef SWEET_ASYNC_REDIS_ERROR_HPP
+#define SWEET_ASYNC_REDIS_ERROR_HPP
+
+#include <string>
+#include <system_error>
+#include <type_traits>
+
+namespace sweet_async::redis {
+
+/// Failures of the connection itself; a command the server refuses is not
+/// one of them (its reply is an error reply). Usable as a `std::error_code`
+/// (category "sweet_async.redis").
+enum class error {
+    not_connected = 1,  ///< A command before `async_connect` succeeded, or after `close`.
+    closed_by_server,   ///< The server closed the connection with replies outstanding.
+    protocol,           ///< The server's bytes are not RESP: the connection is closed.
+    unexpected_reply,   ///< A reply came when no command was waiting for one.
+};
+
+/// The category of `redis::error`.
+inline const std::error_category& error_category() noexcept {
+    struct category final : std::error_category {
+        const char* name() const noexcept override { return "sweet_async.redis"; }
+        std::string message(int value) const override {
+            switch (static_cast<error>(value)) {
+            case error::not_connected: return "the connection is not open";
+            case error::closed_by_server: return "the server closed the connection";
+            case error::protocol: return "the server's reply is not valid RESP";
+            case error::unexpected_reply: return "a reply came that no command was waiting for";
+            }
+            return "unknown sweet_async.redis error";
+        }
+    };
+    static const category instance;
+    return instance;
+}
+
+/// Makes `std::error_code`s from `redis::error` (found by argument-dependent lookup).
+inline std::error_code make_error_code(error e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+}  // namespace sweet_async::redis
+
+/// Lets `std::error_code ec = redis::error::...` and comparisons work.
+template <>
+struct std::is_error_code_enum<sweet_async::redis::error> : std::true_type {};
+
+#endif  // SWEET_ASYNC_REDIS_ERROR_HPP

@@ -1,0 +1,129 @@
+// A real redis-server for the tests: started on a free loopback port in a temporary directory,
+// stopped (or killed, or restarted) when a test says so, removed afterwards.
+#ifndef SWEET_ASYNC_REDIS_TESTS_REDIS_SERVER_HPP
+#define SWEET_ASYNC_REDIS_TESTS_REDIS_SERVER_HPP
+
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <fmt/format.h>
+
+#include <spawn.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX declares it nowhere
+
+namespace redis_test {
+
+/// A loopback port nobody listens on right now (the kernel's choice).
+inline std::uint16_t free_port() {
+    asio::io_context io;
+    asio::ip::tcp::acceptor probe(io, {asio::ip::address_v4::loopback(), 0});
+    return probe.local_endpoint().port();
+}
+
+/// One redis-server process of the test's own.
+class redis_server {
+public:
+    redis_server() : port_(free_port()), directory_(make_directory()) { start(); }
+
+    redis_server(const redis_server&) = delete;
+    redis_server& operator=(const redis_server&) = delete;
+
+    ~redis_server() {
+        stop(SIGTERM);
+        std::error_code ignored;
+        std::filesystem::remove_all(directory_, ignored);
+    }
+
+    asio::ip::tcp::endpoint endpoint() const { return {asio::ip::address_v4::loopback(), port_}; }
+
+    /// Stops the server with `signal` (SIGKILL: as if it crashed) and reaps it.
+    void stop(int signal = SIGTERM) {
+        if (pid_ <= 0) return;
+        ::kill(pid_, signal);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+    }
+
+    /// Starts it again on the same port and directory.
+    void restart() {
+        stop();
+        start();
+    }
+
+private:
+    static std::filesystem::path make_directory() {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "sweet_async_redis.XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr)
+            throw std::system_error(errno, std::generic_category(), "mkdtemp");
+        return pattern;
+    }
+
+    void start() {
+        const std::vector<std::string> args{SWEET_ASYNC_REDIS_SERVER,
+                                            "--port",
+                                            std::to_string(port_),
+                                            "--bind",
+                                            "127.0.0.1",
+                                            "--dir",
+                                            directory_.string(),
+                                            "--save",
+                                            "",
+                                            "--appendonly",
+                                            "no",
+                                            "--logfile",
+                                            (directory_ / "redis.log").string()};
+        std::vector<char*> argv;
+        for (const auto& a : args)
+            argv.push_back(const_cast<char*>(a.c_str()));  // posix_spawn's signature, not written
+        argv.push_back(nullptr);
+        if (const int rc = ::posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ);
+            rc != 0) {
+            throw std::system_error(rc, std::generic_category(),
+                                    fmt::format("posix_spawn {}", SWEET_ASYNC_REDIS_SERVER));
+        }
+        wait_until_listening();
+    }
+
+    /// Polls the port until the server accepts (it takes a few milliseconds), or fails the
+    /// test after 20 s naming the log.
+    void wait_until_listening() const {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        asio::io_context io;
+        for (;;) {
+            asio::ip::tcp::socket probe(io);
+            std::error_code ec;
+            probe.connect(endpoint(), ec);
+            if (!ec) return;
+            if (std::chrono::steady_clock::now() > deadline) {
+                throw std::runtime_error(fmt::format("redis-server did not listen on {} within "
+                                                     "20 s; see {}",
+                                                     port_, (directory_ / "redis.log").string()));
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+
+    std::uint16_t port_;
+    std::filesystem::path directory_;
+    pid_t pid_ = -1;
+};
+
+}  // namespace redis_test
+
+#endif  // SWEET_ASYNC_REDIS_TESTS_REDIS_SERVER_HPP
