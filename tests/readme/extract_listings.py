@@ -14,6 +14,8 @@ before the fence says otherwise:
     <!-- listing: not compiled (why) -->    an excerpt of a declaration, shown for reading
     <!-- listing: examples/<file>.cpp -->    the example itself: the examples build compiles it
                                             and checks that the two are the same, byte for byte
+    <!-- listing: redis -->                 declarations using sweet_async::redis: written to
+                                            OUTPUT_DIR/redis/, compiled when that target is built
 
 Writes listing_<line>.cpp per file (line = the fence's line in README.md) and removes stale ones.
 """
@@ -45,7 +47,7 @@ def listings(readme):
 
 def main():
     readme_path, out_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "redis").mkdir(parents=True, exist_ok=True)
     files = {}  # file name -> text
     previous = None  # the file of the last namespace-scope listing
     for line, marker, code in listings(readme_path.read_text()):
@@ -65,14 +67,18 @@ def main():
             name = f"listing_{line}.cpp"
             files[name] = '#include "fixture.hpp"\n' + origin + code
             previous = name
+        elif marker == "redis":
+            name = f"redis/listing_{line}.cpp"
+            files[name] = ('#include "fixture.hpp"\n#include <sweet_async/redis.hpp>\n' + origin +
+                           code)
         elif marker == "":
             name = f"listing_{line}.cpp"
             files[name] = ('#include "fixture.hpp"\n' + origin +
                            f"[[maybe_unused]] void listing_{line}() {{\n" + code + "}\n")
         else:
             sys.exit(f"README.md:{line}: unknown listing marker '{marker}'")
-    for stale in out_dir.glob("listing_*.cpp"):
-        if stale.name not in files:
+    for stale in [*out_dir.glob("listing_*.cpp"), *out_dir.glob("redis/listing_*.cpp")]:
+        if str(stale.relative_to(out_dir)) not in files:
             stale.unlink()
     for name, text in files.items():
         path = out_dir / name

@@ -37,7 +37,14 @@ inline std::uint16_t free_port() {
 /// One redis-server process of the test's own.
 class redis_server {
 public:
-    redis_server() : port_(free_port()), directory_(make_directory()) { start(); }
+    /// A server that keeps nothing on disk, or, `persistent`, one that writes every command
+    /// to its append-only file before replying (so that a restart loses nothing).
+    explicit redis_server(bool persistent = false)
+        : port_(free_port()),
+          directory_(make_directory()),
+          persistent_(persistent) {
+        start();
+    }
 
     redis_server(const redis_server&) = delete;
     redis_server& operator=(const redis_server&) = delete;
@@ -85,7 +92,9 @@ private:
                                             "--save",
                                             "",
                                             "--appendonly",
-                                            "no",
+                                            persistent_ ? "yes" : "no",
+                                            "--appendfsync",
+                                            "always",
                                             "--logfile",
                                             (directory_ / "redis.log").string()};
         std::vector<char*> argv;
@@ -121,6 +130,7 @@ private:
 
     std::uint16_t port_;
     std::filesystem::path directory_;
+    bool persistent_;
     pid_t pid_ = -1;
 };
 

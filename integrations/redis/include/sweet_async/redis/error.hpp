@@ -16,6 +16,7 @@ enum class error {
     closed_by_server,   ///< The server closed the connection with replies outstanding.
     protocol,           ///< The server's bytes are not RESP: the connection is closed.
     unexpected_reply,   ///< A reply came when no command was waiting for one.
+    not_ready,  ///< The server answered LOADING, BUSY or TRYAGAIN: it may take the command later.
 };
 
 /// The category of `redis::error`.
@@ -28,6 +29,8 @@ inline const std::error_category& error_category() noexcept {
             case error::closed_by_server: return "the server closed the connection";
             case error::protocol: return "the server's reply is not valid RESP";
             case error::unexpected_reply: return "a reply came that no command was waiting for";
+            case error::not_ready:
+                return "the server is not ready (loading its data, or busy): try again later";
             }
             return "unknown sweet_async.redis error";
         }

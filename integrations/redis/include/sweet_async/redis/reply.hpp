@@ -98,8 +98,15 @@ template <>
 struct fmt::formatter<sweet_async::redis::reply> : sweet_async::detail::plain_formatter {
     template <class FormatContext>
     auto format(const sweet_async::redis::reply& r, FormatContext& ctx) const {
+        return write(ctx.out(), r);
+    }
+
+private:
+    // Recursive by hand: a format string naming `reply` inside its own formatter is not a
+    // constant expression for Clang.
+    template <class Out>
+    static Out write(Out out, const sweet_async::redis::reply& r) {
         using sweet_async::redis::reply_kind;
-        auto out = ctx.out();
         switch (r.kind) {
         case reply_kind::nil: return fmt::format_to(out, "nil");
         case reply_kind::status: return fmt::format_to(out, "{}", r.text);
@@ -109,8 +116,10 @@ struct fmt::formatter<sweet_async::redis::reply> : sweet_async::detail::plain_fo
         case reply_kind::array: break;
         }
         out = fmt::format_to(out, "[");
-        for (std::size_t i = 0; i < r.elements.size(); ++i)
-            out = fmt::format_to(out, "{}{}", i == 0 ? "" : ", ", r.elements[i]);
+        for (std::size_t i = 0; i < r.elements.size(); ++i) {
+            if (i != 0) out = fmt::format_to(out, ", ");
+            out = write(out, r.elements[i]);
+        }
         return fmt::format_to(out, "]");
     }
 };

@@ -1,0 +1,15 @@
+// sweet_async/redis.hpp: the Redis Streams integration (target sweet_async::redis), whole.
+#ifndef SWEET_ASYNC_REDIS_HPP
+#define SWEET_ASYNC_REDIS_HPP
+
+#include <sweet_async/redis/acknowledging_collector.hpp>
+#include <sweet_async/redis/connection.hpp>
+#include <sweet_async/redis/decoding.hpp>
+#include <sweet_async/redis/error.hpp>
+#include <sweet_async/redis/reply.hpp>
+#include <sweet_async/redis/stream_entry.hpp>
+#include <sweet_async/redis/stream_options.hpp>
+#include <sweet_async/redis/stream_source.hpp>
+#include <sweet_async/redis/stream_source_stats.hpp>
+
+#endif  // SWEET_ASYNC_REDIS_HPP
