@@ -16,6 +16,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/write.hpp>
 #include <fmt/format.h>
 
 #include <spawn.h>
@@ -43,7 +44,16 @@ public:
         : port_(free_port()),
           directory_(make_directory()),
           persistent_(persistent) {
-        start();
+        for (int attempt = 0;; ++attempt) {
+            try {
+                start();
+                return;
+            } catch (const std::runtime_error&) {
+                stop(SIGKILL);  // if it is still there
+                if (attempt == 4) throw;
+                port_ = free_port();
+            }
+        }
     }
 
     redis_server(const redis_server&) = delete;
@@ -111,14 +121,23 @@ private:
 
     /// Polls the port until the server accepts (it takes a few milliseconds), or fails the
     /// test after 20 s naming the log.
-    void wait_until_listening() const {
+    void wait_until_listening() {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
         asio::io_context io;
         for (;;) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;  // reaped
+                // Most likely the port was taken between free_port() and the bind (by another
+                // test's server: tests run in parallel).
+                throw std::runtime_error(fmt::format("redis-server exited at start on port {}; "
+                                                     "see {}",
+                                                     port_, (directory_ / "redis.log").string()));
+            }
             asio::ip::tcp::socket probe(io);
             std::error_code ec;
             probe.connect(endpoint(), ec);
-            if (!ec) return;
+            if (!ec && serves_our_directory(probe)) return;
             if (std::chrono::steady_clock::now() > deadline) {
                 throw std::runtime_error(fmt::format("redis-server did not listen on {} within "
                                                      "20 s; see {}",
@@ -126,6 +145,17 @@ private:
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
+    }
+
+    /// True when the server on the other end of `probe` is this one (`CONFIG GET dir` names
+    /// our directory), not another test's that got the same port first.
+    bool serves_our_directory(asio::ip::tcp::socket& probe) const {
+        std::error_code ec;
+        const std::string request = "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n";
+        asio::write(probe, asio::buffer(request), ec);
+        std::string answer(4096, '\0');
+        const std::size_t n = ec ? 0 : probe.read_some(asio::buffer(answer), ec);
+        return !ec && answer.substr(0, n).find(directory_.string()) != std::string::npos;
     }
 
     std::uint16_t port_;

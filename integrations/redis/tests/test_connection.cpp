@@ -143,7 +143,7 @@ TEST_CASE("redis connection: a command before connecting, and a refused connect,
     }
 }
 
-TEST_CASE("redis connection: a server killed with commands in flight fails them; after a "
+TEST_CASE("redis connection: a server killed with commands in flight fails them and, after a "
           "restart, connecting again works",
           "[redis][faults]") {
     redis_server server;

@@ -215,7 +215,7 @@ TEST_CASE("redis stream_source: a poison entry delivered more than max_deliverie
     CHECK(letters[0].field("attempts") == "0");
 }
 
-TEST_CASE("redis stream_source: the server restarted mid-stream loses no entry; the source "
+TEST_CASE("redis stream_source: the server restarted mid-stream loses no entry: the source "
           "reconnects, re-reads what it was given, and acknowledges everything",
           "[redis][stream][faults]") {
     redis_server server(/*persistent=*/true);
