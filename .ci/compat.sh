@@ -84,8 +84,10 @@ checks() {
     bash .ci/plain_build.sh --umbrella clang++-16 -- -std=c++2b "${newest_includes[@]}"
     step "headers first, macro-free: clang++-16 -std=c++20 -stdlib=libc++, Asio 1.38.2, {fmt} 12.2.0"
     bash .ci/plain_build.sh --headers clang++-16 -- -stdlib=libc++ "${newest_includes[@]}"
-    step "README listings, user flags: g++, Asio 1.28.2, {fmt} 11.2.0 (header-only)"
-    bash .ci/plain_build.sh --listings g++ -- -I "${src}/asio-1.28.2/include" \
+    # Front end only: what differs between dependency versions is what compiles (the plain stage
+    # builds the listings at -O2 against the system's, for the optimiser's warnings).
+    step "README listings, user flags: g++ -fsyntax-only, Asio 1.28.2, {fmt} 11.2.0 (header-only)"
+    bash .ci/plain_build.sh --listings g++ -- -fsyntax-only -I "${src}/asio-1.28.2/include" \
         -I "${src}/fmt-11.2.0/include" -DFMT_HEADER_ONLY
 
     step "quickstart on libc++: clang++-16 -stdlib=libc++, Asio 1.38.2, {fmt} 12.2.0 (header-only)"

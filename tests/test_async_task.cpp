@@ -15,13 +15,9 @@
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
 using test_support::run;
+using test_support::wait_an_hour;
 
 namespace {
-asio::awaitable<void> wait_an_hour() {
-    asio::steady_timer timer(co_await asio::this_coro::executor, 1h);
-    co_await timer.async_wait(asio::use_awaitable);
-}
-
 bool has_code(const sa::async_task_exception& e, sa::async_task_error code) {
     return e.code() == code;
 }

@@ -36,6 +36,8 @@
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
 using test_support::run;
+using test_support::twice;
+using test_support::wait_an_hour;
 
 #ifdef SWEET_ASYNC_TESTS_TSAN
 // asio::use_future delivers exceptions from Asio's system thread. The
@@ -51,10 +53,6 @@ extern "C" const char* __tsan_default_suppressions() {
 #endif
 
 namespace {
-
-int twice(const int& x) {
-    return 2 * x;
-}
 
 /// An emitting task that doubles ints, serially.
 auto start_doubling(asio::any_io_executor executor) {
@@ -120,11 +118,6 @@ struct threaded_io {
         runner.join();
     }
 };
-
-asio::awaitable<void> wait_an_hour() {
-    asio::steady_timer timer(co_await asio::this_coro::executor, 1h);
-    co_await timer.async_wait(asio::use_awaitable);
-}
 
 /// Everything a plain thread does with both kinds of task on `executor`,
 /// through use_future, a callback and a coroutine spawned on `executor`.

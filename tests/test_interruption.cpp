@@ -23,6 +23,7 @@
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
 using test_support::check_accounting;
+using test_support::count_errors;
 using test_support::run;
 
 namespace {
@@ -55,14 +56,6 @@ cancel_immediately_when(Task& task, const std::atomic<int>& count, int target) {
     co_await until_reaches(count, target);
     task.cancel(sa::cancellation_level::immediate);
     co_return co_await task.wait();
-}
-
-template <class Result>
-std::size_t count_errors(const Result& result, sa::outcome kind, std::string_view containing = {}) {
-    std::size_t n = 0;
-    for (const auto& error : result.errors())
-        if (error.kind == kind && error.message.find(containing) != std::string::npos) ++n;
-    return n;
 }
 
 }  // namespace

@@ -30,19 +30,12 @@
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
 using test_support::check_accounting;
+using test_support::count_errors;
 using test_support::run;
 
 namespace {
 
 using int_stream = sa::event_stream<int, int>;
-
-template <class Result>
-std::size_t count_errors(const Result& result, sa::outcome kind, std::string_view containing = {}) {
-    std::size_t n = 0;
-    for (const auto& error : result.errors())
-        if (error.kind == kind && error.message.find(containing) != std::string::npos) ++n;
-    return n;
-}
 
 /// Sends 1..`count` to `task`, then closes it, and returns its final result.
 template <class Task>

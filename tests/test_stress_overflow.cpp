@@ -90,46 +90,46 @@ std::string describe(const overflow_scenario& s) {
         s.cancel ? fmt::format(", cancel({}) after {} sends", *s.cancel, s.cancel_after) : "");
 }
 
-struct payload {
+struct sent_payload {
     std::uint64_t producer = 0;
     std::uint64_t index = 0;  // in the producer's sending order
 };
 
 /// What the producers and the processors saw, under one mutex.
-struct record {
+struct send_record {
     std::mutex mutex;
-    std::map<sa::uuid, payload> accepted;                       // every send that succeeded
+    std::map<sa::uuid, sent_payload> accepted;                  // every send that succeeded
     std::vector<sa::uuid> processed;                            // in processing order
     std::map<std::uint64_t, std::vector<std::uint64_t>> order;  // producer -> indices processed
     std::vector<std::string> wrong;
 };
 
 std::vector<std::string> run_overflow(const overflow_scenario& s) {
-    record seen;
+    send_record seen;
     asio::thread_pool pool(s.pool_threads);
-    auto note = [&](const sa::receiver_event<payload>& e) {
+    auto note = [&](const sa::receiver_event<sent_payload>& e) {
         std::lock_guard lock(seen.mutex);
         seen.processed.push_back(e.id());
         seen.order[e.payload().producer].push_back(e.payload().index);
     };
-    auto sync = [&](sa::receiver_event<payload> e) -> std::uint64_t {
+    auto sync = [&](sa::receiver_event<sent_payload> e) -> std::uint64_t {
         note(e);
         if (s.slow) std::this_thread::yield();
         return e.payload().index;
     };
-    auto coroutine = [&](sa::receiver_event<payload> e) -> asio::awaitable<std::uint64_t> {
+    auto coroutine = [&](sa::receiver_event<sent_payload> e) -> asio::awaitable<std::uint64_t> {
         if (s.slow) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
         note(e);
         co_return e.payload().index;
     };
 
     const std::size_t total = s.producers * s.events_per_producer;
-    auto builder = sa::emitting_builder<payload>(pool)
+    auto builder = sa::emitting_builder<sent_payload>(pool)
                        .name("overflow-stress")
                        .capacity(s.capacity)
                        .overflow(s.policy)
                        .retain_errors(total);  // every dropped or cancelled id is listed
-    std::optional<sa::sender<payload>> sender;
+    std::optional<sa::sender<sent_payload>> sender;
     std::function<void(sa::cancellation_level)> cancel;
     std::function<void(std::vector<std::string>&)> finish;
     auto adopt = [&](auto task) {
@@ -175,7 +175,7 @@ std::vector<std::string> run_overflow(const overflow_scenario& s) {
         };
     };
     const sa::parallel parallel{.workers = {1, 6}};
-    const auto by_producer = sa::per_key([](const payload& p) { return p.producer; },
+    const auto by_producer = sa::per_key([](const sent_payload& p) { return p.producer; },
                                          {.workers = {1, 4}, .backlog = 8, .backlog_per_key = 2});
     switch (s.consumer) {
     case consumer_kind::serial: adopt(builder.receiver(sa::serial{}, sync).start_queue()); break;
@@ -194,7 +194,7 @@ std::vector<std::string> run_overflow(const overflow_scenario& s) {
         producers.emplace_back([&, p] {
             stress_support::random_source r(stress_support::mix(s.seed + p));
             for (std::uint64_t i = 0; i < s.events_per_producer; ++i) {
-                const payload value{p, i};
+                const sent_payload value{p, i};
                 std::optional<sa::uuid> id;
                 std::error_code refused;
                 const bool async =

@@ -90,7 +90,7 @@ std::string describe(const per_key_scenario& s) {
         s.cancel ? fmt::format(", cancel({}) after {} sends", *s.cancel, s.cancel_after) : "");
 }
 
-struct payload {
+struct keyed_payload {
     std::uint64_t key = 0;
     std::uint64_t n = 0;  // unique over the scenario
 };
@@ -98,7 +98,7 @@ struct payload {
 /// What the processors saw, under one mutex: per key, the arrival indices of the events that
 /// started (first attempts) and the event that holds the key (from its first attempt to its
 /// last), the most in flight at once, and what was wrong.
-struct record {
+struct key_record {
     std::mutex mutex;
     std::map<std::uint64_t, std::vector<std::uint64_t>> started;  // key -> sequences
     std::map<std::uint64_t, std::uint64_t> holder;                // key -> sequence
@@ -115,11 +115,11 @@ bool fails(std::uint64_t n, unsigned percent) {
 }
 
 std::vector<std::string> run_per_key(const per_key_scenario& s) {
-    record seen;
+    key_record seen;
     asio::thread_pool pool(s.pool_threads);
     // An attempt begins: the key must be free or held by this event (a retry); a stopped key
     // must not run anything.
-    auto enter = [&](const sa::receiver_event<payload>& e) {
+    auto enter = [&](const sa::receiver_event<keyed_payload>& e) {
         std::lock_guard lock(seen.mutex);
         const auto key = e.payload().key;
         const auto sequence = e.inner().sequence();
@@ -134,7 +134,7 @@ std::vector<std::string> run_per_key(const per_key_scenario& s) {
         seen.most = std::max(seen.most, ++seen.now);
     };
     // An attempt ends; `fails_now`: by a throw. The event lets its key go once it ends for good.
-    auto leave = [&](const sa::receiver_event<payload>& e, bool fails_now) {
+    auto leave = [&](const sa::receiver_event<keyed_payload>& e, bool fails_now) {
         std::lock_guard lock(seen.mutex);
         --seen.now;
         const auto sequence = e.inner().sequence();
@@ -143,14 +143,14 @@ std::vector<std::string> run_per_key(const per_key_scenario& s) {
         seen.holder.erase(e.payload().key);
         if (fails_now && s.options.stop_key_on_failure) seen.stopped_keys.insert(e.payload().key);
     };
-    auto sync = [&](sa::receiver_event<payload> e) -> std::uint64_t {
+    auto sync = [&](sa::receiver_event<keyed_payload> e) -> std::uint64_t {
         enter(e);
         const bool failing = fails(e.payload().n, s.fail_percent);
         leave(e, failing);
         if (failing) throw std::runtime_error("planned failure");
         return e.payload().n;
     };
-    auto coroutine = [&](sa::receiver_event<payload> e) -> asio::awaitable<std::uint64_t> {
+    auto coroutine = [&](sa::receiver_event<keyed_payload> e) -> asio::awaitable<std::uint64_t> {
         enter(e);
         try {
             co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
@@ -166,12 +166,12 @@ std::vector<std::string> run_per_key(const per_key_scenario& s) {
         co_return e.payload().n;
     };
 
-    auto builder = sa::emitting_builder<payload>(pool)
+    auto builder = sa::emitting_builder<keyed_payload>(pool)
                        .name("per-key-stress")
                        .capacity(s.capacity)
                        .retry(s.retry, sa::backoff{100us});
-    const auto strategy = sa::per_key([](const payload& p) { return p.key; }, s.options);
-    std::optional<sa::sender<payload>> sender;
+    const auto strategy = sa::per_key([](const keyed_payload& p) { return p.key; }, s.options);
+    std::optional<sa::sender<keyed_payload>> sender;
     std::function<void(sa::cancellation_level)> cancel;
     std::function<sa::task_stats()> wait;
     auto adopt = [&](auto task) {
@@ -195,7 +195,7 @@ std::vector<std::string> run_per_key(const per_key_scenario& s) {
         producers.emplace_back([&, p] {
             for (std::uint64_t i = 0; i < s.events_per_producer; ++i) {
                 const std::uint64_t n = p * s.events_per_producer + i;
-                const payload value{stress_support::mix(n) % s.keys, n};
+                const keyed_payload value{stress_support::mix(n) % s.keys, n};
                 try {
                     sender->async_send(value, asio::use_future).get();
                 } catch (const std::system_error&) {

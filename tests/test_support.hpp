@@ -13,6 +13,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -27,6 +28,7 @@
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
 
+#include <sweet_async/outcome.hpp>
 #include <sweet_async/uuid.hpp>
 
 #include "sweet_async_catch.hpp"
@@ -143,6 +145,27 @@ inline asio::awaitable<int> after(std::chrono::microseconds delay, int value) {
     asio::steady_timer timer(co_await asio::this_coro::executor, delay);
     co_await timer.async_wait(asio::use_awaitable);
     co_return value;
+}
+
+/// The errors of `result` of one kind whose message contains `containing`.
+template <class Result>
+std::size_t count_errors(const Result& result, sweet_async::outcome kind,
+                         std::string_view containing = {}) {
+    std::size_t n = 0;
+    for (const auto& error : result.errors())
+        if (error.kind == kind && error.message.find(containing) != std::string::npos) ++n;
+    return n;
+}
+
+/// Waits far longer than any test runs: only an interruption ends it (with an exception).
+inline asio::awaitable<void> wait_an_hour() {
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::hours(1));
+    co_await timer.async_wait(asio::use_awaitable);
+}
+
+/// A synchronous processor.
+inline int twice(const int& x) {
+    return 2 * x;
 }
 
 /// The seed's test id: a process-wide counter.

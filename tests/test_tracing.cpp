@@ -25,9 +25,11 @@
 #include <fmt/format.h>
 
 #include "sweet_async_catch.hpp"
+#include "test_support.hpp"
 
 namespace sa = sweet_async;
 using namespace std::chrono_literals;
+using test_support::twice;
 
 namespace {
 
@@ -75,10 +77,6 @@ struct deciding_strategy {
         }
     }
 };
-
-int twice(const int& x) {
-    return 2 * x;
-}
 
 /// The statistics as formatted, with the elapsed time (which varies) matched loosely.
 bool stats_line(const std::string& text, const std::string& prefix) {
