@@ -11,9 +11,12 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <asio.hpp>
 #include <fmt/format.h>

@@ -8,16 +8,22 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/use_future.hpp>
 #include <asio/write.hpp>
 #include <fmt/format.h>
+
+#include <sweet_async/redis/connection.hpp>
+#include <sweet_async/redis/reply.hpp>
 
 #include <spawn.h>
 #include <sys/types.h>
@@ -28,11 +34,28 @@ extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX decl
 
 namespace redis_test {
 
+namespace redis = sweet_async::redis;
+
 /// A loopback port nobody listens on right now (the kernel's choice).
 inline std::uint16_t free_port() {
     asio::io_context io;
     asio::ip::tcp::acceptor probe(io, {asio::ip::address_v4::loopback(), 0});
     return probe.local_endpoint().port();
+}
+
+/// Starts the program `args[0]` with the arguments `args[1..]`; returns its process id.
+inline pid_t spawn(const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    for (const auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));  // posix_spawn's signature, not written
+    argv.push_back(nullptr);
+    pid_t pid = -1;
+    if (const int rc = ::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+        rc != 0) {
+        throw std::system_error(rc, std::generic_category(),
+                                fmt::format("posix_spawn {}", args[0]));
+    }
+    return pid;
 }
 
 /// One redis-server process of the test's own.
@@ -107,15 +130,7 @@ private:
                                             "always",
                                             "--logfile",
                                             (directory_ / "redis.log").string()};
-        std::vector<char*> argv;
-        for (const auto& a : args)
-            argv.push_back(const_cast<char*>(a.c_str()));  // posix_spawn's signature, not written
-        argv.push_back(nullptr);
-        if (const int rc = ::posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ);
-            rc != 0) {
-            throw std::system_error(rc, std::generic_category(),
-                                    fmt::format("posix_spawn {}", SWEET_ASYNC_REDIS_SERVER));
-        }
+        pid_ = spawn(args);
         wait_until_listening();
     }
 
@@ -162,6 +177,44 @@ private:
     std::filesystem::path directory_;
     bool persistent_;
     pid_t pid_ = -1;
+};
+
+/// A blocking client for setting the scene and checking the server's view (its own I/O thread).
+class scene {
+public:
+    explicit scene(const redis_server& server) : connection_(io_.get_executor()) {
+        thread_ = std::thread([this] { io_.run(); });
+        connection_.async_connect(server.endpoint(), asio::use_future).get();
+    }
+    ~scene() {
+        connection_.close();
+        guard_.reset();
+        thread_.join();
+    }
+    redis::reply operator()(std::vector<std::string> command) {
+        return connection_.async_execute(std::move(command), asio::use_future).get();
+    }
+    /// Adds `count` entries {n: first..}, pipelined; returns their ids.
+    std::vector<std::string> add(const std::string& stream, int first, int count) {
+        std::vector<std::future<redis::reply>> replies;
+        for (int i = first; i < first + count; ++i) {
+            replies.push_back(connection_.async_execute(
+                {"XADD", stream, "*", "n", std::to_string(i)}, asio::use_future));
+        }
+        std::vector<std::string> ids;
+        for (auto& r : replies)
+            ids.push_back(r.get().text);
+        return ids;
+    }
+    std::int64_t pending(const std::string& stream, const std::string& group) {
+        return (*this)({"XPENDING", stream, group}).elements.at(0).integer;
+    }
+
+private:
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> guard_{io_.get_executor()};
+    redis::connection connection_;
+    std::thread thread_;
 };
 
 }  // namespace redis_test

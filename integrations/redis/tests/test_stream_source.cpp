@@ -32,46 +32,9 @@ namespace sa = sweet_async;
 namespace redis = sweet_async::redis;
 using namespace std::chrono_literals;
 using redis_test::redis_server;
+using redis_test::scene;
 
 namespace {
-
-/// A blocking client for setting the scene and checking the server's view.
-class scene {
-public:
-    explicit scene(const redis_server& server) : connection_(io_.get_executor()) {
-        thread_ = std::thread([this] { io_.run(); });
-        connection_.async_connect(server.endpoint(), asio::use_future).get();
-    }
-    ~scene() {
-        connection_.close();
-        guard_.reset();
-        thread_.join();
-    }
-    redis::reply operator()(std::vector<std::string> command) {
-        return connection_.async_execute(std::move(command), asio::use_future).get();
-    }
-    /// Adds `count` entries {n: first..}, pipelined; returns their ids.
-    std::vector<std::string> add(const std::string& stream, int first, int count) {
-        std::vector<std::future<redis::reply>> replies;
-        for (int i = first; i < first + count; ++i) {
-            replies.push_back(connection_.async_execute(
-                {"XADD", stream, "*", "n", std::to_string(i)}, asio::use_future));
-        }
-        std::vector<std::string> ids;
-        for (auto& r : replies)
-            ids.push_back(r.get().text);
-        return ids;
-    }
-    std::int64_t pending(const std::string& stream, const std::string& group) {
-        return (*this)({"XPENDING", stream, group}).elements.at(0).integer;
-    }
-
-private:
-    asio::io_context io_;
-    asio::executor_work_guard<asio::io_context::executor_type> guard_{io_.get_executor()};
-    redis::connection connection_;
-    std::thread thread_;
-};
 
 /// The decoder of the tests' entries: the number in field "n".
 int decode_n(const redis::stream_entry& e) {

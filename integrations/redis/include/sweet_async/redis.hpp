@@ -9,6 +9,7 @@
 #include <sweet_async/redis/reply.hpp>
 #include <sweet_async/redis/stream_entry.hpp>
 #include <sweet_async/redis/stream_options.hpp>
+#include <sweet_async/redis/stream_sink.hpp>
 #include <sweet_async/redis/stream_source.hpp>
 #include <sweet_async/redis/stream_source_stats.hpp>
 

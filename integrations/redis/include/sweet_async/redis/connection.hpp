@@ -100,6 +100,31 @@ public:
             token, std::move(command));
     }
 
+    /// Sends `commands` back to back (one write, pipelined) and completes
+    /// once every reply is in: `void(std::error_code, std::vector<reply>)`,
+    /// the replies in the commands' order. An empty batch completes at once.
+    template <class CompletionToken>
+    auto async_execute_batch(std::vector<std::vector<std::string>> commands,
+                             CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(std::error_code, std::vector<reply>)>(
+            [state = state_](auto handler, const std::vector<std::vector<std::string>>& commands) {
+                using handler_type = decltype(handler);
+                auto batch =
+                    std::make_unique<detail::batch_reply<handler_type, asio::any_io_executor>>(
+                        std::move(handler), state->strand(), commands.size());
+                if (commands.empty()) return batch->finish();
+                std::unique_ptr<detail::pending_reply> waiter = std::move(batch);
+                std::string bytes;
+                for (const auto& command : commands)
+                    bytes += detail::format_command(command);
+                asio::dispatch(state->strand(), [state, bytes = std::move(bytes),
+                                                 waiter = std::move(waiter)]() mutable {
+                    state->enqueue(std::move(bytes), std::move(waiter));
+                });
+            },
+            token, std::move(commands));
+    }
+
     /// Closes the connection: commands in flight complete with
     /// `operation_aborted`. Any thread.
     void close() {

@@ -28,15 +28,33 @@
 
 namespace sweet_async::redis::detail {
 
-/// A command's completion handler, parked until its reply arrives: its own
-/// node in the queue of commands in flight, type-erased.
+/// The completion handler of one command, or of a batch of them, parked until
+/// its replies arrive: its own node in the queue of commands in flight,
+/// type-erased. One node per batch: it takes the batch's replies in turn.
 class pending_reply {
 public:
     virtual ~pending_reply() = default;
-    /// Posts the handler with `ec` and `r` to its executor; never inline.
-    virtual void complete(std::error_code ec, reply r) = 0;
+    /// Takes the next reply it waits for; true once it has them all (its
+    /// handler is then posted).
+    virtual bool take(reply r) = 0;
+    /// Posts its handler with `ec` (the connection failed); never inline.
+    virtual void fail(std::error_code ec) = 0;
 };
 
+/// Posts `handler(args...)` to the executor `work` tracks, releasing the work.
+template <class Work, class Handler, class... Args>
+void post_handler(Work& work, Handler& handler, Args&&... args) {
+    // The guard kept the handler's context running while the command was
+    // in flight; the post counts as work from here on.
+    auto tracked = std::move(work);
+    asio::post(tracked.get_executor(),
+               [handler = std::move(handler), ... args = std::forward<Args>(args)]() mutable {
+                   std::move(handler)(std::move(args)...);
+               });
+    tracked.reset();
+}
+
+/// One command's handler, `void(std::error_code, reply)`.
 template <class Handler, class IoExecutor>
 class handler_reply final : public pending_reply {
 public:
@@ -44,15 +62,41 @@ public:
         : work_(asio::make_work_guard(handler, io_executor)),
           handler_(std::move(handler)) {}
 
-    void complete(std::error_code ec, reply r) override {
-        // The guard kept the handler's context running while the command was
-        // in flight; the post counts as work from here on.
-        auto work = std::move(work_);
-        asio::post(work.get_executor(),
-                   [handler = std::move(handler_), ec, r = std::move(r)]() mutable {
-                       std::move(handler)(ec, std::move(r));
-                   });
-        work.reset();
+    bool take(reply r) override {
+        post_handler(work_, handler_, std::error_code{}, std::move(r));
+        return true;
+    }
+    void fail(std::error_code ec) override { post_handler(work_, handler_, ec, reply{}); }
+
+private:
+    using work_guard = decltype(asio::make_work_guard(std::declval<Handler&>(),
+                                                      std::declval<const IoExecutor&>()));
+    work_guard work_;
+    Handler handler_;
+};
+
+/// A batch's handler, `void(std::error_code, std::vector<reply>)`: the
+/// replies of its `expected` commands, in their order.
+template <class Handler, class IoExecutor>
+class batch_reply final : public pending_reply {
+public:
+    batch_reply(Handler handler, const IoExecutor& io_executor, std::size_t expected)
+        : work_(asio::make_work_guard(handler, io_executor)),
+          handler_(std::move(handler)),
+          expected_(expected) {
+        replies_.reserve(expected);
+    }
+
+    bool take(reply r) override {
+        replies_.push_back(std::move(r));
+        if (replies_.size() < expected_) return false;
+        finish();
+        return true;
+    }
+    /// Posts the handler with the replies taken (none, for an empty batch).
+    void finish() { post_handler(work_, handler_, std::error_code{}, std::move(replies_)); }
+    void fail(std::error_code ec) override {
+        post_handler(work_, handler_, ec, std::vector<reply>{});
     }
 
 private:
@@ -60,6 +104,8 @@ private:
                                                       std::declval<const IoExecutor&>()));
     work_guard work_;
     Handler handler_;
+    std::size_t expected_;
+    std::vector<reply> replies_;
 };
 
 /// Formats `command` (its arguments, binary-safe) as RESP with hiredis.
@@ -108,10 +154,10 @@ public:
         failure_ = {};
     }
 
-    /// Queues `bytes` (one formatted command) and its reply's `waiter` (strand).
+    /// Queues `bytes` (formatted commands) and the `waiter` of their replies (strand).
     void enqueue(std::string bytes, std::unique_ptr<pending_reply> waiter) {
         if (!open_) {
-            waiter->complete(failure_ ? failure_ : make_error_code(error::not_connected), {});
+            waiter->fail(failure_ ? failure_ : make_error_code(error::not_connected));
             return;
         }
         waiting_.push_back(std::move(waiter));
@@ -128,7 +174,7 @@ public:
         socket_.close(ignored);
         auto waiting = std::exchange(waiting_, {});
         for (auto& waiter : waiting)
-            waiter->complete(ec, {});
+            waiter->fail(ec);
         outgoing_.clear();
     }
 
@@ -185,9 +231,7 @@ private:
             if (raw == nullptr) return;  // the rest of a reply is still to come
             const std::unique_ptr<redisReply, reply_deleter> parsed(static_cast<redisReply*>(raw));
             if (waiting_.empty()) return fail(make_error_code(error::unexpected_reply));
-            auto waiter = std::move(waiting_.front());
-            waiting_.pop_front();
-            waiter->complete({}, reply::from(*parsed));
+            if (waiting_.front()->take(reply::from(*parsed))) waiting_.pop_front();
         }
     }
 
