@@ -29,7 +29,7 @@ std::span<const scenario_group> scenario_groups();
 // One function per group: serial in scenarios_serial.cpp, latency in scenarios_latency.cpp, cpu,
 // timer and sink in scenarios_strategies.cpp, shift in scenarios_shift.cpp, memory in
 // scenarios_memory.cpp, flow in scenarios_flow.cpp, per_key in scenarios_per_key.cpp, throttle in
-// scenarios_throttle.cpp, the oneTBB
+// scenarios_throttle.cpp, redis in scenarios_redis.cpp, the oneTBB
 // peer in scenarios_tbb.cpp.
 std::vector<row> run_serial_group(const settings& s);
 std::vector<row> run_latency_group(const settings& s);
@@ -41,6 +41,11 @@ std::vector<row> run_memory_group(const settings& s);
 std::vector<row> run_flow_group(const settings& s);
 std::vector<row> run_per_key_group(const settings& s);
 std::vector<row> run_throttle_group(const settings& s);
+#ifdef SWEET_ASYNC_BENCH_REDIS
+/// A Redis consumer group drained by sweet_async workers and by a hand-written hiredis loop
+/// (scenarios_redis.cpp, built with sweet_async::redis when redis-server is installed).
+std::vector<row> run_redis_group(const settings& s);
+#endif
 #ifdef SWEET_ASYNC_BENCH_TBB
 /// oneTBB's flow graph on the same work (scenarios_tbb.cpp, built when CMake finds oneTBB).
 std::vector<row> run_tbb_group(const settings& s);

@@ -53,6 +53,9 @@ std::span<const scenario_group> scenario_groups() {
           "per_key.cpu_5us.keys_10000"},
          run_per_key_group},
         {"throttle", {"throttle.rate_20k.burst_20"}, run_throttle_group},
+#ifdef SWEET_ASYNC_BENCH_REDIS
+        {"redis", {"redis.one_worker.trivial", "redis.two_workers.trivial"}, run_redis_group},
+#endif
 #ifdef SWEET_ASYNC_BENCH_TBB
         {"tbb",
          {"tbb.serial.trivial.fold", "tbb.serial.trivial.keyed", "tbb.parallel.trivial.pool2",

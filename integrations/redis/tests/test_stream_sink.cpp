@@ -120,7 +120,7 @@ TEST_CASE("redis stream_sink: max_length trims the stream as it grows", "[redis]
 }
 
 TEST_CASE("redis stream_sink: a connection lost between batches is made again by the task's "
-          "retry; every payload is written at least once",
+          "retry, and every payload is written at least once",
           "[redis][sink][faults]") {
     redis_server server(/*persistent=*/true);
     asio::io_context io;

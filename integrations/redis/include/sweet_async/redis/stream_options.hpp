@@ -25,7 +25,8 @@ struct stream_options {
     /// Entries per read (`XREADGROUP COUNT`, `XAUTOCLAIM COUNT`).
     std::size_t count = 100;
     /// How long a read waits on the server for new entries (`BLOCK`): also how long a stop
-    /// request may wait for the read in progress.
+    /// request may wait for the read in progress. With `end_when_drained`, reads wait only
+    /// while entries are pending with other consumers (a drained stream ends at once).
     std::chrono::milliseconds block{200};
     /// Where a group created here starts: "0" (the whole stream) or "$" (new entries only).
     std::string group_start = "0";

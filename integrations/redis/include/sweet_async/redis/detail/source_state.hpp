@@ -111,11 +111,18 @@ public:
                                  std::max<std::chrono::milliseconds>(options_.claim_idle / 4,
                                                                      options_.block);
                 }
-                found += co_await read_new(c, sender);
+                // A job that ends when drained asks without BLOCK first, so that its last
+                // read does not wait `block` for entries that will not come.
+                using std::chrono::milliseconds;
+                found += co_await read_new(
+                    c, sender, options_.end_when_drained ? milliseconds(0) : options_.block);
                 failures = 0;
-                if (options_.end_when_drained && found == 0 && claim_cursor == "0-0" &&
-                    co_await pending_in_group(c) == 0) {
-                    co_return;
+                if (options_.end_when_drained && found == 0) {
+                    if (claim_cursor == "0-0" && co_await pending_in_group(c) == 0) co_return;
+                    // Entries pending with other consumers, which are about to acknowledge them
+                    // or to die: wait a little on the server for new ones (not `block`, which
+                    // would be the job's last wait) rather than ask again at once.
+                    co_await read_new(c, sender, std::min(options_.block, milliseconds(10)));
                 }
             } catch (const connection_lost&) {
                 reconnects_.fetch_add(1, std::memory_order_relaxed);
@@ -331,19 +338,17 @@ private:
         }
     }
 
+    /// Reads up to `count` entries never delivered, waiting up to `block` on the server for
+    /// one to come (not at all when zero).
     template <class Sender>
-    asio::awaitable<std::size_t> read_new(connection& c, Sender& sender) {
-        std::vector<std::string> command{"XREADGROUP",
-                                         "GROUP",
-                                         options_.group,
-                                         options_.consumer,
-                                         "COUNT",
-                                         std::to_string(options_.count),
-                                         "BLOCK",
-                                         std::to_string(options_.block.count()),
-                                         "STREAMS",
-                                         options_.stream,
-                                         ">"};
+    asio::awaitable<std::size_t> read_new(connection& c, Sender& sender,
+                                          std::chrono::milliseconds block) {
+        std::vector<std::string> command{"XREADGROUP",   "GROUP",
+                                         options_.group, options_.consumer,
+                                         "COUNT",        std::to_string(options_.count)};
+        if (block.count() > 0)
+            command.insert(command.end(), {"BLOCK", std::to_string(block.count())});
+        command.insert(command.end(), {"STREAMS", options_.stream, ">"});
         const reply r = co_await call(c, std::move(command));
         auto entries = entries_of_read(r);
         const std::size_t n = entries.size();
