@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -155,6 +156,32 @@ TEST_CASE("overflow: drop_oldest keeps the freshest events, in order", "[overflo
     REQUIRE(result.final_event());
     CHECK(result.final_event()->payload() == 11);
     check_accounting(result);
+}
+
+TEST_CASE("overflow: drop_oldest hands out nothing aside while an older slot of the ring is "
+          "still being written",
+          "[overflow][channel]") {
+    // Found by the stress tests (a producer's events processed 31, 32, 30): another producer's
+    // slot still being written held the ring's head, the area handed out what waited aside,
+    // and the element behind that slot (older) came after it.
+    asio::io_context io;
+    sa::channel<int> ch(io.get_executor(), 2);
+    std::vector<int> dropped;
+    ch.set_overflow(sa::overflow_policy::drop_oldest,
+                    [&dropped](int&& v) { dropped.push_back(v); });
+    auto writing = ch.try_claim(1);  // another producer's slot, being written
+    REQUIRE_FALSE(writing.empty());
+    REQUIRE_FALSE(ch.try_send(30));           // the ring's last slot: full now
+    REQUIRE_FALSE(ch.try_send(31));           // aside
+    CHECK_FALSE(ch.ready());                  // the head is being written
+    CHECK(ch.try_receive() == std::nullopt);  // not 31: 30 is older
+    ch.send_claimed(writing, [] { return 2; });
+    ch.settle_sends(writing);
+    std::vector<int> rest;
+    while (auto v = ch.try_receive())
+        rest.push_back(*v);
+    CHECK(rest == std::vector<int>{30, 31});
+    CHECK(dropped == std::vector<int>{2});  // the oldest beyond the capacity
 }
 
 TEST_CASE("overflow: dropped events count within the error retention", "[overflow]") {

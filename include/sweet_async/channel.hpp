@@ -301,7 +301,11 @@ public:
     }
 
     /// True when `try_receive` would find an element now.
-    bool ready() const noexcept { return queue_.ready() || (area_ && area_->holding()); }
+    bool ready() const noexcept {
+        // What waits aside is received once the ring is empty, a slot being written included
+        // (see overflow_area::receive).
+        return queue_.ready() || (area_ && area_->holding() && queue_.queued() == 0);
+    }
 
     /// True once the channel is closed and every element was received.
     bool drained() const {

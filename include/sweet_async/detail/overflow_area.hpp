@@ -37,11 +37,12 @@ template <class T>
 class overflow_area {
 public:
     /// For a channel of `capacity`; `dropped` hears every dropped element, on
-    /// the thread that drops it, under the area's mutex (it must not throw).
+    /// the thread that drops it, under the area's mutex (it must not throw);
+    /// none: dropped elements are destroyed.
     overflow_area(overflow_policy policy, std::size_t capacity, std::function<void(T&&)> dropped)
         : policy_(policy),
           capacity_(capacity),
-          dropped_(std::move(dropped)) {}
+          dropped_(dropped ? std::move(dropped) : [](T&&) noexcept {}) {}
 
     overflow_area(const overflow_area&) = delete;
     overflow_area& operator=(const overflow_area&) = delete;
@@ -86,8 +87,8 @@ public:
 
     /// The consumer's receive while elements wait here: drops the ring's
     /// oldest beyond a capacity's worth, then hands out the ring's next
-    /// element (`pop_ring()`), or else the oldest waiting here, after
-    /// `prepare(element)`.
+    /// element (`pop_ring()`), or else, once the ring is empty (no slot
+    /// being written either), the oldest waiting here, after `prepare(element)`.
     template <class PopRing, class Prepare>
     std::optional<T> receive(bounded_queue<T>& ring, PopRing&& pop_ring, Prepare&& prepare) {
         std::lock_guard lock(mutex_);
@@ -99,7 +100,10 @@ public:
             dropped_(std::move(*oldest));
         }
         if (std::optional<T> element = pop_ring()) return element;
-        if (items_.empty()) return std::nullopt;
+        // A slot of the ring still being written holds older elements behind it (a producer's
+        // element sent there before its next came here): nothing aside goes first. The
+        // writer's publish wakes the consumer.
+        if (items_.empty() || ring.queued() != 0) return std::nullopt;
         prepare(items_.front());
         std::optional<T> element(std::in_place, std::move(items_.front()));
         items_.pop_front();
