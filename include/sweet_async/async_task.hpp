@@ -24,7 +24,6 @@
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <sweet_async/detail/completion.hpp>

@@ -49,12 +49,12 @@ struct backoff {
 /// `backoff(10ms x2 max 30s)`, or `backoff(none)`.
 template <>
 struct fmt::formatter<sweet_async::backoff> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::backoff& b, FormatContext& ctx) const {
-        if (b.immediate()) return fmt::format_to(ctx.out(), "backoff(none)");
-        return fmt::format_to(ctx.out(), "backoff({} x{} max {})",
-                              sweet_async::detail::duration_text(b.initial), b.multiplier,
-                              sweet_async::detail::duration_text(b.max));
+    auto format(const sweet_async::backoff& b, fmt::format_context& ctx) const {
+        using sweet_async::detail::duration_text;
+        if (b.immediate()) return sweet_async::detail::write_text(ctx, "backoff(none)");
+        return sweet_async::detail::write_text(
+            ctx, fmt::format("backoff({} x{} max {})", duration_text(b.initial), b.multiplier,
+                             duration_text(b.max)));
     }
 };
 

@@ -198,11 +198,12 @@ private:
 /// "8", "vegas(initial=4, ...) now 12", or "none".
 template <>
 struct fmt::formatter<sweet_async::concurrency_limit> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::concurrency_limit& l, FormatContext& ctx) const {
-        if (!l) return fmt::format_to(ctx.out(), "none");
-        if (auto g = l.vegas_settings()) return fmt::format_to(ctx.out(), "{} now {}", *g, l.get());
-        return fmt::format_to(ctx.out(), "{}", l.get());
+    auto format(const sweet_async::concurrency_limit& l, fmt::format_context& ctx) const {
+        using sweet_async::detail::write_text;
+        if (!l) return write_text(ctx, "none");
+        if (auto g = l.vegas_settings())
+            return write_text(ctx, fmt::format("{} now {}", *g, l.get()));
+        return write_text(ctx, fmt::format("{}", l.get()));
     }
 };
 

@@ -113,14 +113,15 @@ struct fmt::formatter<sweet_async::async_task_error>
 /// an error code of another category shows its message instead of a name.
 template <>
 struct fmt::formatter<sweet_async::async_task_exception> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::async_task_exception& e, FormatContext& ctx) const {
+    auto format(const sweet_async::async_task_exception& e, fmt::format_context& ctx) const {
+        using sweet_async::detail::write_text;
         if (e.code().category() == sweet_async::async_task_category()) {
-            return fmt::format_to(ctx.out(), "{}: {}",
-                                  static_cast<sweet_async::async_task_error>(e.code().value()),
-                                  e.what());
+            return write_text(
+                ctx,
+                fmt::format("{}: {}", static_cast<sweet_async::async_task_error>(e.code().value()),
+                            e.what()));
         }
-        return fmt::format_to(ctx.out(), "{}: {}", e.code().message(), e.what());
+        return write_text(ctx, fmt::format("{}: {}", e.code().message(), e.what()));
     }
 };
 

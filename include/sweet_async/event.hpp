@@ -9,7 +9,6 @@
 #include <string>
 #include <utility>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <sweet_async/detail/plain_formatter.hpp>
@@ -234,17 +233,14 @@ struct event_access {
 /// closing brace when `T` is formattable and ", error=\"...\"" for an error event.
 template <class T, class Id>
 struct fmt::formatter<sweet_async::event<T, Id>> : sweet_async::detail::plain_formatter {
-
-    template <class FormatContext>
-    auto format(const sweet_async::event<T, Id>& e, FormatContext& ctx) const {
-        auto out = fmt::format_to(ctx.out(), "event{{id={}, task={}, type={}", e.id(),
-                                  e.task_id().to_string(), e.type());
-        if constexpr (fmt::is_formattable<T>::value) {
-            out = fmt::format_to(out, ", payload={}", e.payload());
-        }
-        if (!e.error_message().empty())
-            out = fmt::format_to(out, ", error=\"{}\"", e.error_message());
-        return fmt::format_to(out, "}}");
+    auto format(const sweet_async::event<T, Id>& e, fmt::format_context& ctx) const {
+        std::string text = fmt::format("event{{id={}, task={}, type={}", e.id(),
+                                       e.task_id().to_string(), e.type());
+        if constexpr (fmt::is_formattable<T>::value)
+            text += fmt::format(", payload={}", e.payload());
+        if (!e.error_message().empty()) text += fmt::format(", error=\"{}\"", e.error_message());
+        text += '}';
+        return sweet_async::detail::write_text(ctx, text);
     }
 };
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -121,6 +122,22 @@ private:
     std::string failure_;
 };
 
+namespace detail {
+
+/// The text of a final result (see its formatter): one function for every
+/// payload, collection and id type.
+inline std::string final_result_text(std::string_view name, task_status status,
+                                     std::string_view failure, const task_stats& stats,
+                                     std::size_t errors_not_retained) {
+    std::string text = fmt::format("task '{}' {}", name, status);
+    if (!failure.empty()) text += fmt::format(" ({})", failure);
+    text += fmt::format(": {}", stats);
+    if (errors_not_retained != 0)
+        text += fmt::format(" ({} errors not retained)", errors_not_retained);
+    return text;
+}
+
+}  // namespace detail
 }  // namespace sweet_async
 
 /// "task '<name>' <status>: <stats>", e.g.
@@ -131,14 +148,12 @@ private:
 template <class T, class Collection, class Id>
 struct fmt::formatter<sweet_async::final_result<T, Collection, Id>>
     : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
     auto format(const sweet_async::final_result<T, Collection, Id>& result,
-                FormatContext& ctx) const {
-        auto out = fmt::format_to(ctx.out(), "task '{}' {}", result.name(), result.status());
-        if (!result.failure().empty()) out = fmt::format_to(out, " ({})", result.failure());
-        out = fmt::format_to(out, ": {}", result.stats());
-        if (result.errors_not_retained() == 0) return out;
-        return fmt::format_to(out, " ({} errors not retained)", result.errors_not_retained());
+                fmt::format_context& ctx) const {
+        return sweet_async::detail::write_text(
+            ctx,
+            sweet_async::detail::final_result_text(result.name(), result.status(), result.failure(),
+                                                   result.stats(), result.errors_not_retained()));
     }
 };
 

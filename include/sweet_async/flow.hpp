@@ -143,10 +143,9 @@ private:
 /// outcome out of those it accepted.
 template <>
 struct fmt::formatter<sweet_async::stage_progress> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::stage_progress& p, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "'{}' {} {}/{}", p.name, p.status, p.stats.finished(),
-                              p.stats.sent);
+    auto format(const sweet_async::stage_progress& p, fmt::format_context& ctx) const {
+        return sweet_async::detail::write_text(
+            ctx, fmt::format("'{}' {} {}/{}", p.name, p.status, p.stats.finished(), p.stats.sent));
     }
 };
 
@@ -154,15 +153,13 @@ struct fmt::formatter<sweet_async::stage_progress> : sweet_async::detail::plain_
 /// 'enrich' running 1100/1190 | 'store' running 1000/1100".
 template <>
 struct fmt::formatter<sweet_async::flow> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::flow& f, FormatContext& ctx) const {
-        auto out = ctx.out();
-        const char* separator = "";
+    auto format(const sweet_async::flow& f, fmt::format_context& ctx) const {
+        std::string text;
         for (const auto& stage : f.progress()) {
-            out = fmt::format_to(out, "{}{}", separator, stage);
-            separator = " | ";
+            if (!text.empty()) text += " | ";
+            text += fmt::format("{}", stage);
         }
-        return out;
+        return sweet_async::detail::write_text(ctx, text);
     }
 };
 

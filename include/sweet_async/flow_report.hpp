@@ -184,13 +184,12 @@ private:
 /// the failure after the status when there is one.
 template <>
 struct fmt::formatter<sweet_async::stage_report> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::stage_report& s, FormatContext& ctx) const {
-        auto out = fmt::format_to(ctx.out(), "stage '{}' {}", s.name, s.status);
-        if (!s.failure.empty()) out = fmt::format_to(out, " ({})", s.failure);
-        out = fmt::format_to(out, ": {}", s.stats);
-        if (s.links) out = fmt::format_to(out, "; {}", *s.links);
-        return out;
+    auto format(const sweet_async::stage_report& s, fmt::format_context& ctx) const {
+        std::string text = fmt::format("stage '{}' {}", s.name, s.status);
+        if (!s.failure.empty()) text += fmt::format(" ({})", s.failure);
+        text += fmt::format(": {}", s.stats);
+        if (s.links) text += fmt::format("; {}", *s.links);
+        return sweet_async::detail::write_text(ctx, text);
     }
 };
 
@@ -201,48 +200,46 @@ struct fmt::formatter<sweet_async::stage_report> : sweet_async::detail::plain_fo
 /// some did.
 template <>
 struct fmt::formatter<sweet_async::flow_report> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::flow_report& f, FormatContext& ctx) const {
+    auto format(const sweet_async::flow_report& f, fmt::format_context& ctx) const {
         using sweet_async::stage_report;
-        auto out = fmt::format_to(ctx.out(), "flow of {} stages: entered={}", f.stages().size(),
-                                  f.entered());
-        if (f.copies() != 0) out = fmt::format_to(out, " copies={}", f.copies());
-        out = fmt::format_to(out, " results={}", f.results());
-        out = where(out, f, "failed", f.failed(), [](const stage_report& s) {
+        std::string text =
+            fmt::format("flow of {} stages: entered={}", f.stages().size(), f.entered());
+        if (f.copies() != 0) text += fmt::format(" copies={}", f.copies());
+        text += fmt::format(" results={}", f.results());
+        where(text, f, "failed", f.failed(), [](const stage_report& s) {
             return s.stats.failed - (s.links ? s.links->failed_handed_on : 0);
         });
-        out = where(out, f, "timed_out", f.timed_out(), [](const stage_report& s) {
+        where(text, f, "timed_out", f.timed_out(), [](const stage_report& s) {
             return s.stats.timed_out - (s.links ? s.links->timed_out_handed_on : 0);
         });
-        out = where(out, f, "cancelled", f.cancelled(),
-                    [](const stage_report& s) { return s.stats.cancelled; });
+        where(text, f, "cancelled", f.cancelled(),
+              [](const stage_report& s) { return s.stats.cancelled; });
         if (f.dropped() != 0) {
-            out = where(out, f, "dropped", f.dropped(),
-                        [](const stage_report& s) { return s.stats.dropped; });
+            where(text, f, "dropped", f.dropped(),
+                  [](const stage_report& s) { return s.stats.dropped; });
         }
-        out = where(out, f, "not_forwarded", f.not_forwarded(),
-                    [](const stage_report& s) { return s.links ? s.links->not_forwarded() : 0; });
-        if (f.left() != 0) out = fmt::format_to(out, " left={}", f.left());
-        if (f.dead_lettered() != 0)
-            out = fmt::format_to(out, " dead_lettered={}", f.dead_lettered());
-        return out;
+        where(text, f, "not_forwarded", f.not_forwarded(),
+              [](const stage_report& s) { return s.links ? s.links->not_forwarded() : 0; });
+        if (f.left() != 0) text += fmt::format(" left={}", f.left());
+        if (f.dead_lettered() != 0) text += fmt::format(" dead_lettered={}", f.dead_lettered());
+        return sweet_async::detail::write_text(ctx, text);
     }
 
 private:
     /// " what=total", then " ('a' 2, 'b' 1)" naming the stages where `in_stage` is not zero.
-    template <class Out, class InStage>
-    static Out where(Out out, const sweet_async::flow_report& f, const char* what,
-                     std::size_t total, InStage in_stage) {
-        out = fmt::format_to(out, " {}={}", what, total);
-        if (total == 0) return out;
+    static void where(std::string& text, const sweet_async::flow_report& f, const char* what,
+                      std::size_t total,
+                      std::size_t (*in_stage)(const sweet_async::stage_report&)) {
+        text += fmt::format(" {}={}", what, total);
+        if (total == 0) return;
         const char* separator = " (";
         for (const auto& stage : f.stages()) {
             const std::size_t n = in_stage(stage);
             if (n == 0) continue;
-            out = fmt::format_to(out, "{}'{}' {}", separator, stage.name, n);
+            text += fmt::format("{}'{}' {}", separator, stage.name, n);
             separator = ", ";
         }
-        return fmt::format_to(out, ")");
+        text += ')';
     }
 };
 

@@ -70,18 +70,18 @@ struct link_report {
 /// ` (3 of them failures handed on)` when some were.
 template <>
 struct fmt::formatter<sweet_async::link_report> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::link_report& r, FormatContext& ctx) const {
-        auto out = ctx.out();
+    auto format(const sweet_async::link_report& r, fmt::format_context& ctx) const {
+        std::string text;
         const char* separator = "";
         for (const auto& t : r.targets) {
-            out = fmt::format_to(out, "{}forwarded {} to '{}', {} not forwarded{}", separator,
-                                 t.forwarded, t.next, t.not_forwarded,
-                                 t.final_forwarded ? ", final event forwarded" : "");
+            text += fmt::format("{}forwarded {} to '{}', {} not forwarded{}", separator,
+                                t.forwarded, t.next, t.not_forwarded,
+                                t.final_forwarded ? ", final event forwarded" : "");
             separator = "; ";
         }
-        if (r.failures_handed_on() == 0) return out;
-        return fmt::format_to(out, " ({} of them failures handed on)", r.failures_handed_on());
+        if (r.failures_handed_on() != 0)
+            text += fmt::format(" ({} of them failures handed on)", r.failures_handed_on());
+        return sweet_async::detail::write_text(ctx, text);
     }
 };
 

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <concepts>
+#include <cstddef>
 #include <limits>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -68,14 +71,25 @@ min_max(T, T) -> min_max<T>;
 
 /// "2..8": both bounds written with `T`'s formatter and the same format spec.
 template <class T>
-struct fmt::formatter<sweet_async::min_max<T>> : fmt::formatter<T> {
-    template <class FormatContext>
-    auto format(const sweet_async::min_max<T>& range, FormatContext& ctx) const {
-        auto out = fmt::formatter<T>::format(range.min, ctx);
-        out = fmt::format_to(out, "..");
-        ctx.advance_to(out);
-        return fmt::formatter<T>::format(range.max, ctx);
+struct fmt::formatter<sweet_async::min_max<T>> {
+    /// Checks the spec with `T`'s formatter (at compile time for a checked format string) and
+    /// keeps its text for `format`.
+    constexpr auto parse(fmt::format_parse_context& ctx) {
+        fmt::formatter<T> checker;
+        const auto end = checker.parse(ctx);
+        spec_ = std::string_view(ctx.begin(), static_cast<std::size_t>(end - ctx.begin()));
+        return end;
     }
+    /// Formats each bound through `fmt::format` (see `detail::write_text`).
+    auto format(const sweet_async::min_max<T>& range, fmt::format_context& ctx) const {
+        const std::string bound = "{:" + std::string(spec_) + "}";
+        return sweet_async::detail::write_text(ctx,
+                                               fmt::format(fmt::runtime(bound), range.min) + ".." +
+                                                   fmt::format(fmt::runtime(bound), range.max));
+    }
+
+private:
+    std::string_view spec_;
 };
 
 #endif  // SWEET_ASYNC_MIN_MAX_HPP

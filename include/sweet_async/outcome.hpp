@@ -65,14 +65,14 @@ struct fmt::formatter<sweet_async::outcome>
 /// "#<sequence> " for a dropped event, which was never received.
 template <>
 struct fmt::formatter<sweet_async::event_error> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::event_error& error, FormatContext& ctx) const {
+    auto format(const sweet_async::event_error& error, fmt::format_context& ctx) const {
+        using sweet_async::detail::write_text;
         if (error.sequence == sweet_async::event_error::not_received) {
-            return fmt::format_to(ctx.out(), "event ({}) {}: {}", error.event_id, error.kind,
-                                  error.message);
+            return write_text(
+                ctx, fmt::format("event ({}) {}: {}", error.event_id, error.kind, error.message));
         }
-        return fmt::format_to(ctx.out(), "event #{} ({}) {}: {}", error.sequence, error.event_id,
-                              error.kind, error.message);
+        return write_text(ctx, fmt::format("event #{} ({}) {}: {}", error.sequence, error.event_id,
+                                           error.kind, error.message));
     }
 };
 

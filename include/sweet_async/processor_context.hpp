@@ -63,10 +63,10 @@ struct context_access {
 /// `processor_context(task='<name>', id=<task id>, attempt=<n>)`.
 template <class Id>
 struct fmt::formatter<sweet_async::processor_context<Id>> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::processor_context<Id>& c, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "processor_context(task='{}', id={}, attempt={})",
-                              c.task_name(), c.task_id().to_string(), c.attempt());
+    auto format(const sweet_async::processor_context<Id>& c, fmt::format_context& ctx) const {
+        return sweet_async::detail::write_text(
+            ctx, fmt::format("processor_context(task='{}', id={}, attempt={})", c.task_name(),
+                             c.task_id().to_string(), c.attempt()));
     }
 };
 

@@ -42,9 +42,8 @@ private:
 /// Formats like the event it views.
 template <class T, class Id>
 struct fmt::formatter<sweet_async::receiver_event<T, Id>> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::receiver_event<T, Id>& e, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "{}", e.inner());
+    auto format(const sweet_async::receiver_event<T, Id>& e, fmt::format_context& ctx) const {
+        return fmt::formatter<sweet_async::event<T, Id>>().format(e.inner(), ctx);
     }
 };
 

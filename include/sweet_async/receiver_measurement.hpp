@@ -32,11 +32,11 @@ struct receiver_measurement {
 /// `finished=<n> latency_samples=<n> mean_latency=<duration>`.
 template <>
 struct fmt::formatter<sweet_async::receiver_measurement> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::receiver_measurement& m, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "finished={} latency_samples={} mean_latency={}",
-                              m.finished, m.latency_samples,
-                              sweet_async::detail::duration_text(m.mean_latency()));
+    auto format(const sweet_async::receiver_measurement& m, fmt::format_context& ctx) const {
+        return sweet_async::detail::write_text(
+            ctx,
+            fmt::format("finished={} latency_samples={} mean_latency={}", m.finished,
+                        m.latency_samples, sweet_async::detail::duration_text(m.mean_latency())));
     }
 };
 

@@ -92,10 +92,12 @@ private:
 /// Formats like the strategy it holds, e.g. "parallel(workers=1..4)".
 template <>
 struct fmt::formatter<sweet_async::receiver_strategy> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::receiver_strategy& r, FormatContext& ctx) const {
-        return std::visit([&](const auto& s) { return fmt::format_to(ctx.out(), "{}", s); },
-                          r.get());
+    auto format(const sweet_async::receiver_strategy& r, fmt::format_context& ctx) const {
+        return std::visit(
+            [&](const auto& s) {
+                return sweet_async::detail::write_text(ctx, fmt::format("{}", s));
+            },
+            r.get());
     }
 };
 

@@ -29,12 +29,11 @@ struct strategy_report {
 /// "adaptive: parallel(4)\n  <decision>\n  <decision>".
 template <>
 struct fmt::formatter<sweet_async::strategy_report> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::strategy_report& report, FormatContext& ctx) const {
-        auto out = fmt::format_to(ctx.out(), "{}", report.current);
+    auto format(const sweet_async::strategy_report& report, fmt::format_context& ctx) const {
+        std::string text = fmt::format("{}", report.current);
         for (const auto& decision : report.decisions)
-            out = fmt::format_to(out, "\n  {}", decision);
-        return out;
+            text += fmt::format("\n  {}", decision);
+        return sweet_async::detail::write_text(ctx, text);
     }
 };
 

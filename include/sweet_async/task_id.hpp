@@ -46,8 +46,7 @@ static_assert(task_id<uuid>);
 template <task_id Id>
 struct task_id_formatter : fmt::formatter<std::string_view> {
     /// Writes `id.to_string()` with the parsed string format spec.
-    template <class FormatContext>
-    auto format(const Id& id, FormatContext& ctx) const {
+    auto format(const Id& id, fmt::format_context& ctx) const {
         const std::string text = id.to_string();
         return fmt::formatter<std::string_view>::format(text, ctx);
     }

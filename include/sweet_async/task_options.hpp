@@ -8,7 +8,6 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <sweet_async/backoff.hpp>
@@ -108,19 +107,18 @@ struct task_options {
 /// `, throttle(...)` at the end when set.
 template <>
 struct fmt::formatter<sweet_async::task_options> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::task_options& o, FormatContext& ctx) const {
+    auto format(const sweet_async::task_options& o, fmt::format_context& ctx) const {
         const std::string_view tracing = !o.tracing ? "off" : o.trace_to ? "custom" : "stderr";
-        auto out = fmt::format_to(
-            ctx.out(),
+        std::string text = fmt::format(
             "task_options(name='{}', timeout={}, retry={}, retry_backoff={}, "
             "tracing={}, priority={}, capacity={}, retained_errors={}",
             o.name, o.timeout ? sweet_async::detail::duration_text(*o.timeout) : "none", o.retry,
             o.retry_backoff, tracing, o.priority, o.capacity, o.retained_errors);
         if (o.overflow != sweet_async::overflow_policy::wait)
-            out = fmt::format_to(out, ", overflow={}", o.overflow);
-        if (o.throttle) out = fmt::format_to(out, ", {}", *o.throttle);
-        return fmt::format_to(out, ")");
+            text += fmt::format(", overflow={}", o.overflow);
+        if (o.throttle) text += fmt::format(", {}", *o.throttle);
+        text += ')';
+        return sweet_async::detail::write_text(ctx, text);
     }
 };
 

@@ -4,8 +4,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <sweet_async/detail/plain_formatter.hpp>
@@ -46,15 +46,15 @@ struct task_stats {
 /// `dropped=N` and `dead_lettered=N` before `elapsed` when some were.
 template <>
 struct fmt::formatter<sweet_async::task_stats> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::task_stats& s, FormatContext& ctx) const {
+    auto format(const sweet_async::task_stats& s, fmt::format_context& ctx) const {
         const std::chrono::duration<double, std::milli> elapsed = s.elapsed;
-        auto out = fmt::format_to(
-            ctx.out(), "sent={} processed={} failed={} timed_out={} cancelled={} retries={} ",
-            s.sent, s.processed, s.failed, s.timed_out, s.cancelled, s.retries);
-        if (s.dropped != 0) out = fmt::format_to(out, "dropped={} ", s.dropped);
-        if (s.dead_lettered != 0) out = fmt::format_to(out, "dead_lettered={} ", s.dead_lettered);
-        return fmt::format_to(out, "elapsed={:.3f}ms", elapsed.count());
+        std::string text =
+            fmt::format("sent={} processed={} failed={} timed_out={} cancelled={} retries={} ",
+                        s.sent, s.processed, s.failed, s.timed_out, s.cancelled, s.retries);
+        if (s.dropped != 0) text += fmt::format("dropped={} ", s.dropped);
+        if (s.dead_lettered != 0) text += fmt::format("dead_lettered={} ", s.dead_lettered);
+        text += fmt::format("elapsed={:.3f}ms", elapsed.count());
+        return sweet_async::detail::write_text(ctx, text);
     }
 };
 

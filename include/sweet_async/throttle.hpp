@@ -78,10 +78,10 @@ private:
 /// "throttle(100 per 1s, burst 10)".
 template <>
 struct fmt::formatter<sweet_async::throttle> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::throttle& t, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "throttle({} per {}, burst {})", t.events,
-                              sweet_async::detail::duration_text(t.per), t.burst);
+    auto format(const sweet_async::throttle& t, fmt::format_context& ctx) const {
+        return sweet_async::detail::write_text(
+            ctx, fmt::format("throttle({} per {}, burst {})", t.events,
+                             sweet_async::detail::duration_text(t.per), t.burst));
     }
 };
 

@@ -78,10 +78,9 @@ struct fmt::formatter<sweet_async::trace_kind>
 /// without the newline.
 template <>
 struct fmt::formatter<sweet_async::trace_record> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::trace_record& record, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "[sweet_async] task '{}' {}", record.task_name,
-                              record.message);
+    auto format(const sweet_async::trace_record& record, fmt::format_context& ctx) const {
+        return sweet_async::detail::write_text(
+            ctx, fmt::format("[sweet_async] task '{}' {}", record.task_name, record.message));
     }
 };
 
@@ -91,8 +90,7 @@ namespace sweet_async {
 /// newline to stderr in a single `fwrite`, so that lines written from
 /// several threads do not interleave.
 inline void stderr_trace_sink(const trace_record& record) {
-    fmt::memory_buffer line;
-    fmt::format_to(std::back_inserter(line), "{}\n", record);
+    const std::string line = fmt::format("{}\n", record);
     std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -149,8 +149,7 @@ struct std::hash<sweet_async::uuid> {
 /// specs. Allocation-free.
 template <>
 struct fmt::formatter<sweet_async::uuid> : fmt::formatter<std::string_view> {
-    template <class FormatContext>
-    auto format(const sweet_async::uuid& id, FormatContext& ctx) const {
+    auto format(const sweet_async::uuid& id, fmt::format_context& ctx) const {
         char text[sweet_async::uuid::text_size];
         id.format_to(text);
         return fmt::formatter<std::string_view>::format(std::string_view(text, sizeof text), ctx);

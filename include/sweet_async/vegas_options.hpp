@@ -34,12 +34,11 @@ struct vegas_options {
 /// "vegas(initial=4, smoothing=1, probe_every=100, samples_per_window=8)".
 template <>
 struct fmt::formatter<sweet_async::vegas_options> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::vegas_options& v, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(),
-                              "vegas(initial={}, smoothing={}, probe_every={}, "
-                              "samples_per_window={})",
-                              v.initial, v.smoothing, v.probe_every, v.samples_per_window);
+    auto format(const sweet_async::vegas_options& v, fmt::format_context& ctx) const {
+        return sweet_async::detail::write_text(
+            ctx, fmt::format("vegas(initial={}, smoothing={}, probe_every={}, "
+                             "samples_per_window={})",
+                             v.initial, v.smoothing, v.probe_every, v.samples_per_window));
     }
 };
 

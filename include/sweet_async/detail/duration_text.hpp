@@ -5,29 +5,31 @@
 #include <chrono>
 #include <string>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 namespace sweet_async::detail {
 
 /// `d` in the largest unit that shows it exactly: "5ms", "-2s", "1500us"
-/// rather than "5000000ns".
+/// rather than "5000000ns". (Written here rather than with fmt/chrono.h, whose
+/// formatter is a template instantiated per unit in every file.)
 inline std::string duration_text(std::chrono::nanoseconds d) {
-    using namespace std::chrono;
-    if (d.count() != 0) {
-        if (d % hours(1) == nanoseconds::zero()) return fmt::format("{}", duration_cast<hours>(d));
-        if (d % minutes(1) == nanoseconds::zero())
-            return fmt::format("{}", duration_cast<minutes>(d));
-        if (d % seconds(1) == nanoseconds::zero())
-            return fmt::format("{}", duration_cast<seconds>(d));
-        if (d % milliseconds(1) == nanoseconds::zero()) {
-            return fmt::format("{}", duration_cast<milliseconds>(d));
-        }
-        if (d % microseconds(1) == nanoseconds::zero()) {
-            return fmt::format("{}us", duration_cast<microseconds>(d).count());
+    struct unit {
+        long long nanoseconds;
+        const char* suffix;
+    };
+    static constexpr unit units[] = {{3'600'000'000'000, "h"},
+                                     {60'000'000'000, "min"},
+                                     {1'000'000'000, "s"},
+                                     {1'000'000, "ms"},
+                                     {1'000, "us"}};
+    const long long count = d.count();
+    if (count != 0) {
+        for (const unit& u : units) {
+            if (count % u.nanoseconds == 0)
+                return fmt::format("{}{}", count / u.nanoseconds, u.suffix);
         }
     }
-    return fmt::format("{}", d);
+    return fmt::format("{}ns", count);
 }
 
 }  // namespace sweet_async::detail

@@ -12,8 +12,7 @@ namespace sweet_async::detail {
 /// lookup), accepting every string format spec (width, alignment, ...).
 template <class Enum>
 struct enum_formatter : fmt::formatter<std::string_view> {
-    template <class FormatContext>
-    auto format(Enum value, FormatContext& ctx) const {
+    auto format(Enum value, fmt::format_context& ctx) const {
         return fmt::formatter<std::string_view>::format(to_string(value), ctx);
     }
 };

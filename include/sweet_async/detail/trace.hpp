@@ -2,7 +2,6 @@
 #ifndef SWEET_ASYNC_DETAIL_TRACE_HPP
 #define SWEET_ASYNC_DETAIL_TRACE_HPP
 
-#include <iterator>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,6 +12,21 @@
 #include <sweet_async/trace_sink.hpp>
 
 namespace sweet_async::detail {
+
+/// Hands `message` about the task `id_text` of `options` to its sink. Never
+/// throws (see `trace`).
+inline void emit_trace(const task_options& options, const std::string& id_text, trace_kind kind,
+                       std::string_view message) noexcept {
+    try {
+        const trace_record record{options.name, id_text, kind, message};
+        if (options.trace_to) {
+            options.trace_to(record);
+        } else {
+            stderr_trace_sink(record);
+        }
+    } catch (...) {
+    }
+}
 
 /// Formats the message and hands a `trace_record` to the task's sink (the
 /// default one writes `[sweet_async] task '<name>' <message>` to stderr).
@@ -26,16 +40,7 @@ void trace(const task_options& options, const Id& id, trace_kind kind,
            fmt::format_string<Args...> format, Args&&... args) noexcept {
     if (!options.tracing) return;
     try {
-        fmt::memory_buffer message;
-        fmt::format_to(std::back_inserter(message), format, std::forward<Args>(args)...);
-        const std::string id_text = id.to_string();
-        const trace_record record{options.name, id_text, kind,
-                                  std::string_view(message.data(), message.size())};
-        if (options.trace_to) {
-            options.trace_to(record);
-        } else {
-            stderr_trace_sink(record);
-        }
+        emit_trace(options, id.to_string(), kind, fmt::format(format, std::forward<Args>(args)...));
     } catch (...) {
     }
 }

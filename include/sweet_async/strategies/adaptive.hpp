@@ -239,10 +239,10 @@ private:
 /// "adaptive(sample_size=100, workers=1..8, batch_sizes=8..512)".
 template <>
 struct fmt::formatter<sweet_async::adaptive> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::adaptive& a, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "adaptive(sample_size={}, workers={}, batch_sizes={})",
-                              a.sample_size, a.workers, a.batch_sizes);
+    auto format(const sweet_async::adaptive& a, fmt::format_context& ctx) const {
+        return sweet_async::detail::write_text(
+            ctx, fmt::format("adaptive(sample_size={}, workers={}, batch_sizes={})", a.sample_size,
+                             a.workers, a.batch_sizes));
     }
 };
 

@@ -176,8 +176,7 @@ struct fmt::formatter<sweet_async::processing_mode>
 /// "serial", "parallel(4)", "batched(64)"; accepts string format specs (width, alignment).
 template <>
 struct fmt::formatter<sweet_async::adaptive_choice> : fmt::formatter<std::string_view> {
-    template <class FormatContext>
-    auto format(const sweet_async::adaptive_choice& choice, FormatContext& ctx) const {
+    auto format(const sweet_async::adaptive_choice& choice, fmt::format_context& ctx) const {
         return fmt::formatter<std::string_view>::format(sweet_async::to_string(choice), ctx);
     }
 };
@@ -185,23 +184,23 @@ struct fmt::formatter<sweet_async::adaptive_choice> : fmt::formatter<std::string
 /// "window 3: parallel(2) -> parallel(4) (1.99k events/s): exploring: ..."
 template <>
 struct fmt::formatter<sweet_async::adaptive_decision> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::adaptive_decision& d, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "window {}: {} -> {} ({}): {}", d.window,
-                              sweet_async::to_string(d.from), sweet_async::to_string(d.to),
-                              sweet_async::detail::rate_text(d.throughput), d.reason);
+    auto format(const sweet_async::adaptive_decision& d, fmt::format_context& ctx) const {
+        return sweet_async::detail::write_text(
+            ctx, fmt::format("window {}: {} -> {} ({}): {}", d.window,
+                             sweet_async::to_string(d.from), sweet_async::to_string(d.to),
+                             sweet_async::detail::rate_text(d.throughput), d.reason));
     }
 };
 
 /// "events=120 busy=10ms mean_latency=850ns throughput=12.00k events/s".
 template <>
 struct fmt::formatter<sweet_async::window_measurement> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::window_measurement& m, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(), "events={} busy={} mean_latency={} throughput={}",
-                              m.events, sweet_async::detail::duration_text(m.busy),
-                              sweet_async::detail::duration_text(m.mean_latency),
-                              sweet_async::detail::rate_text(m.throughput()));
+    auto format(const sweet_async::window_measurement& m, fmt::format_context& ctx) const {
+        return sweet_async::detail::write_text(
+            ctx, fmt::format("events={} busy={} mean_latency={} throughput={}", m.events,
+                             sweet_async::detail::duration_text(m.busy),
+                             sweet_async::detail::duration_text(m.mean_latency),
+                             sweet_async::detail::rate_text(m.throughput())));
     }
 };
 
@@ -209,12 +208,11 @@ struct fmt::formatter<sweet_async::window_measurement> : sweet_async::detail::pl
 /// recheck_every=20, tolerance=0.05)".
 template <>
 struct fmt::formatter<sweet_async::adaptive_limits> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::adaptive_limits& l, FormatContext& ctx) const {
-        return fmt::format_to(ctx.out(),
-                              "adaptive_limits(workers={}, batch_sizes={}, can_batch={}, "
-                              "recheck_every={}, tolerance={})",
-                              l.workers, l.batch_sizes, l.can_batch, l.recheck_every, l.tolerance);
+    auto format(const sweet_async::adaptive_limits& l, fmt::format_context& ctx) const {
+        return sweet_async::detail::write_text(
+            ctx, fmt::format("adaptive_limits(workers={}, batch_sizes={}, can_batch={}, "
+                             "recheck_every={}, tolerance={})",
+                             l.workers, l.batch_sizes, l.can_batch, l.recheck_every, l.tolerance));
     }
 };
 

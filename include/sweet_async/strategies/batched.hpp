@@ -72,15 +72,14 @@ struct batched {
 /// "batched(size=100, window=10ms)", with ", timeout=250ms" when set.
 template <>
 struct fmt::formatter<sweet_async::batched> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::batched& b, FormatContext& ctx) const {
-        auto out = fmt::format_to(ctx.out(), "batched(size={}, window={}", b.batch_size,
-                                  sweet_async::detail::duration_text(b.window));
+    auto format(const sweet_async::batched& b, fmt::format_context& ctx) const {
+        std::string text = fmt::format("batched(size={}, window={}", b.batch_size,
+                                       sweet_async::detail::duration_text(b.window));
         if (b.timeout) {
-            out =
-                fmt::format_to(out, ", timeout={}", sweet_async::detail::duration_text(*b.timeout));
+            text += fmt::format(", timeout={}", sweet_async::detail::duration_text(*b.timeout));
         }
-        return fmt::format_to(out, ")");
+        text += ')';
+        return sweet_async::detail::write_text(ctx, text);
     }
 };
 

@@ -107,16 +107,15 @@ struct parallel {
 /// "parallel(workers=2..8)", with ", ordered", ", limit=..." and ", timeout=250ms" when set.
 template <>
 struct fmt::formatter<sweet_async::parallel> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::parallel& p, FormatContext& ctx) const {
-        auto out = fmt::format_to(ctx.out(), "parallel(workers={}{}", p.workers,
-                                  p.ordered ? ", ordered" : "");
-        if (p.limit) out = fmt::format_to(out, ", limit={}", p.limit);
+    auto format(const sweet_async::parallel& p, fmt::format_context& ctx) const {
+        std::string text =
+            fmt::format("parallel(workers={}{}", p.workers, p.ordered ? ", ordered" : "");
+        if (p.limit) text += fmt::format(", limit={}", p.limit);
         if (p.timeout) {
-            out =
-                fmt::format_to(out, ", timeout={}", sweet_async::detail::duration_text(*p.timeout));
+            text += fmt::format(", timeout={}", sweet_async::detail::duration_text(*p.timeout));
         }
-        return fmt::format_to(out, ")");
+        text += ')';
+        return sweet_async::detail::write_text(ctx, text);
     }
 };
 

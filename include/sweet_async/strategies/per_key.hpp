@@ -246,18 +246,17 @@ private:
 /// ", stop_key_on_failure" and ", timeout=250ms" when set.
 template <class Key>
 struct fmt::formatter<sweet_async::per_key<Key>> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::per_key<Key>& p, FormatContext& ctx) const {
+    auto format(const sweet_async::per_key<Key>& p, fmt::format_context& ctx) const {
         const auto& o = p.options;
-        auto out = fmt::format_to(ctx.out(), "per_key(workers={}, backlog={}, backlog_per_key={}",
-                                  o.workers, o.backlog, o.backlog_per_key);
-        if (o.stop_key_on_failure) out = fmt::format_to(out, ", stop_key_on_failure");
-        if (o.limit) out = fmt::format_to(out, ", limit={}", o.limit);
+        std::string text = fmt::format("per_key(workers={}, backlog={}, backlog_per_key={}",
+                                       o.workers, o.backlog, o.backlog_per_key);
+        if (o.stop_key_on_failure) text += ", stop_key_on_failure";
+        if (o.limit) text += fmt::format(", limit={}", o.limit);
         if (o.timeout) {
-            out =
-                fmt::format_to(out, ", timeout={}", sweet_async::detail::duration_text(*o.timeout));
+            text += fmt::format(", timeout={}", sweet_async::detail::duration_text(*o.timeout));
         }
-        return fmt::format_to(out, ")");
+        text += ')';
+        return sweet_async::detail::write_text(ctx, text);
     }
 };
 

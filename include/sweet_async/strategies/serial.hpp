@@ -14,7 +14,6 @@
 #include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <sweet_async/detail/duration_text.hpp>
@@ -84,11 +83,10 @@ struct serial {
 /// "serial", or "serial(timeout=250ms)" with a per-event timeout.
 template <>
 struct fmt::formatter<sweet_async::serial> : sweet_async::detail::plain_formatter {
-    template <class FormatContext>
-    auto format(const sweet_async::serial& s, FormatContext& ctx) const {
-        if (!s.timeout) return fmt::format_to(ctx.out(), "serial");
-        return fmt::format_to(ctx.out(), "serial(timeout={})",
-                              sweet_async::detail::duration_text(*s.timeout));
+    auto format(const sweet_async::serial& s, fmt::format_context& ctx) const {
+        if (!s.timeout) return sweet_async::detail::write_text(ctx, "serial");
+        return sweet_async::detail::write_text(
+            ctx, fmt::format("serial(timeout={})", sweet_async::detail::duration_text(*s.timeout)));
     }
 };
 
