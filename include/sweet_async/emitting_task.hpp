@@ -95,7 +95,7 @@ public:
 
     /// Where the task is now: `running`, then `completed`, `failed`, `cancelled` or
     /// `timed_out`.
-    task_status status() const noexcept { return state_->status.load(std::memory_order_acquire); }
+    task_status status() const noexcept { return state_->status(); }
     /// True once every event has its outcome and the final result is ready.
     bool is_complete() const noexcept { return state_->done.done(); }
     /// Live statistics; final ones once the task is complete.

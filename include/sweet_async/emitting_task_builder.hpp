@@ -20,6 +20,7 @@
 #include <sweet_async/backoff.hpp>
 #include <sweet_async/collector.hpp>
 #include <sweet_async/detail/consumer.hpp>
+#include <sweet_async/detail/emitter_group.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/processor_traits.hpp>
 #include <sweet_async/detail/task_launch.hpp>
@@ -210,7 +211,7 @@ public:
                                    sweet_async::sender<T, Id>&> [[nodiscard]] emitting_task_builder
     emitter(Emitter emit) const {
         emitting_task_builder copy = *this;
-        copy.plan_.emitters.emplace_back(std::move(emit));
+        copy.plan_.emitters.add(std::move(emit), &detail::start_emitter_group<T, Id>);
         return copy;
     }
 

@@ -56,7 +56,7 @@ public:
         return core_->feeders.load(std::memory_order_relaxed) != 0;
     }
     stage_progress progress() const override {
-        return {core_->options.name, core_->status.load(std::memory_order_acquire), core_->stats()};
+        return {core_->options.name, core_->status(), core_->stats()};
     }
 
 private:

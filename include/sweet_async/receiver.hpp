@@ -110,7 +110,7 @@ public:
     /// Made by the task when its consumer starts; strategies only receive it by reference.
     receiver(const std::shared_ptr<state_type>& state, Processor processor, Collector collector)
         : state_(*state),
-          source_(state->channel, state->consumer_executor, &outlets_.gate(),
+          source_(state->channel, state->consumer_executor(), &outlets_.gate(),
                   state->options.throttle),
           runner_(std::make_shared<runner_type>(state, std::move(processor))),
           outcomes_(*state, std::move(collector), traits::takes_event),
@@ -388,7 +388,7 @@ private:
     /// marks the events started; cancels the batch instead when stopping.
     bool begin_batch(std::vector<event_type>& batch);
 
-    using inbox_type = typename detail::in_flight_scope<state_type, finished, returned>::inbox;
+    using inbox_type = typename detail::in_flight_scope<finished, returned>::inbox;
 
     state_type& state_;           // owned by the consumer coroutine that owns this receiver
     detail::outbox_set outlets_;  // before source_, which holds at its gate
@@ -396,7 +396,7 @@ private:
     std::shared_ptr<runner_type> runner_;
     recorder_type outcomes_;
     processor_context<Id> context_;  // for processing in the consumer coroutine
-    detail::in_flight_scope<state_type, finished, returned> in_flight_;
+    detail::in_flight_scope<finished, returned> in_flight_;
     std::vector<T> payloads_;  // the current batch's payloads, reused across batches
     // The runs `dispatch_ready` deals out, one per worker it starts.
     std::vector<std::vector<event_type>> runs_;

@@ -216,7 +216,7 @@ private:
     template <class R>
     bool may_retry(attempt_result<R>& r) const {
         if (r.made > state_->options.retry || state_->stopping()) return false;
-        state_->counts.add_retry();
+        state_->counts().add_retry();
         if (const auto wait = state_->options.retry_backoff.delay(r.made);
             wait > duration::zero()) {
             r.wait = wait;

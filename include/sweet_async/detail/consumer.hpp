@@ -19,7 +19,7 @@
 #include <fmt/format.h>
 
 #include <sweet_async/detail/asio_compat.hpp>
-#include <sweet_async/detail/emitter_group.hpp>
+#include <sweet_async/detail/emitter_plan.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/exception_text.hpp>
 #include <sweet_async/detail/stop_listener.hpp>
@@ -31,16 +31,15 @@ namespace sweet_async::detail {
 
 SWEET_ASYNC_DETAIL_BEGIN_ASIO_FRAMES
 
-/// Arms the whole-task deadline of `state` (if it has one) on `timer`.
+/// Arms the whole-task deadline of `task` (if it has one) on `timer`.
 ///
 /// The timer lives in the consumer's frame, not in the shared state: a
 /// handle may keep the state alive after the context is destroyed, and a
 /// timer must not outlive its context; Asio destroys the frame with it.
-template <class State>
-void arm_deadline(asio::steady_timer& timer, const std::shared_ptr<State>& state) {
-    if (!state->options.timeout) return;
-    timer.expires_after(*state->options.timeout);
-    timer.async_wait([weak = std::weak_ptr<State>(state)](std::error_code ec) {
+inline void arm_deadline(asio::steady_timer& timer, const std::shared_ptr<task_control>& task) {
+    if (!task->options.timeout) return;
+    timer.expires_after(*task->options.timeout);
+    timer.async_wait([weak = std::weak_ptr<task_control>(task)](std::error_code ec) {
         if (ec) return;
         if (auto alive = weak.lock()) alive->request_stop(stop_request::deadline);
     });
@@ -65,7 +64,7 @@ void end_task(State& state, std::string failure, Finish&& finish) {
     if (!failure.empty()) {
         status = task_status::failed;
     } else {
-        switch (state.stop.load(std::memory_order_acquire)) {
+        switch (state.stop()) {
         case stop_request::none: break;
         case stop_request::graceful:
         case stop_request::immediate: status = task_status::cancelled; break;
@@ -81,20 +80,26 @@ void end_task(State& state, std::string failure, Finish&& finish) {
     } else {
         trace(state.options, state.id, trace_kind::ended, "{}: {}", status, stats);
     }
-    state.status.store(status, std::memory_order_release);
+    state.set_status(status);
     state.done.set(std::move(result));
 }
 
-/// Runs `strategy` over the task's stream, fed by `emitters` as well as by
-/// the producers outside, then makes sure every event has an outcome, joins
-/// the emitters, settles the status and publishes the final result.
-template <class State, class Strategy, class Receiver, class Emitters>
-asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, Receiver& receiver,
-                              const Emitters& emitters) {
+/// The consumer coroutine of `state`: runs `strategy` over the task's
+/// stream, fed by `emitters` as well as by the producers outside, then makes
+/// sure every event has an outcome, joins the emitters, settles the status
+/// and publishes the final result. Its frame owns the strategy and the
+/// receiver, with the processor and the collector.
+template <class State, class Strategy, class Processor, class Collector, class Emitters>
+asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, Processor processor,
+                              Collector collector, Emitters emitters) {
+    using receiver_type = receiver<typename State::event_type::payload_type,
+                                   typename State::result_type::collection_type,
+                                   typename State::event_type::task_id_type, Processor, Collector>;
+    receiver_type receiver(state, std::move(processor), std::move(collector));
     asio::steady_timer deadline(state->executor);
     arm_deadline(deadline, state);
     report_strategy(*state, strategy);
-    emitter_group<State> emitting(state, emitters);
+    const std::unique_ptr<emitter_run> emitting = emitters.start(state);
     std::string failure;
     try {
         co_await strategy.run(receiver);
@@ -110,35 +115,28 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, R
               failure);
         co_await receiver.cancel_remaining(failure);
     }
-    emitting.stream_ended();
-    co_await emitting.join();
+    if (emitting) {
+        emitting->stream_ended();
+        co_await emitting->join();
+        if (failure.empty()) failure = emitting->failure();
+    }
     co_await receiver.finish_outlets();  // under the deadline: the next stage may be full
     deadline.cancel();
-    if (failure.empty()) failure = emitting.failure();
     end_task(*state, std::move(failure),
              [&](task_status status, const task_stats& stats, std::string why) {
                  return std::move(receiver).finish(status, stats, std::move(why));
              });
 }
 
-/// Starts the consumer of `state` on its executor. The coroutine frame owns
-/// the strategy, the processor, the collector and the emitters.
+/// Starts the consumer of `state` on its consumer strand.
 template <class State, class Strategy, class Processor, class Collector, class Emitters>
 void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor processor,
                     Collector collector, Emitters emitters) {
-    using receiver_type = receiver<typename State::event_type::payload_type,
-                                   typename State::result_type::collection_type,
-                                   typename State::event_type::task_id_type, Processor, Collector>;
-    auto executor = state->consumer_executor;
-    asio::co_spawn(
-        executor,
-        [](std::shared_ptr<State> state, Strategy strategy, Processor processor,
-           Collector collector, Emitters emitters) -> asio::awaitable<void> {
-            receiver_type receiver(state, std::move(processor), std::move(collector));
-            co_await consume(state, std::move(strategy), receiver, emitters);
-        }(std::move(state), std::move(strategy), std::move(processor), std::move(collector),
-                                                   std::move(emitters)),
-        asio::detached);
+    auto executor = state->consumer_executor();
+    asio::co_spawn(executor,
+                   consume(std::move(state), std::move(strategy), std::move(processor),
+                           std::move(collector), std::move(emitters)),
+                   asio::detached);
 }
 
 SWEET_ASYNC_DETAIL_END_ASIO_FRAMES

@@ -19,6 +19,8 @@
 #include <asio/strand.hpp>
 #include <fmt/format.h>
 
+#include <sweet_async/detail/emitter_plan.hpp>
+#include <sweet_async/detail/emitting_core.hpp>
 #include <sweet_async/detail/exception_text.hpp>
 #include <sweet_async/detail/in_flight_scope.hpp>
 #include <sweet_async/detail/interrupt_registry.hpp>
@@ -40,10 +42,9 @@ namespace sweet_async::detail {
 /// Built on an `in_flight_scope`: the emitters are work the task must see
 /// finish, their ends come back to the consumer strand through its inbox,
 /// and its registry interrupts them.
-template <class State>
-class emitter_group {
-    using T = typename State::event_type::payload_type;
-    using Id = typename State::event_type::task_id_type;
+template <class T, class Id>
+class emitter_group final : public emitter_run {
+    using core_type = emitting_core<T, Id>;
 
     /// One emitter's end, handed back to the consumer strand.
     struct ended {
@@ -59,13 +60,13 @@ class emitter_group {
 
 public:
     /// Consumer strand: starts `emitters`, unless the task is already stopping.
-    emitter_group(std::shared_ptr<State> state, const std::vector<emitter<T, Id>>& emitters)
+    emitter_group(std::shared_ptr<core_type> state, const std::vector<emitter<T, Id>>& emitters)
         : state_(state),
           scope_(state, record_end{this}, stop_request::graceful),
           total_(emitters.size()) {
         // A stop requested before this point was told to no listener: the
         // emitters it would interrupt do not start at all.
-        if (state_->stop.load(std::memory_order_acquire) != stop_request::none) return;
+        if (state_->stop() != stop_request::none) return;
         for (std::size_t i = 0; i != emitters.size(); ++i)
             start(i, emitters[i]);
     }
@@ -75,14 +76,14 @@ public:
 
     /// Consumer strand: the stream has ended, so whatever the emitters still
     /// running wait for can produce nothing. Interrupts them.
-    void stream_ended() { interrupt_running(); }
+    void stream_ended() override { interrupt_running(); }
 
     /// Consumer strand: suspends until every emitter has returned.
-    asio::awaitable<void> join() { return scope_.wait_below(1); }
+    asio::awaitable<void> join() override { return scope_.wait_below(1); }
 
     /// Why the first emitter that failed did ("emitter 2 of 3 threw: ..."),
     /// or empty.
-    const std::string& failure() const noexcept { return failure_; }
+    const std::string& failure() const noexcept override { return failure_; }
 
 private:
     void start(std::size_t index, const emitter<T, Id>& emit) {
@@ -135,21 +136,27 @@ private:
         } catch (const std::system_error& ex) {
             if (ex.code() == async_task_error::closed) return {};
             // Interrupted by a stop request (its listener is the scope's inbox) or by us.
-            const bool interrupted =
-                interrupted_ || state_->stop.load(std::memory_order_acquire) != stop_request::none;
+            const bool interrupted = interrupted_ || state_->stop() != stop_request::none;
             if (interrupted && ex.code() == asio::error::operation_aborted) return {};
         } catch (...) {
         }
         return exception_text(error);
     }
 
-    std::shared_ptr<State> state_;
-    in_flight_scope<State, ended, record_end> scope_;
+    std::shared_ptr<core_type> state_;
+    in_flight_scope<ended, record_end> scope_;
     std::size_t total_;
     std::size_t running_ = 0;
     bool interrupted_ = false;
     std::string failure_;
 };
+
+/// Starts `emitters` for the task of `core` (an `emitter_plan::starter`).
+template <class T, class Id>
+std::unique_ptr<emitter_run> start_emitter_group(const std::shared_ptr<emitting_core<T, Id>>& core,
+                                                 const std::vector<emitter<T, Id>>& emitters) {
+    return std::make_unique<emitter_group<T, Id>>(core, emitters);
+}
 
 }  // namespace sweet_async::detail
 

@@ -24,6 +24,7 @@
 
 #include <sweet_async/detail/interrupt_registry.hpp>
 #include <sweet_async/detail/stop_listener.hpp>
+#include <sweet_async/detail/task_control.hpp>
 
 namespace sweet_async::detail {
 
@@ -48,20 +49,94 @@ namespace sweet_async::detail {
 /// interrupts every one still running, from the request `interrupts_from`
 /// on: `immediate` for processing (a graceful stop lets it finish),
 /// `graceful` for producing.
-template <class State, class Finished, class Record>
-class in_flight_scope {
+/// The count of an `in_flight_scope`, and what does not depend on what its
+/// work hands back: the room it waits for, the work guard, the interruptions.
+/// Compiled once per file, not once per kind of scope.
+class in_flight_count {
+public:
+    in_flight_count(const in_flight_count&) = delete;
+    in_flight_count& operator=(const in_flight_count&) = delete;
+
+    /// Counts `units` of work that will hand their results to the inbox.
+    void started(std::size_t units = 1) {
+        if (units == 0) return;
+        if (size_ == 0) keep_running_.emplace(executor_);
+        size_ += units;
+    }
+
+    /// Counts `units` that ended without a delivery (recorded where they ran).
+    void ended(std::size_t units = 1) {
+        size_ -= units;
+        if (size_ == 0) keep_running_.reset();
+        if (waiting_) room_.cancel();
+    }
+
+    /// Registers a coroutine that will run on `strand`, to be interrupted on
+    /// a stop request until it `leave`s.
+    std::shared_ptr<interruptible> enter(asio::any_io_executor strand) {
+        return interrupts_.enter(std::move(strand));
+    }
+
+    /// Forgets `entry`: its coroutine has ended.
+    void leave(interruptible& entry) { interrupts_.leave(entry); }
+
+    /// Interrupts every coroutine registered now, as a stop request would.
+    void interrupt_all() { interrupts_.interrupt_all(); }
+
+    /// The units in flight.
+    std::size_t size() const noexcept { return size_; }
+
+    /// Suspends until fewer than `limit` units are in flight, or the wait is
+    /// cancelled (per-operation cancellation, as `||` of Asio's awaitable
+    /// operators delivers). Records what has arrived first, so it does not
+    /// suspend when that makes room.
+    asio::awaitable<void> wait_below(std::size_t limit);
+
+protected:
+    explicit in_flight_count(const task_control& task)
+        : executor_(task.executor),
+          room_(task.consumer_executor()) {}
+    ~in_flight_count() = default;
+
+    /// Consumer strand: records every result that has arrived.
+    virtual void record_arrived() = 0;
+
+private:
+    asio::any_io_executor executor_;
+    std::optional<asio::executor_work_guard<asio::any_io_executor>> keep_running_;
+    std::size_t size_ = 0;
+    bool waiting_ = false;
+    asio::steady_timer room_;  // cancelled to wake wait_below
+    interrupt_registry interrupts_;
+};
+
+inline asio::awaitable<void> in_flight_count::wait_below(std::size_t limit) {
+    record_arrived();
+    while (size_ >= limit) {
+        waiting_ = true;
+        room_.expires_at(std::chrono::steady_clock::time_point::max());
+        std::error_code woken;
+        co_await room_.async_wait(asio::redirect_error(asio::use_awaitable, woken));
+        waiting_ = false;
+        record_arrived();
+        const auto state = co_await asio::this_coro::cancellation_state;
+        if (state.cancelled() != asio::cancellation_type::none) co_return;
+    }
+}
+
+template <class Finished, class Record>
+class in_flight_scope final : public in_flight_count {
 public:
     /// The hand-back point shared with the work in flight. Thread-safe.
     class inbox final : public stop_listener {
     public:
-        inbox(std::shared_ptr<State> state, stop_request interrupts_from)
-            : state_(std::move(state)),
+        inbox(std::shared_ptr<task_control> task, stop_request interrupts_from)
+            : task_(std::move(task)),
               interrupts_from_(interrupts_from) {}
 
-        /// Consumer strand (see `State::listen_for_stop`).
+        /// Consumer strand (see `task_control::listen_for_stop`).
         void stop_requested(stop_request request) override {
-            if (scope_ != nullptr && request >= interrupts_from_)
-                scope_->interrupts_.interrupt_all();
+            if (scope_ != nullptr && request >= interrupts_from_) scope_->interrupt_all();
         }
 
         /// Hands back one finished piece of work (`units` of the scope's count)
@@ -107,7 +182,7 @@ public:
             // One drain serves everything delivered until it runs. The state
             // refuses to post once its context is gone; what was delivered
             // then goes with this inbox, like the context's own handlers.
-            state_->post_to_consumer([self = self_.lock()] { self->drain(); });
+            task_->post_to_consumer([self = self_.lock()] { self->drain(); });
         }
 
         /// Consumer strand.
@@ -123,7 +198,7 @@ public:
             return std::exchange(arrived_units_, 0);
         }
 
-        const std::shared_ptr<State> state_;
+        const std::shared_ptr<task_control> task_;
         const stop_request interrupts_from_;
         std::weak_ptr<inbox> self_;
         in_flight_scope* scope_ = nullptr;  // read and written on the consumer strand only
@@ -133,77 +208,25 @@ public:
         bool drain_posted_ = false;
     };
 
-    in_flight_scope(std::shared_ptr<State> state, Record record,
+    in_flight_scope(std::shared_ptr<task_control> task, Record record,
                     stop_request interrupts_from = stop_request::immediate)
-        : record_(std::move(record)),
-          executor_(state->executor),
-          inbox_(std::make_shared<inbox>(state, interrupts_from)),
-          room_(state->consumer_executor) {
+        : in_flight_count(*task),
+          record_(std::move(record)),
+          inbox_(std::make_shared<inbox>(task, interrupts_from)) {
         inbox_->self_ = inbox_;
         inbox_->scope_ = this;
-        state->listen_for_stop(inbox_);
+        task->listen_for_stop(inbox_);
     }
-
-    in_flight_scope(const in_flight_scope&) = delete;
-    in_flight_scope& operator=(const in_flight_scope&) = delete;
 
     /// On the consumer strand, or while its context is being destroyed (no
     /// handler runs then): a drain still queued finds no scope.
     ~in_flight_scope() { inbox_->scope_ = nullptr; }
 
-    /// Counts `units` of work that will hand their results to `inbox()`.
-    void started(std::size_t units = 1) {
-        if (units == 0) return;
-        if (size_ == 0) keep_running_.emplace(executor_);
-        size_ += units;
-    }
-
-    /// Counts `units` that ended without a delivery (recorded where they ran).
-    void ended(std::size_t units = 1) {
-        size_ -= units;
-        if (size_ == 0) keep_running_.reset();
-        if (waiting_) room_.cancel();
-    }
-
-    /// Registers a coroutine that will run on `strand`, to be interrupted on
-    /// a stop request until it `leave`s.
-    std::shared_ptr<interruptible> enter(asio::any_io_executor strand) {
-        return interrupts_.enter(std::move(strand));
-    }
-
-    /// Forgets `entry`: its coroutine has ended.
-    void leave(interruptible& entry) { interrupts_.leave(entry); }
-
-    /// Interrupts every coroutine registered now, as a stop request would.
-    void interrupt_all() { interrupts_.interrupt_all(); }
-
     /// What the work hands back through.
     const std::shared_ptr<inbox>& handoff() const noexcept { return inbox_; }
 
-    /// The units in flight.
-    std::size_t size() const noexcept { return size_; }
-
-    /// Suspends until fewer than `limit` units are in flight, or the wait is
-    /// cancelled (per-operation cancellation, as `||` of Asio's awaitable
-    /// operators delivers). Records what has arrived first, so it does not
-    /// suspend when that makes room.
-    asio::awaitable<void> wait_below(std::size_t limit) {
-        record_arrived();
-        while (size_ >= limit) {
-            waiting_ = true;
-            room_.expires_at(std::chrono::steady_clock::time_point::max());
-            std::error_code woken;
-            co_await room_.async_wait(asio::redirect_error(asio::use_awaitable, woken));
-            waiting_ = false;
-            record_arrived();
-            const auto state = co_await asio::this_coro::cancellation_state;
-            if (state.cancelled() != asio::cancellation_type::none) co_return;
-        }
-    }
-
 private:
-    /// Consumer strand: records every result that has arrived.
-    void record_arrived() {
+    void record_arrived() override {
         const std::size_t units = inbox_->take(recording_);
         for (auto& finished : recording_)
             record_(std::move(finished));
@@ -212,14 +235,8 @@ private:
     }
 
     Record record_;
-    asio::any_io_executor executor_;
     std::shared_ptr<inbox> inbox_;
     std::vector<Finished> recording_;  // swapped with the inbox's, so both keep their capacity
-    std::optional<asio::executor_work_guard<asio::any_io_executor>> keep_running_;
-    std::size_t size_ = 0;
-    bool waiting_ = false;
-    asio::steady_timer room_;  // cancelled to wake wait_below
-    interrupt_registry interrupts_;
 };
 
 }  // namespace sweet_async::detail

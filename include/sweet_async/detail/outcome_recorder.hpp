@@ -50,7 +50,7 @@ public:
     /// is timed (see `stamps`).
     outcome_recorder(State& state, Collector collector, bool stamps_every_event)
         : state_(state),
-          ledger_(state.counts, std::move(collector), state.options.retained_errors,
+          ledger_(state.counts(), std::move(collector), state.options.retained_errors,
                   state.dead_letter_sink),
           stamps_every_event_(stamps_every_event) {}
 
@@ -178,7 +178,7 @@ public:
     /// Hands over everything recorded. Called once, at the end.
     final_result<T, Collection, Id> close(task_status status, task_stats stats,
                                           std::string failure) && {
-        ledger_.record_dropped(state_.drops.take(), state_.options.overflow);
+        ledger_.record_dropped(state_.drops().take(), state_.options.overflow);
         return std::move(ledger_).close(state_.id, state_.options.name, status, stats,
                                         state_.strategy_report(), std::move(failure));
     }

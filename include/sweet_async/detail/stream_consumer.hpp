@@ -21,7 +21,7 @@
 #include <sweet_async/detail/asio_compat.hpp>
 #include <sweet_async/detail/consumer.hpp>
 #include <sweet_async/detail/detached_owning.hpp>
-#include <sweet_async/detail/emitter_group.hpp>
+#include <sweet_async/detail/emitter_plan.hpp>
 #include <sweet_async/detail/emitting_state.hpp>
 #include <sweet_async/detail/exception_text.hpp>
 #include <sweet_async/detail/interrupt_registry.hpp>
@@ -51,9 +51,9 @@ public:
     using event_type = typename State::event_type;
 
     stream_driver(State& state, Collector collector)
-        : base(state.channel, state.consumer_executor, state.options, *this),
+        : base(state.channel, state.consumer_executor(), state.options, *this),
           state_(state),
-          ledger_(state.counts, std::move(collector), state.options.retained_errors,
+          ledger_(state.counts(), std::move(collector), state.options.retained_errors,
                   state.dead_letter_sink) {
         for (const auto& box : ledger_.outboxes())
             this->outlets().add(box, state);
@@ -74,7 +74,7 @@ public:
     /// Hands over everything recorded. Called once, at the end.
     final_result<T, Collection, Id> close(task_status status, task_stats stats,
                                           std::string failure) && {
-        ledger_.record_dropped(state_.drops.take(), state_.options.overflow);
+        ledger_.record_dropped(state_.drops().take(), state_.options.overflow);
         return std::move(ledger_).close(state_.id, state_.options.name, status, stats,
                                         state_.strategy_report(), std::move(failure));
     }
@@ -89,7 +89,7 @@ private:
     void unprocessed(event_type&& e, outcome kind, std::string reason, unsigned attempts) override {
         ledger_.unprocessed(std::move(e), kind, std::move(reason), attempts);
     }
-    void retrying() noexcept override { state_.counts.add_retry(); }
+    void retrying() noexcept override { state_.counts().add_retry(); }
     bool stopping() const noexcept override { return state_.stopping(); }
     std::string stop_reason() const override { return state_.stop_reason(); }
 
@@ -155,7 +155,7 @@ asio::awaitable<void> consume_stream(std::shared_ptr<State> state, StreamProcess
     state->listen_for_stop(interrupter);
     // A stop that came before the listener did is passed on here.
     if (state->stopping()) interrupter->stop_requested(stop_request::immediate);
-    emitter_group<State> emitting(state, emitters);
+    const std::unique_ptr<emitter_run> emitting = emitters.start(state);
 
     std::string failure;
     try {
@@ -179,11 +179,15 @@ asio::awaitable<void> consume_stream(std::shared_ptr<State> state, StreamProcess
         ending_for(failure, state->stopping() ? state->stop_reason() : std::string());
     co_await stream.settle(ending.released_kind, ending.released_reason, ending.retry_reason);
     if (!state->channel.drained()) co_await stream.cancel_unpulled(ending.unpulled_reason);
-    emitting.stream_ended();
-    co_await emitting.join();
+    std::string emitter_failure;
+    if (emitting) {
+        emitting->stream_ended();
+        co_await emitting->join();
+        emitter_failure = emitting->failure();
+    }
     co_await stream.finish_outlets();
     deadline.cancel();
-    failure = failure.empty() ? emitting.failure() : "the stream processor threw: " + failure;
+    failure = failure.empty() ? emitter_failure : "the stream processor threw: " + failure;
     end_task(*state, std::move(failure),
              [&](task_status status, const task_stats& stats, std::string why) {
                  return std::move(stream).close(status, stats, std::move(why));
@@ -195,7 +199,7 @@ asio::awaitable<void> consume_stream(std::shared_ptr<State> state, StreamProcess
 template <class R, class State, class StreamProcessor, class Collector, class Emitters>
 void start_stream_consumer(std::shared_ptr<State> state, StreamProcessor processor,
                            Collector collector, Emitters emitters) {
-    auto executor = state->consumer_executor;
+    auto executor = state->consumer_executor();
     auto entry = std::make_shared<interruptible>(executor);
     asio::co_spawn(executor,
                    consume_stream<State, R>(std::move(state), std::move(processor),

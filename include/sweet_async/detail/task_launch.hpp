@@ -14,6 +14,7 @@
 
 #include <sweet_async/collector.hpp>
 #include <sweet_async/dead_letter.hpp>
+#include <sweet_async/detail/emitter_plan.hpp>
 #include <sweet_async/detail/outbox.hpp>
 #include <sweet_async/detail/task_registry.hpp>
 #include <sweet_async/detail/trace.hpp>
@@ -57,7 +58,7 @@ template <class T, class Id>
 struct task_plan {
     asio::any_io_executor executor;
     task_options options;
-    std::vector<emitter<T, Id>> emitters;
+    emitter_plan<T, Id> emitters;
     std::function<dead_letter_route<T>()> dead_letters;
 };
 

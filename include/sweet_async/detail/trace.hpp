@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -35,12 +36,18 @@ inline void emit_trace(const task_options& options, const std::string& id_text, 
 /// `if (options.tracing)` when one is costly. Never throws: tracing is best
 /// effort, and a failing sink (or a failed allocation) must not break the
 /// task, so the record is dropped instead.
+/// `id`: the task's id, or its text.
 template <class Id, class... Args>
 void trace(const task_options& options, const Id& id, trace_kind kind,
            fmt::format_string<Args...> format, Args&&... args) noexcept {
     if (!options.tracing) return;
     try {
-        emit_trace(options, id.to_string(), kind, fmt::format(format, std::forward<Args>(args)...));
+        if constexpr (std::is_convertible_v<const Id&, const std::string&>) {
+            emit_trace(options, id, kind, fmt::format(format, std::forward<Args>(args)...));
+        } else {
+            emit_trace(options, id.to_string(), kind,
+                       fmt::format(format, std::forward<Args>(args)...));
+        }
     } catch (...) {
     }
 }

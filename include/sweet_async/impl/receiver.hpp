@@ -39,10 +39,10 @@ void receiver<T, Collection, Id, Processor, Collector>::process(event_type&& e,
             if (stamped) detail::event_access::mark_completed(e, event_clock::now());
             return outcomes_.record(std::move(e), std::move(result), timeout);
         }
-        spawn_attempts(std::move(e), std::move(result), timeout, state_.consumer_executor,
+        spawn_attempts(std::move(e), std::move(result), timeout, state_.consumer_executor(),
                        completion_order::completion, stamped);
     } else {
-        spawn_attempts(std::move(e), attempt{}, timeout, state_.consumer_executor,
+        spawn_attempts(std::move(e), attempt{}, timeout, state_.consumer_executor(),
                        completion_order::completion, stamped);
     }
 }
@@ -237,9 +237,9 @@ template <class T, class Collection, class Id, class Processor, class Collector>
 void receiver<T, Collection, Id, Processor, Collector>::spawn_batch_attempts(
     std::vector<event_type>& batch, batch_attempt&& r, std::optional<duration> timeout) {
     in_flight_.started();
-    auto entry = in_flight_.enter(state_.consumer_executor);
+    auto entry = in_flight_.enter(state_.consumer_executor());
     asio::co_spawn(
-        state_.consumer_executor,
+        state_.consumer_executor(),
         [](receiver* self, std::vector<event_type> batch, std::vector<T> payloads, batch_attempt r,
            std::optional<duration> timeout,
            std::shared_ptr<detail::interruptible> entry) -> asio::awaitable<void> {
