@@ -87,7 +87,8 @@ class Checker:
         if not path.startswith(self.public_dir):
             return False
         relative = path[len(self.public_dir):]
-        return not relative.startswith(tuple(name + os.sep for name in PRIVATE_NAMESPACES))
+        # detail/ and impl/ folders sit in each layer's folder (base/detail/, receiver/impl/, ...)
+        return not any(part in PRIVATE_NAMESPACES for part in relative.split(os.sep)[:-1])
 
     def report(self, cursor, kind, name):
         location = cursor.location

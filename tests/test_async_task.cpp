@@ -7,7 +7,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include <sweet_async/async_task.hpp>
+#include <sweet_async/task/async_task.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"

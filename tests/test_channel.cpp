@@ -15,8 +15,8 @@
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/channel.hpp>
-#include <sweet_async/detail/asio_compat.hpp>
+#include <sweet_async/base/detail/asio_compat.hpp>
+#include <sweet_async/channel/channel.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"

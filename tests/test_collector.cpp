@@ -2,8 +2,8 @@
 #include <string>
 #include <vector>
 
-#include <sweet_async/collector.hpp>
-#include <sweet_async/fold_collector.hpp>
+#include <sweet_async/receiver/collector.hpp>
+#include <sweet_async/receiver/fold_collector.hpp>
 
 #include "sweet_async_catch.hpp"
 

@@ -28,7 +28,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 
-#include <sweet_async/detail/asio_compat.hpp>
+#include <sweet_async/base/detail/asio_compat.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"

@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include <sweet_async/event.hpp>
-#include <sweet_async/receiver_event.hpp>
+#include <sweet_async/base/event.hpp>
+#include <sweet_async/base/receiver_event.hpp>
 
 #include "sweet_async_catch.hpp"
 

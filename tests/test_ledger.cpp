@@ -15,7 +15,7 @@
 #include <asio/io_context.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/detail/reorder_ring.hpp>
+#include <sweet_async/receiver/detail/reorder_ring.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"

@@ -27,8 +27,8 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include <sweet_async/async_task.hpp>
-#include <sweet_async/detail/task_registry.hpp>
+#include <sweet_async/base/detail/task_registry.hpp>
+#include <sweet_async/task/async_task.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"

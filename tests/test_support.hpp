@@ -28,8 +28,8 @@
 #include <asio/use_future.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/outcome.hpp>
-#include <sweet_async/uuid.hpp>
+#include <sweet_async/base/outcome.hpp>
+#include <sweet_async/base/uuid.hpp>
 
 #include "sweet_async_catch.hpp"
 

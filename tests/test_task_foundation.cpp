@@ -5,15 +5,15 @@
 
 #include <fmt/format.h>
 
-#include <sweet_async/cancellation_level.hpp>
-#include <sweet_async/error.hpp>
-#include <sweet_async/min_max.hpp>
+#include <sweet_async/base/cancellation_level.hpp>
+#include <sweet_async/base/error.hpp>
+#include <sweet_async/base/min_max.hpp>
+#include <sweet_async/base/task_id.hpp>
+#include <sweet_async/base/task_options.hpp>
+#include <sweet_async/base/task_priority.hpp>
+#include <sweet_async/base/task_status.hpp>
 #include <sweet_async/strategies/adaptive.hpp>
 #include <sweet_async/strategies/parallel.hpp>
-#include <sweet_async/task_id.hpp>
-#include <sweet_async/task_options.hpp>
-#include <sweet_async/task_priority.hpp>
-#include <sweet_async/task_status.hpp>
 
 #include "sweet_async_catch.hpp"
 #include "test_support.hpp"

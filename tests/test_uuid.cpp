@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include <sweet_async/uuid.hpp>
+#include <sweet_async/base/uuid.hpp>
 
 #include "sweet_async_catch.hpp"
 

@@ -17,13 +17,13 @@
 #include <asio/awaitable.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/batch_gatherer.hpp>
-#include <sweet_async/detail/duration_text.hpp>
-#include <sweet_async/detail/plain_formatter.hpp>
-#include <sweet_async/min_max.hpp>
-#include <sweet_async/receiver.hpp>
+#include <sweet_async/base/detail/duration_text.hpp>
+#include <sweet_async/base/detail/plain_formatter.hpp>
+#include <sweet_async/base/min_max.hpp>
+#include <sweet_async/base/task_options.hpp>
+#include <sweet_async/receiver/batch_gatherer.hpp>
+#include <sweet_async/receiver/receiver.hpp>
 #include <sweet_async/strategies/adaptive_controller.hpp>
-#include <sweet_async/task_options.hpp>
 
 namespace sweet_async {
 

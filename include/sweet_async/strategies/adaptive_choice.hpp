@@ -13,10 +13,10 @@
 
 #include <fmt/format.h>
 
-#include <sweet_async/detail/duration_text.hpp>
-#include <sweet_async/detail/enum_formatter.hpp>
-#include <sweet_async/detail/plain_formatter.hpp>
-#include <sweet_async/min_max.hpp>
+#include <sweet_async/base/detail/duration_text.hpp>
+#include <sweet_async/base/detail/enum_formatter.hpp>
+#include <sweet_async/base/detail/plain_formatter.hpp>
+#include <sweet_async/base/min_max.hpp>
 
 namespace sweet_async {
 

@@ -21,15 +21,15 @@
 #include <asio/awaitable.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/concurrency_limit.hpp>
-#include <sweet_async/detail/duration_text.hpp>
-#include <sweet_async/detail/exception_text.hpp>
-#include <sweet_async/detail/in_flight_bound.hpp>
-#include <sweet_async/detail/key_lanes.hpp>
-#include <sweet_async/detail/plain_formatter.hpp>
-#include <sweet_async/min_max.hpp>
-#include <sweet_async/outcome.hpp>
-#include <sweet_async/task_options.hpp>
+#include <sweet_async/base/detail/duration_text.hpp>
+#include <sweet_async/base/detail/exception_text.hpp>
+#include <sweet_async/base/detail/plain_formatter.hpp>
+#include <sweet_async/base/min_max.hpp>
+#include <sweet_async/base/outcome.hpp>
+#include <sweet_async/base/task_options.hpp>
+#include <sweet_async/receiver/concurrency_limit.hpp>
+#include <sweet_async/receiver/detail/in_flight_bound.hpp>
+#include <sweet_async/receiver/detail/key_lanes.hpp>
 
 namespace sweet_async {
 

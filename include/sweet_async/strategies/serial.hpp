@@ -16,9 +16,9 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/detail/duration_text.hpp>
-#include <sweet_async/detail/plain_formatter.hpp>
-#include <sweet_async/task_options.hpp>
+#include <sweet_async/base/detail/duration_text.hpp>
+#include <sweet_async/base/detail/plain_formatter.hpp>
+#include <sweet_async/base/task_options.hpp>
 
 namespace sweet_async {
 

@@ -8,9 +8,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include <sweet_async/base/uuid.hpp>
 #include <sweet_async/redis/decoding.hpp>
 #include <sweet_async/redis/stream_source.hpp>
-#include <sweet_async/uuid.hpp>
 
 namespace sweet_async::redis {
 

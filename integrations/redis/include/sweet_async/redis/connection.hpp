@@ -14,7 +14,7 @@
 #include <asio/dispatch.hpp>
 #include <asio/ip/tcp.hpp>
 
-#include <sweet_async/detail/waiter.hpp>
+#include <sweet_async/channel/detail/waiter.hpp>
 #include <sweet_async/redis/detail/connection_state.hpp>
 #include <sweet_async/redis/error.hpp>
 #include <sweet_async/redis/reply.hpp>

@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include <sweet_async/detail/enum_formatter.hpp>
-#include <sweet_async/detail/plain_formatter.hpp>
+#include <sweet_async/base/detail/enum_formatter.hpp>
+#include <sweet_async/base/detail/plain_formatter.hpp>
 
 #include <hiredis/hiredis.h>
 

@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include <sweet_async/detail/plain_formatter.hpp>
+#include <sweet_async/base/detail/plain_formatter.hpp>
 #include <sweet_async/redis/reply.hpp>
 
 namespace sweet_async::redis {

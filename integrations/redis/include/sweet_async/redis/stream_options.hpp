@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include <sweet_async/backoff.hpp>
+#include <sweet_async/base/backoff.hpp>
 
 namespace sweet_async::redis {
 

@@ -13,8 +13,8 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 
-#include <sweet_async/dead_letter.hpp>
-#include <sweet_async/detail/waiter.hpp>
+#include <sweet_async/base/dead_letter.hpp>
+#include <sweet_async/channel/detail/waiter.hpp>
 #include <sweet_async/redis/detail/source_state.hpp>
 #include <sweet_async/redis/stream_entry.hpp>
 #include <sweet_async/redis/stream_options.hpp>

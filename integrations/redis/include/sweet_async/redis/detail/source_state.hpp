@@ -31,7 +31,7 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
-#include <sweet_async/detail/waiter.hpp>
+#include <sweet_async/channel/detail/waiter.hpp>
 #include <sweet_async/redis/connection.hpp>
 #include <sweet_async/redis/stream_entry.hpp>
 #include <sweet_async/redis/stream_options.hpp>

@@ -1,0 +1,572 @@
+// sweet_async/channel/channel.hpp: the bounded awaitable channel between producers and the
+// consumer.
+#ifndef SWEET_ASYNC_CHANNEL_CHANNEL_HPP
+#define SWEET_ASYNC_CHANNEL_CHANNEL_HPP
+
+#include <sweet_async/config.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/post.hpp>
+#include <fmt/format.h>
+
+#include <sweet_async/base/error.hpp>
+#include <sweet_async/base/overflow_policy.hpp>
+#include <sweet_async/channel/detail/bounded_queue.hpp>
+#include <sweet_async/channel/detail/overflow_area.hpp>
+#include <sweet_async/channel/detail/waiter.hpp>
+
+namespace sweet_async {
+
+/// Whether a send leaves the channel open or makes its element the last.
+enum class send_mode {
+    keep_open,    ///< An ordinary send; more may follow.
+    close_after,  ///< The element is the last: the channel closes as it is enqueued.
+};
+
+/// A bounded FIFO channel for many producers (on any thread) and one consumer.
+///
+/// Sending and receiving are lock-free while the channel is neither full nor
+/// empty: `try_send` and `try_receive` never suspend, and the suspending
+/// operations first try the same fast path. A mutex guards only the lists of
+/// parked operations, so it is taken when an operation has to suspend or wake
+/// a parked one, never per element on a flowing stream, and never held across
+/// a suspension.
+///
+/// Asynchronous operations follow Asio's completion-token model with the
+/// signature `void(std::error_code)`; their completions run on the handler's
+/// associated executor (by default the channel's).
+template <class T>
+class channel {
+public:
+    using value_type = T;                         ///< The element type.
+    using executor_type = asio::any_io_executor;  ///< The type of `get_executor()`.
+
+    /// The capacity used when none is given.
+    static constexpr std::size_t default_capacity = 100;
+
+    /// The largest capacity a channel of `T` can address. A capacity below it can still be
+    /// more than the machine's memory holds.
+    static constexpr std::size_t max_capacity() noexcept {
+        return detail::bounded_queue<T>::max_capacity();
+    }
+
+    /// A channel holding at most `capacity` elements. Its ring is allocated here, all at once.
+    /// Throws `async_task_exception` (`invalid_configuration`) when `capacity` is 0, above
+    /// `max_capacity()`, or needs more memory than can be allocated.
+    explicit channel(executor_type executor, std::size_t capacity = default_capacity) try
+        : executor_(std::move(executor)),
+          queue_(checked_capacity(capacity)),
+          wake_room_(std::max<std::size_t>(1, capacity / 4)) {
+    } catch (const std::bad_alloc&) {
+        throw async_task_exception(
+            async_task_error::invalid_configuration,
+            fmt::format("capacity {} needs {} bytes for the channel's ring, which could not be "
+                        "allocated",
+                        capacity, detail::bounded_queue<T>::ring_bytes(capacity)));
+    }
+
+    channel(const channel&) = delete;
+    channel& operator=(const channel&) = delete;
+
+    /// The executor completions run on when the handler has none of its own.
+    executor_type get_executor() const noexcept { return executor_; }
+    /// The most elements the channel holds at once, as given at construction.
+    std::size_t capacity() const noexcept { return queue_.capacity(); }
+
+    /// Makes sends into the full channel follow `policy` (`wait` by
+    /// default): `reject` fails every send form with `full` at once instead
+    /// of waiting; `drop_newest` and `drop_oldest` accept the element and
+    /// drop one (see `overflow_policy`), handing each dropped element to
+    /// `dropped` on the thread that drops it (a producer's or the
+    /// consumer's; it must not throw). A closing element (`close_after`) is
+    /// never dropped: under `drop_newest` it waits for room. Before the
+    /// first send.
+    void set_overflow(overflow_policy policy, std::function<void(T&&)> dropped = {}) {
+        policy_ = policy;
+        area_.reset();
+        if (drops(policy)) {
+            area_ = std::make_unique<detail::overflow_area<T>>(policy, queue_.capacity(),
+                                                               std::move(dropped));
+        }
+    }
+
+    /// What a send into the full channel does.
+    overflow_policy overflow() const noexcept { return policy_; }
+
+    // ----- producers ---------------------------------------------------------
+
+    /// Enqueues `value` without suspending. Returns an empty error code on
+    /// success, `async_task_error::full` when no slot is free or
+    /// `async_task_error::closed` after `close()`; on failure `value` is left
+    /// as it was.
+    std::error_code try_send(T&& value) {
+        return try_send_with([&value]() -> T&& { return std::move(value); });
+    }
+
+    /// Like `try_send`, but the element is made by `make()` only once a slot
+    /// is secured, so nothing is built for a send that fails. With
+    /// `send_mode::close_after`, the element is the channel's last: the slot
+    /// is claimed and the channel closed in one atomic step.
+    template <class Make>
+    std::error_code try_send_with(Make&& make, send_mode mode = send_mode::keep_open) {
+        return try_send_as<detail::handshake::each>(std::forward<Make>(make), mode);
+    }
+
+    /// `try_send_with(make)` as one of a run of sends by this thread, which
+    /// the thread ends with `settle_sends()` before it waits or blocks: the
+    /// run shares one fence. Until then a consumer parking right now may not
+    /// have been woken for these elements.
+    template <class Make>
+    std::error_code try_send_in_run(Make&& make) {
+        return try_send_as<detail::handshake::deferred>(std::forward<Make>(make),
+                                                        send_mode::keep_open);
+    }
+
+    /// Slots claimed together for a run of sends by one producer (see `try_claim`).
+    using claim = typename detail::bounded_queue<T>::claim;
+
+    /// Claims up to `most` free slots in one step, for a run of sends that
+    /// `send_claimed` fills in order and `settle_sends` ends (giving up what
+    /// is left): the run pays one locked instruction for its slots and one
+    /// fence for its wake-ups. None when the channel is full or closed; a
+    /// close after the claim still lets its slots be filled and received.
+    claim try_claim(std::size_t most) {
+        // Elements waiting aside go first: a claim would overtake them.
+        if (area_ && area_->holding()) return {};
+        return queue_.try_claim(most);
+    }
+
+    /// Sends `make()` into the next slot of `c` (not empty), as one of a run
+    /// of sends (see `try_send_in_run`).
+    template <class Make>
+    void send_claimed(claim& c, Make&& make) {
+        try {
+            queue_.template fill<detail::handshake::deferred>(c, std::forward<Make>(make));
+        } catch (...) {
+            published<detail::handshake::each>(false);  // the hole, as in try_send_as
+            throw;
+        }
+        published<detail::handshake::deferred>(false);
+    }
+
+    /// Ends a run of sends: the slots of `c` left unfilled become holes the
+    /// consumer skips, and the consumer is woken if it parked without seeing
+    /// the run's elements.
+    void settle_sends(claim& c) {
+        queue_.give_up(c);
+        settle_sends();
+    }
+
+    /// Ends a run of `try_send_in_run`: wakes the consumer if it parked
+    /// without seeing them.
+    void settle_sends() {
+        queue_.settle();
+        // After the fence: either the parking consumer's re-check sees the
+        // run's elements, or this sees its flag (see park_consumer).
+        if (consumer_waiting_.load(std::memory_order_relaxed)) wake_consumer();
+    }
+
+    /// Enqueues `value`, suspending while the channel is full. Completes with
+    /// an empty error code, or `async_task_error::closed` if the channel was
+    /// or became closed first (the value is then dropped). Supports
+    /// per-operation cancellation while it waits for room: it then completes
+    /// with `operation_aborted` and the value is dropped.
+    ///
+    /// The operation keeps work only on the handler's associated executor,
+    /// not on the channel's: a sender on another execution context can still
+    /// complete (with `closed`) after the channel's context was destroyed.
+    template <class CompletionToken>
+    auto async_send(T value, CompletionToken&& token) {
+        return async_send(std::move(value), send_mode::keep_open,
+                          std::forward<CompletionToken>(token));
+    }
+
+    /// `async_send` with a `send_mode`.
+    template <class CompletionToken>
+    auto async_send(T value, send_mode mode, CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+            [this](auto handler, T value, send_mode mode) {
+                std::error_code ec =
+                    try_send_with([&value]() -> T&& { return std::move(value); }, mode);
+                if (ec == async_task_error::full && policy_ != overflow_policy::reject) {
+                    park_producer(send_operation<decltype(handler)>{this, std::move(value), mode,
+                                                                    std::move(handler)});
+                } else {
+                    detail::post_completion(std::move(handler), executor_, ec);
+                }
+            },
+            token, std::move(value), mode);
+    }
+
+    /// Completes when a slot may be free or the channel is closed. The caller
+    /// retries `try_send`; another producer may have taken the slot. Supports
+    /// per-operation cancellation (completes with `operation_aborted`).
+    template <class CompletionToken>
+    auto async_wait_writable(CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+            [this](auto handler) { this->park_producer(std::move(handler)); }, token);
+    }
+
+    /// Accepts nothing more. Elements already sent stay receivable; parked
+    /// senders complete with `closed`. Idempotent, callable from any thread.
+    void close() {
+        if (!queue_.close()) return;
+        wake_consumer();
+        wake_all_producers();
+    }
+
+    /// True once `close()`, `abandon()` or a `close_after` send has closed the channel
+    /// (elements may still be waiting to be received). Any thread.
+    bool is_closed() const noexcept { return queue_.closed(); }
+
+    /// For a task whose execution context is being destroyed: closes the
+    /// channel, completes every parked operation now (the consumer's too:
+    /// handlers of the dying context are posted to it, and Asio destroys them
+    /// unrun), and returns only once every completion that another thread
+    /// started is over. Afterwards no thread is still posting a handler it
+    /// took from this channel, so the context can be destroyed. Any thread.
+    void abandon() {
+        queue_.close();
+        // Unlike close(), even when someone else closed the channel first:
+        // whatever is still parked goes now.
+        wake_consumer();
+        wake_all_producers();
+        // A waker that took a waiter before us counted it under the mutex,
+        // so it is seen here; its completion (a post) is short and never
+        // waits for us. Acquire pairs with the release in complete_taken.
+        while (completing_.load(std::memory_order_acquire) != 0)
+            std::this_thread::yield();
+    }
+
+    // ----- the consumer --------------------------------------------------------
+
+    /// Dequeues the oldest element without suspending, if one is there.
+    std::optional<T> try_receive() { return try_receive(detail::leave_as_is{}); }
+
+    /// Like `try_receive()`, calling `prepare(element)` before the element
+    /// leaves the channel (to number it, say, without moving it again).
+    template <class Prepare>
+    std::optional<T> try_receive(Prepare&& prepare) {
+        return receive_as<detail::handshake::each>(std::forward<Prepare>(prepare));
+    }
+
+    /// `try_receive(prepare)` as one of a run of receives, which the consumer
+    /// ends with `settle_receives()` before it waits or blocks: the run shares
+    /// one fence. Until then a producer parking right now may not have been
+    /// woken for the room made.
+    template <class Prepare>
+    std::optional<T> try_receive_in_run(Prepare&& prepare) {
+        return receive_as<detail::handshake::deferred>(std::forward<Prepare>(prepare));
+    }
+
+    /// Ends a run of `try_receive_in_run`: wakes parked producers that did
+    /// not see the room made.
+    void settle_receives() {
+        queue_.settle();
+        // After the fence: either the parking producer's re-check sees the
+        // freed slots, or this sees its count (see park_producer).
+        if (producers_waiting_.load(std::memory_order_relaxed) != 0) wake_producers_for_room();
+    }
+
+    /// Parked producers are woken once `wake_room()` slots are free, as many
+    /// as there are free slots: a full channel then costs one round of
+    /// wake-ups per batch of freed slots, not a cross-thread wake-up per
+    /// slot, and the producers woken together refill it through the fast
+    /// path. Never more than a quarter of the capacity, so that a channel
+    /// that drains (the consumer about to wait) has always woken them.
+    std::size_t wake_room() const noexcept { return wake_room_; }
+
+    /// Completes when an element may be ready or the channel is drained.
+    /// Only the single consumer may wait. Supports per-operation
+    /// cancellation (completes with `operation_aborted`).
+    template <class CompletionToken>
+    auto async_wait_readable(CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+            [this](auto handler) { this->park_consumer(std::move(handler)); }, token);
+    }
+
+    /// True when `try_receive` would find an element now.
+    bool ready() const noexcept {
+        // What waits aside is received once the ring is empty, a slot being written included
+        // (see overflow_area::receive).
+        return queue_.ready() || (area_ && area_->holding() && queue_.queued() == 0);
+    }
+
+    /// True once the channel is closed and every element was received.
+    bool drained() const {
+        // The area's mutex orders its sends with the close (see overflow_area).
+        return area_ ? area_->drained(queue_) : queue_.drained();
+    }
+
+    /// How many elements were ever accepted (dropped ones too).
+    std::size_t sent() const noexcept { return queue_.pushed() + (area_ ? area_->accepted() : 0); }
+    /// How many elements wait to be received (a snapshot; consumer side).
+    std::size_t queued() const noexcept { return queue_.queued() + (area_ ? area_->waiting() : 0); }
+
+private:
+    template <detail::handshake H, class Make>
+    std::error_code try_send_as(Make&& make, send_mode mode) {
+        const bool closing = mode == send_mode::close_after;
+        // Elements waiting aside are older: a send into the ring would overtake them.
+        if (area_ && area_->holding()) return send_aside(std::forward<Make>(make), closing);
+        detail::push_result pushed{};
+        try {
+            pushed = queue_.template try_push_with<H>(std::forward<Make>(make), closing);
+        } catch (...) {
+            // `make` threw after the slot was claimed: the queue published it
+            // as a hole (and closed, for a closing send). The consumer must
+            // still hear of it, to skip the hole and give its slot back, or
+            // to see the end.
+            published<detail::handshake::each>(closing);
+            throw;
+        }
+        switch (pushed) {
+        case detail::push_result::pushed: published<H>(closing); return {};
+        case detail::push_result::full:
+            // A closing element is never dropped: under drop_newest it waits.
+            if (area_ && !(closing && policy_ == overflow_policy::drop_newest)) {
+                return send_aside(std::forward<Make>(make), closing);
+            }
+            return make_error_code(async_task_error::full);
+        case detail::push_result::closed: break;
+        }
+        return make_error_code(async_task_error::closed);
+    }
+
+    /// A send the overflow area takes (see `overflow_area::accept`).
+    template <class Make>
+    std::error_code send_aside(Make&& make, bool closing) {
+        if (!area_->accept(std::forward<Make>(make), closing, queue_))
+            return make_error_code(async_task_error::closed);
+        published<detail::handshake::each>(closing);
+        return {};
+    }
+
+    /// After a slot was published (an element, or the hole of a send whose
+    /// element could not be made): wakes whoever must see it.
+    template <detail::handshake H>
+    void published(bool closing) {
+        if (closing) {
+            wake_consumer();
+            wake_all_producers();
+        } else if (consumer_waiting_.load(H == detail::handshake::each
+                                              ? std::memory_order_seq_cst
+                                              : std::memory_order_relaxed)) {
+            // Pairs with the flag store in park_consumer: either the consumer
+            // sees the slot or we see that it sleeps. In a run, a flag missed
+            // here is seen by settle_sends().
+            wake_consumer();
+        }
+    }
+
+    template <detail::handshake H, class Prepare>
+    std::optional<T> receive_as(Prepare&& prepare) {
+        if (area_ && area_->holding()) {
+            return area_->receive(
+                queue_, [&] { return pop_ring<detail::handshake::each>(prepare); }, prepare);
+        }
+        return pop_ring<H>(std::forward<Prepare>(prepare));
+    }
+
+    template <detail::handshake H, class Prepare>
+    std::optional<T> pop_ring(Prepare&& prepare) {
+        const std::size_t before = queue_.popped();
+        std::optional<T> value = queue_.template try_pop<H>(std::forward<Prepare>(prepare));
+        // A skipped hole frees a slot too. Pairs with the count increment in
+        // park_producer: either we see the parked producer or it sees the
+        // room. In a run, a count missed here is seen by settle_receives().
+        if ((value || queue_.popped() != before) &&
+            producers_waiting_.load(H == detail::handshake::each
+                                        ? std::memory_order_seq_cst
+                                        : std::memory_order_relaxed) != 0) {
+            wake_producers_for_room();
+        }
+        return value;
+    }
+
+    static std::size_t checked_capacity(std::size_t capacity) {
+        if (capacity == 0) {
+            throw async_task_exception(async_task_error::invalid_configuration,
+                                       "capacity must be at least 1, got 0");
+        }
+        if (capacity > max_capacity()) {
+            throw async_task_exception(
+                async_task_error::invalid_configuration,
+                fmt::format("capacity must be at most {} for events of {} bytes, got {}",
+                            max_capacity(), sizeof(T), capacity));
+        }
+        return capacity;
+    }
+
+    /// A send waiting for room: parked as a producer waiter, it runs on the
+    /// handler's executor when woken, tries again and parks again while the
+    /// channel is full. Unlike `asio::async_compose`, it keeps no work on
+    /// the channel's executor (see `async_send`).
+    template <class Handler>
+    struct send_operation {
+        channel* owner;
+        T value;
+        send_mode mode;
+        Handler handler;
+
+        using executor_type = asio::associated_executor_t<Handler, channel::executor_type>;
+        executor_type get_executor() const noexcept {
+            return asio::get_associated_executor(handler, owner->executor_);
+        }
+        using cancellation_slot_type = asio::associated_cancellation_slot_t<Handler>;
+        cancellation_slot_type get_cancellation_slot() const noexcept {
+            return asio::get_associated_cancellation_slot(handler);
+        }
+
+        void operator()(std::error_code ec) {
+            if (!ec) {
+                ec = owner->try_send_with([this]() -> T&& { return std::move(value); }, mode);
+                if (ec == async_task_error::full) {
+                    owner->park_producer(std::move(*this));
+                    return;
+                }
+            }
+            std::move(handler)(ec);
+        }
+    };
+
+    template <class Handler>
+    void park_consumer(Handler handler) {
+        auto parked = detail::make_waiter(std::move(handler), executor_, [this](detail::waiter* w) {
+            wake_consumer(w, detail::operation_aborted());
+        });
+        const detail::waiter* self = parked.get();
+        {
+            std::lock_guard lock(mutex_);
+            consumer_waiter_ = std::move(parked);
+            consumer_waiting_.store(true, std::memory_order_seq_cst);
+        }
+        // Re-check after publishing the flag: a producer that published before
+        // it saw no waiter, so the element (or the end) must be visible here.
+        if (ready() || queue_.drained()) wake_consumer(self);
+    }
+
+    template <class Handler>
+    void park_producer(Handler handler) {
+        auto parked = detail::make_waiter(std::move(handler), executor_, [this](detail::waiter* w) {
+            wake_producer(w, detail::operation_aborted());
+        });
+        const detail::waiter* self = parked.get();
+        {
+            std::lock_guard lock(mutex_);
+            producer_waiters_.push_back(std::move(parked));
+            producers_waiting_.fetch_add(1, std::memory_order_seq_cst);
+        }
+        if (!queue_.full() || queue_.closed()) wake_producer(self);
+    }
+
+    /// Wakes the parked consumer; with `which`, only if it is that waiter.
+    void wake_consumer(const detail::waiter* which = nullptr, std::error_code ec = {}) {
+        std::unique_ptr<detail::waiter> woken;
+        {
+            std::lock_guard lock(mutex_);
+            if (!consumer_waiter_ || (which && consumer_waiter_.get() != which)) return;
+            woken = std::move(consumer_waiter_);
+            consumer_waiting_.store(false, std::memory_order_relaxed);
+            completing_.fetch_add(1, std::memory_order_relaxed);
+        }
+        complete_taken(std::move(woken), ec);
+    }
+
+    /// Consumer side, after a slot was freed with producers parked (see `wake_room`).
+    void wake_producers_for_room() {
+        const std::size_t capacity = queue_.capacity();
+        const std::size_t free = capacity - std::min(capacity, queue_.queued());
+        if (free < wake_room_) return;
+        std::deque<std::unique_ptr<detail::waiter>> woken;
+        {
+            std::lock_guard lock(mutex_);
+            const std::size_t n = std::min(free, producer_waiters_.size());
+            for (std::size_t i = 0; i < n; ++i) {
+                woken.push_back(std::move(producer_waiters_.front()));
+                producer_waiters_.pop_front();
+            }
+            producers_waiting_.fetch_sub(n, std::memory_order_relaxed);
+            completing_.fetch_add(n, std::memory_order_relaxed);
+        }
+        for (auto& parked : woken)
+            complete_taken(std::move(parked), {});
+    }
+
+    /// Wakes the given parked producer if it is still parked.
+    void wake_producer(const detail::waiter* which, std::error_code ec = {}) {
+        std::unique_ptr<detail::waiter> woken;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = std::find_if(producer_waiters_.begin(), producer_waiters_.end(),
+                                   [which](const auto& parked) { return parked.get() == which; });
+            if (it == producer_waiters_.end()) return;
+            woken = std::move(*it);
+            producer_waiters_.erase(it);
+            producers_waiting_.fetch_sub(1, std::memory_order_relaxed);
+            completing_.fetch_add(1, std::memory_order_relaxed);
+        }
+        complete_taken(std::move(woken), ec);
+    }
+
+    void wake_all_producers() {
+        std::deque<std::unique_ptr<detail::waiter>> woken;
+        {
+            std::lock_guard lock(mutex_);
+            woken.swap(producer_waiters_);
+            producers_waiting_.store(0, std::memory_order_relaxed);
+            completing_.fetch_add(woken.size(), std::memory_order_relaxed);
+        }
+        for (auto& parked : woken)
+            complete_taken(std::move(parked), {});
+    }
+
+    /// Completes `woken`, taken out of the lists under the mutex (where
+    /// `completing_` counted it), destroys it, then uncounts it: `abandon()`
+    /// waits for that, even if completing throws.
+    void complete_taken(std::unique_ptr<detail::waiter> woken, std::error_code ec) {
+        struct uncount {
+            std::atomic<std::size_t>& count;
+            std::unique_ptr<detail::waiter>& woken;
+            ~uncount() {
+                woken.reset();  // the waiter may hold a work guard: gone before it counts as done
+                count.fetch_sub(1, std::memory_order_release);
+            }
+        } guard{completing_, woken};
+        woken->complete(ec);
+    }
+
+    executor_type executor_;
+    detail::bounded_queue<T> queue_;
+    const std::size_t wake_room_;  // see wake_room()
+    overflow_policy policy_ = overflow_policy::wait;
+    std::unique_ptr<detail::overflow_area<T>> area_;  // for the dropping policies only
+
+    std::mutex mutex_;  // guards the parked waiters below, nothing else
+    std::unique_ptr<detail::waiter> consumer_waiter_;
+    std::deque<std::unique_ptr<detail::waiter>> producer_waiters_;
+    std::atomic<bool> consumer_waiting_{false};
+    std::atomic<std::size_t> producers_waiting_{0};
+    /// Waiters taken out of the lists and not yet completed (slow paths only).
+    std::atomic<std::size_t> completing_{0};
+};
+
+}  // namespace sweet_async
+
+#endif  // SWEET_ASYNC_CHANNEL_CHANNEL_HPP

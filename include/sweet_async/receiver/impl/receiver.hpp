@@ -1,0 +1,290 @@
+// sweet_async/receiver/impl/receiver.hpp: how the receiver runs what strategies hand it.
+#ifndef SWEET_ASYNC_RECEIVER_IMPL_RECEIVER_HPP
+#define SWEET_ASYNC_RECEIVER_IMPL_RECEIVER_HPP
+
+#include <sweet_async/config.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/post.hpp>
+#include <asio/strand.hpp>
+
+#include <sweet_async/base/detail/detached_owning.hpp>
+#include <sweet_async/receiver/receiver.hpp>
+
+namespace sweet_async {
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+void receiver<T, Collection, Id, Processor, Collector>::process(event_type&& e,
+                                                                std::optional<duration> timeout) {
+    if (state_.stopping()) return cancel(std::move(e));
+    const bool stamped = outcomes_.stamps(e);
+    if constexpr (synchronous_processor) {
+        if (stamped) detail::event_access::mark_started(e, event_clock::now());
+        attempt result;
+        auto call = runner_->single_call(e, context_);
+        runner_->run_sync(call, timeout, result);
+        if (!result.wait) {
+            if (stamped) detail::event_access::mark_completed(e, event_clock::now());
+            return outcomes_.record(std::move(e), std::move(result), timeout);
+        }
+        spawn_attempts(std::move(e), std::move(result), timeout, state_.consumer_executor(),
+                       completion_order::completion, stamped);
+    } else {
+        spawn_attempts(std::move(e), attempt{}, timeout, state_.consumer_executor(),
+                       completion_order::completion, stamped);
+    }
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+std::size_t
+receiver<T, Collection, Id, Processor, Collector>::process_ready(std::size_t most,
+                                                                 std::optional<duration> timeout) {
+    std::size_t taken = 0;
+    // Whatever ends the run, its hand-offs are settled before the strategy
+    // can wait: a parked producer or next stage must not sleep through it.
+    const auto settle = [this] {
+        source_.settle();
+        outlets_.end_run();
+    };
+    // What the outboxes may claim ahead in their targets: the events ready
+    // now, which may all be processed in this run.
+    outlets_.begin_run(std::min(most, source_.queued()));
+    try {
+        while (taken < most) {
+            auto e = source_.try_receive_in_run();
+            if (!e) break;
+            ++taken;
+            process(std::move(*e), timeout);
+            if (in_flight() != 0) break;
+        }
+    } catch (...) {
+        settle();
+        throw;
+    }
+    settle();
+    return taken;
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+void receiver<T, Collection, Id, Processor, Collector>::dispatch(event_type&& e,
+                                                                 std::optional<duration> timeout,
+                                                                 const asio::any_io_executor& where,
+                                                                 completion_order order) {
+    if (state_.stopping()) {
+        attempt cancelled;
+        cancelled.cancelled = true;
+        return outcomes_.record(std::move(e), std::move(cancelled), timeout, order);
+    }
+    if constexpr (synchronous_processor) {
+        std::vector<event_type> run;
+        run.push_back(std::move(e));
+        dispatch_run(run, timeout, where, order);
+    } else {
+        // Its own strand, so that an interruption can be delivered where
+        // the coroutine runs.
+        const bool stamped = outcomes_.stamps(e);
+        spawn_attempts(std::move(e), attempt{}, timeout, strand_on(where), order, stamped);
+    }
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+std::size_t receiver<T, Collection, Id, Processor, Collector>::dispatch_ready(
+    std::size_t free, std::optional<duration> timeout, const asio::any_io_executor& where,
+    completion_order order) {
+    if (free == 0) return 0;
+    if constexpr (synchronous_processor) {
+        const std::size_t most =
+            free > SIZE_MAX / most_per_worker ? SIZE_MAX : free * most_per_worker;
+        const std::size_t wanted = std::clamp<std::size_t>(source_.queued(), 1, most);
+        const std::size_t slots = std::min(free, wanted);
+        if (runs_.size() < slots) runs_.resize(slots);
+        std::size_t dealt = 0;
+        for (; dealt < wanted; ++dealt) {
+            auto e = try_receive();
+            if (!e) break;
+            runs_[dealt % slots].push_back(std::move(*e));
+        }
+        for (std::size_t i = 0; i < std::min(dealt, slots); ++i)
+            dispatch_run(runs_[i], timeout, where, order);
+        return dealt;
+    }
+    auto e = try_receive();
+    if (!e) return 0;
+    dispatch(std::move(*e), timeout, where, order);
+    return 1;
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+asio::awaitable<bool>
+receiver<T, Collection, Id, Processor, Collector>::wait_for_events_or_outcome() {
+    const std::size_t busy = in_flight();
+    if (busy == 0) co_return co_await wait_for_events();
+    if (source_.ended() || source_.held_at_gate()) {
+        // Nothing can arrive (or what waits for the next stage must go first,
+        // and must not be interrupted half-way): only outcomes matter.
+        if (source_.held_at_gate()) co_await source_.wait_for_events();
+        co_await wait_in_flight_below(busy);
+        co_return true;
+    }
+    using namespace asio::experimental::awaitable_operators;
+    // Whichever ends first cancels the other; both support that.
+    co_await (source_.wait_for_events() || in_flight_.wait_below(busy));
+    co_return true;
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+asio::awaitable<void>
+receiver<T, Collection, Id, Processor, Collector>::cancel_remaining(std::string reason) {
+    co_await wait_in_flight_below(1);
+    source_.close();
+    source_.receive_freely();  // what it cancels sends nothing downstream, at once
+    for (;;) {
+        while (auto e = try_receive())
+            cancel(std::move(*e), reason);
+        if (!co_await wait_for_events()) co_return;
+    }
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+void receiver<T, Collection, Id, Processor, Collector>::spawn_attempts(
+    event_type&& e, attempt&& r, std::optional<duration> timeout, asio::any_io_executor strand,
+    completion_order order, bool stamped) {
+    in_flight_.started();
+    auto entry = in_flight_.enter(strand);
+    asio::co_spawn(
+        strand,
+        // The coroutine owns what it touches, as in `dispatch_run`.
+        // NOLINTNEXTLINE(bugprone-use-after-move): the coroutine frame's copies
+        [](std::shared_ptr<runner_type> runner, std::shared_ptr<inbox_type> inbox, event_type e,
+           attempt r, std::optional<duration> timeout, completion_order order, bool stamped,
+           std::shared_ptr<detail::interruptible> entry) -> asio::awaitable<void> {
+            if (r.made == 0 && runner->state().stopping()) {
+                r.cancelled = true;
+            } else {
+                if (r.made == 0 && stamped) {
+                    detail::event_access::mark_started(e, event_clock::now());
+                }
+                processor_context<Id> context = runner->new_context();
+                auto call = runner->single_call(e, context);
+                co_await runner->run_async(call, timeout, r);
+                if (stamped) detail::event_access::mark_completed(e, event_clock::now());
+            }
+            entry->ended = true;
+            inbox->deliver(finished{
+                std::move(e), std::move(r), timeout, order, stamped, std::move(entry), {}});
+        }(runner_, in_flight_.handoff(), std::move(e), std::move(r), timeout, order, stamped,
+                                                         entry),
+        detail::detached_owning(entry, entry->signal.slot()));
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+void receiver<T, Collection, Id, Processor, Collector>::dispatch_run(
+    std::vector<event_type>& events, std::optional<duration> timeout,
+    const asio::any_io_executor& where, completion_order order) {
+    static_assert(synchronous_processor, "sweet_async: dispatch_run is for synchronous processors");
+    in_flight_.started();
+    asio::post(where, [runner = runner_, inbox = in_flight_.handoff(), run = std::move(events),
+                       timeout, where, order, stamps = outcomes_.stamping()]() mutable {
+        std::vector<finished> results;
+        results.reserve(run.size());
+        processor_context<Id> context = runner->new_context();
+        for (event_type& e : run) {
+            attempt result;
+            const bool stamped = stamps(e);
+            if (runner->state().stopping()) {
+                result.cancelled = true;
+            } else {
+                if (stamped) detail::event_access::mark_started(e, event_clock::now());
+                auto call = runner->single_call(e, context);
+                runner->run_sync(call, timeout, result);
+                if (stamped && !result.wait) {
+                    detail::event_access::mark_completed(e, event_clock::now());
+                }
+            }
+            asio::any_io_executor continue_on;
+            if (result.wait) continue_on = where;
+            results.push_back(finished{std::move(e), std::move(result), timeout, order, stamped,
+                                       nullptr, std::move(continue_on)});
+        }
+        inbox->deliver_all(results);
+    });
+    events = {};
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+void receiver<T, Collection, Id, Processor, Collector>::take_back(finished&& f) {
+    if (f.entry) in_flight_.leave(*f.entry);
+    if (f.continue_on) {
+        return spawn_attempts(std::move(f.e), std::move(f.result), f.timeout,
+                              strand_on(f.continue_on), f.order, f.stamped);
+    }
+    outcomes_.record(std::move(f.e), std::move(f.result), f.timeout, f.order);
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+void receiver<T, Collection, Id, Processor, Collector>::spawn_batch_attempts(
+    std::vector<event_type>& batch, batch_attempt&& r, std::optional<duration> timeout) {
+    in_flight_.started();
+    auto entry = in_flight_.enter(state_.consumer_executor());
+    asio::co_spawn(
+        state_.consumer_executor(),
+        [](receiver* self, std::vector<event_type> batch, std::vector<T> payloads, batch_attempt r,
+           std::optional<duration> timeout,
+           std::shared_ptr<detail::interruptible> entry) -> asio::awaitable<void> {
+            auto call = self->runner_->batch_call(payloads);
+            co_await self->runner_->run_async(call, timeout, r);
+            entry->ended = true;
+            self->in_flight_.leave(*entry);
+            self->outcomes_.record(batch, payloads, std::move(r), timeout);
+            self->in_flight_.ended();
+        }(this, std::move(batch), std::exchange(payloads_, {}), std::move(r), timeout, entry),
+        detail::detached_owning(entry, entry->signal.slot()));
+    batch.clear();
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+asio::any_io_executor
+receiver<T, Collection, Id, Processor, Collector>::strand_on(const asio::any_io_executor& where) {
+    if (where != strands_on_) {
+        strands_on_ = where;
+        strands_.clear();
+        next_strand_ = 0;
+    }
+    if (strands_.size() < strands_kept) return strands_.emplace_back(asio::make_strand(where));
+    return strands_[next_strand_++ % strands_kept];
+}
+
+template <class T, class Collection, class Id, class Processor, class Collector>
+bool receiver<T, Collection, Id, Processor, Collector>::begin_batch(
+    std::vector<event_type>& batch) {
+    if (batch.empty()) return false;
+    if (state_.stopping()) {
+        for (auto& e : batch)
+            cancel(std::move(e));
+        batch.clear();
+        return false;
+    }
+    payloads_.clear();
+    const auto started = event_clock::now();
+    for (auto& e : batch) {
+        detail::event_access::mark_started(e, started);
+        payloads_.push_back(std::move(e).payload());
+    }
+    return true;
+}
+
+}  // namespace sweet_async
+
+#endif  // SWEET_ASYNC_RECEIVER_IMPL_RECEIVER_HPP

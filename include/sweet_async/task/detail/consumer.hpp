@@ -1,0 +1,146 @@
+// sweet_async/task/detail/consumer.hpp: the coroutine that drains an emitting task.
+#ifndef SWEET_ASYNC_TASK_DETAIL_CONSUMER_HPP
+#define SWEET_ASYNC_TASK_DETAIL_CONSUMER_HPP
+
+#include <sweet_async/config.hpp>
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include <sweet_async/base/detail/asio_compat.hpp>
+#include <sweet_async/base/detail/exception_text.hpp>
+#include <sweet_async/base/detail/stop_listener.hpp>
+#include <sweet_async/base/detail/trace.hpp>
+#include <sweet_async/base/link_report.hpp>
+#include <sweet_async/receiver/receiver.hpp>
+#include <sweet_async/task/detail/emitter_plan.hpp>
+#include <sweet_async/task/detail/emitting_state.hpp>
+
+namespace sweet_async::detail {
+
+SWEET_ASYNC_DETAIL_BEGIN_ASIO_FRAMES
+
+/// Arms the whole-task deadline of `task` (if it has one) on `timer`.
+///
+/// The timer lives in the consumer's frame, not in the shared state: a
+/// handle may keep the state alive after the context is destroyed, and a
+/// timer must not outlive its context; Asio destroys the frame with it.
+inline void arm_deadline(asio::steady_timer& timer, const std::shared_ptr<task_control>& task) {
+    if (!task->options.timeout) return;
+    timer.expires_after(*task->options.timeout);
+    timer.async_wait([weak = std::weak_ptr<task_control>(task)](std::error_code ec) {
+        if (ec) return;
+        if (auto alive = weak.lock()) alive->request_stop(stop_request::deadline);
+    });
+}
+
+/// Publishes what the task runs (its strategy, with its settings).
+template <class State, class Strategy>
+void report_strategy(State& state, const Strategy& strategy) {
+    if constexpr (fmt::is_formattable<Strategy>::value) {
+        state.report_strategy(fmt::format("{}", strategy));
+    } else {
+        state.report_strategy(std::string(strategy.name()));
+    }
+}
+
+/// Settles the task's status (`failed` when `failure` says why, else from the
+/// stop request), traces its end and publishes the final result that
+/// `finish(status, stats, failure)` makes. Every event has its outcome by now.
+template <class State, class Finish>
+void end_task(State& state, std::string failure, Finish&& finish) {
+    task_status status = task_status::completed;
+    if (!failure.empty()) {
+        status = task_status::failed;
+    } else {
+        switch (state.stop()) {
+        case stop_request::none: break;
+        case stop_request::graceful:
+        case stop_request::immediate: status = task_status::cancelled; break;
+        case stop_request::deadline: status = task_status::timed_out; break;
+        }
+    }
+    state.freeze_elapsed();
+    const task_stats stats = state.stats();
+    auto result = std::forward<Finish>(finish)(status, stats, std::move(failure));
+    if constexpr (std::is_same_v<typename decltype(result)::collection_type, link_report>) {
+        trace(state.options, state.id, trace_kind::ended, "{}: {}; {}", status, stats,
+              result.collection());
+    } else {
+        trace(state.options, state.id, trace_kind::ended, "{}: {}", status, stats);
+    }
+    state.set_status(status);
+    state.done.set(std::move(result));
+}
+
+/// The consumer coroutine of `state`: runs `strategy` over the task's
+/// stream, fed by `emitters` as well as by the producers outside, then makes
+/// sure every event has an outcome, joins the emitters, settles the status
+/// and publishes the final result. Its frame owns the strategy and the
+/// receiver, with the processor and the collector.
+template <class State, class Strategy, class Processor, class Collector, class Emitters>
+asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, Processor processor,
+                              Collector collector, Emitters emitters) {
+    using receiver_type = receiver<typename State::event_type::payload_type,
+                                   typename State::result_type::collection_type,
+                                   typename State::event_type::task_id_type, Processor, Collector>;
+    receiver_type receiver(state, std::move(processor), std::move(collector));
+    asio::steady_timer deadline(state->executor);
+    arm_deadline(deadline, state);
+    report_strategy(*state, strategy);
+    const std::unique_ptr<emitter_run> emitting = emitters.start(state);
+    std::string failure;
+    try {
+        co_await strategy.run(receiver);
+    } catch (...) {
+        failure = "the strategy threw: " + exception_text(std::current_exception());
+    }
+    // Dispatched events may still be running; they are this task's too.
+    co_await receiver.wait_in_flight_below(1);
+    if (!failure.empty() || !state->channel.drained()) {
+        // The strategy gave up early: nothing it left behind may vanish.
+        if (failure.empty()) failure = "the strategy returned before the stream ended";
+        trace(state->options, state->id, trace_kind::strategy_failed, "strategy failed: {}",
+              failure);
+        co_await receiver.cancel_remaining(failure);
+    }
+    if (emitting) {
+        emitting->stream_ended();
+        co_await emitting->join();
+        if (failure.empty()) failure = emitting->failure();
+    }
+    co_await receiver.finish_outlets();  // under the deadline: the next stage may be full
+    deadline.cancel();
+    end_task(*state, std::move(failure),
+             [&](task_status status, const task_stats& stats, std::string why) {
+                 return std::move(receiver).finish(status, stats, std::move(why));
+             });
+}
+
+/// Starts the consumer of `state` on its consumer strand.
+template <class State, class Strategy, class Processor, class Collector, class Emitters>
+void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor processor,
+                    Collector collector, Emitters emitters) {
+    auto executor = state->consumer_executor();
+    asio::co_spawn(executor,
+                   consume(std::move(state), std::move(strategy), std::move(processor),
+                           std::move(collector), std::move(emitters)),
+                   asio::detached);
+}
+
+SWEET_ASYNC_DETAIL_END_ASIO_FRAMES
+
+}  // namespace sweet_async::detail
+
+#endif  // SWEET_ASYNC_TASK_DETAIL_CONSUMER_HPP
