@@ -4,20 +4,21 @@
 # asan-ubuntu and tsan-newest presets of CMakePresets.json look for the dependencies there).
 #   bash .ci/compat.sh prepare [DEPS_DIR]   unpack the archives into build/compat/deps and install
 #                                           {fmt} 10, 11, 12 and Catch2 v3 into build/compat/prefix-*
-#   bash .ci/compat.sh checks  [DEPS_DIR]   what needs no build tree (.ci/plain_build.sh), against
-#       Asio 1.38.2 and {fmt} 12: the umbrella header under clang++-16 with libstdc++ and C++23,
-#       every header first and macro-free with libc++; the README's listings with g++ against
-#       Asio 1.28.2 and {fmt} 11; the quickstart built and run on libc++ (fmt header-only:
-#       nothing to build for libc++)
+#   bash .ci/compat.sh checks  [DEPS_DIR]   what needs no build of our own (.ci/plain_build.sh),
+#       against Asio 1.38.2 and {fmt} 12: the umbrella header under clang++-16 with libstdc++ and
+#       C++23, every header first and macro-free with libc++; the README's listings with g++
+#       against Asio 1.28.2 and {fmt} 10; the quickstart built and run on libc++ (fmt header-only:
+#       nothing to build for libc++); then the examples and the benchmark, compiled front end
+#       only (.ci/syntax_check.py, from build/release's compile commands) by clang++ 14 and by
+#       clang++-16 with C++23, Asio 1.38.2 and {fmt} 12
 # (DEPS_DIR defaults to ../shared/deps next to the repository.) The whole suite then runs against
 # these in .ci/run, each combination where its build is needed anyway:
-#   cmake --workflow --preset asan-ubuntu-test   g++ 12, Asio 1.28.2, {fmt} 10.2.1, Catch2 v2,
+#   cmake --workflow --preset clang-asan-test    clang++ 14, Asio 1.28.2, {fmt} 11.2.0, Catch2 v2,
 #                                                with ASan+UBSan
 #   cmake --workflow --preset tsan-newest-test   clang++-16, C++23, Asio 1.38.2, {fmt} 12.2.0,
-#                                                Catch2 3.7.1, with TSan (Debug); examples and
-#                                                bench built
-#   CMAKE_PREFIX_PATH=build/compat/prefix-fmt-11 cmake --workflow --preset clang-test
-#                                                clang++ 14, Asio 1.22.1, {fmt} 11.2.0, Catch2 v2
+#                                                Catch2 3.7.1, with TSan (Debug)
+#   cmake --workflow --preset asan-ubuntu-test   g++ 12, Asio 1.28.2, {fmt} 10.2.1, Catch2 v2,
+#                                                with ASan+UBSan (not run by CI: the clang one is)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -86,14 +87,27 @@ checks() {
     bash .ci/plain_build.sh --headers clang++-16 -- -stdlib=libc++ "${newest_includes[@]}"
     # Front end only: what differs between dependency versions is what compiles (the plain stage
     # builds the listings at -O2 against the system's, for the optimiser's warnings).
-    step "README listings, user flags: g++ -fsyntax-only, Asio 1.28.2, {fmt} 11.2.0 (header-only)"
+    step "README listings, user flags: g++ -fsyntax-only, Asio 1.28.2, {fmt} 10.2.1 (header-only)"
     bash .ci/plain_build.sh --listings g++ -- -fsyntax-only -I "${src}/asio-1.28.2/include" \
-        -I "${src}/fmt-11.2.0/include" -DFMT_HEADER_ONLY
+        -I "${src}/fmt-10.2.1/include" -DFMT_HEADER_ONLY
 
     step "quickstart on libc++: clang++-16 -stdlib=libc++, Asio 1.38.2, {fmt} 12.2.0 (header-only)"
     clang++-16 -std=c++20 -stdlib=libc++ -O1 -Wall -Wextra -Wpedantic -Werror -DFMT_HEADER_ONLY \
         -I include "${newest_includes[@]}" examples/quickstart.cpp -pthread -o "${work}/quickstart-libcxx"
     "${work}/quickstart-libcxx"
+
+    # The examples and the benchmark, as the release tree builds them (its compile commands:
+    # flags, definitions, include directories), by the other compilers, front end only.
+    local release=build/release
+    if [[ ! -f "${release}/compile_commands.json" ]]; then
+        echo "error: ${release}/compile_commands.json is missing: configure the release preset" \
+            "first (cmake --preset release)" >&2
+        exit 1
+    fi
+    step "examples and benchmark: clang++ 14 -fsyntax-only, Asio 1.22.1, {fmt} 9 (the system's)"
+    python3 .ci/syntax_check.py "${release}" clang++
+    step "examples and benchmark: clang++-16 -std=c++2b -fsyntax-only, Asio 1.38.2, {fmt} 12.2.0"
+    python3 .ci/syntax_check.py "${release}" clang++-16 -- -std=c++2b "${newest_includes[@]}"
     echo "compat: every check passed"
 }
 

@@ -251,7 +251,7 @@ TEST_CASE(
         ch.send_claimed(claim, [] { return 2; });
         CHECK_FALSE(ch.try_send(3));  // after the claimed slots
         CHECK(ch.queued() == 6);
-        ch.settle_sends(claim);
+        ch.fence_sends(claim);
         CHECK(claim.empty());
         CHECK(ch.sent() == 3);
         ch.close();
@@ -267,7 +267,7 @@ TEST_CASE(
         ch.send_claimed(claim, [] { return 7; });
         CHECK(claim.empty());
         CHECK(ch.try_claim(1).empty());
-        ch.settle_sends(claim);
+        ch.fence_sends(claim);
         ch.close();
         CHECK(ch.try_claim(1).empty());
         io.run();
@@ -276,7 +276,7 @@ TEST_CASE(
     SECTION("sends in a run without a claim") {
         CHECK_FALSE(ch.try_send_in_run([] { return 1; }));
         CHECK_FALSE(ch.try_send_in_run([] { return 2; }));
-        ch.settle_sends();
+        ch.fence_sends();
         ch.close();
         io.run();
         CHECK(received == std::vector<int>{1, 2});
@@ -301,7 +301,7 @@ TEST_CASE("channel: a run of receives wakes parked producers for the room it mad
     const auto keep = [](const int&) noexcept {};
     for (int i = 0; i < 2; ++i)
         received.push_back(*ch.try_receive_in_run(keep));
-    ch.settle_receives();
+    ch.fence_receives();
     io.poll();
     CHECK(completed == std::vector<int>{4, 5});
     ch.close();

@@ -176,7 +176,7 @@ TEST_CASE("overflow: drop_oldest hands out nothing aside while an older slot of 
     CHECK_FALSE(ch.ready());                  // the head is being written
     CHECK(ch.try_receive() == std::nullopt);  // not 31: 30 is older
     ch.send_claimed(writing, [] { return 2; });
-    ch.settle_sends(writing);
+    ch.fence_sends(writing);
     std::vector<int> rest;
     while (auto v = ch.try_receive())
         rest.push_back(*v);

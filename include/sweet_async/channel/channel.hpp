@@ -27,6 +27,7 @@
 
 #include <sweet_async/base/error.hpp>
 #include <sweet_async/base/overflow_policy.hpp>
+#include <sweet_async/base/streaming_event_type.hpp>
 #include <sweet_async/channel/detail/bounded_queue.hpp>
 #include <sweet_async/channel/detail/overflow_area.hpp>
 #include <sweet_async/channel/detail/waiter.hpp>
@@ -38,6 +39,11 @@ enum class send_mode {
     keep_open,    ///< An ordinary send; more may follow.
     close_after,  ///< The element is the last: the channel closes as it is enqueued.
 };
+
+/// How an event of `type` is sent: a final event is the stream's last.
+constexpr send_mode send_mode_for(streaming_event_type type) noexcept {
+    return is_final(type) ? send_mode::close_after : send_mode::keep_open;
+}
 
 /// A bounded FIFO channel for many producers (on any thread) and one consumer.
 ///
@@ -129,7 +135,7 @@ public:
     }
 
     /// `try_send_with(make)` as one of a run of sends by this thread, which
-    /// the thread ends with `settle_sends()` before it waits or blocks: the
+    /// the thread ends with `fence_sends()` before it waits or blocks: the
     /// run shares one fence. Until then a consumer parking right now may not
     /// have been woken for these elements.
     template <class Make>
@@ -142,7 +148,7 @@ public:
     using claim = typename detail::bounded_queue<T>::claim;
 
     /// Claims up to `most` free slots in one step, for a run of sends that
-    /// `send_claimed` fills in order and `settle_sends` ends (giving up what
+    /// `send_claimed` fills in order and `fence_sends` ends (giving up what
     /// is left): the run pays one locked instruction for its slots and one
     /// fence for its wake-ups. None when the channel is full or closed; a
     /// close after the claim still lets its slots be filled and received.
@@ -168,15 +174,15 @@ public:
     /// Ends a run of sends: the slots of `c` left unfilled become holes the
     /// consumer skips, and the consumer is woken if it parked without seeing
     /// the run's elements.
-    void settle_sends(claim& c) {
+    void fence_sends(claim& c) {
         queue_.give_up(c);
-        settle_sends();
+        fence_sends();
     }
 
     /// Ends a run of `try_send_in_run`: wakes the consumer if it parked
     /// without seeing them.
-    void settle_sends() {
-        queue_.settle();
+    void fence_sends() {
+        queue_.fence();
         // After the fence: either the parking consumer's re-check sees the
         // run's elements, or this sees its flag (see park_consumer).
         if (consumer_waiting_.load(std::memory_order_relaxed)) wake_consumer();
@@ -212,15 +218,6 @@ public:
                 }
             },
             token, std::move(value), mode);
-    }
-
-    /// Completes when a slot may be free or the channel is closed. The caller
-    /// retries `try_send`; another producer may have taken the slot. Supports
-    /// per-operation cancellation (completes with `operation_aborted`).
-    template <class CompletionToken>
-    auto async_wait_writable(CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(std::error_code)>(
-            [this](auto handler) { this->park_producer(std::move(handler)); }, token);
     }
 
     /// Accepts nothing more. Elements already sent stay receivable; parked
@@ -267,7 +264,7 @@ public:
     }
 
     /// `try_receive(prepare)` as one of a run of receives, which the consumer
-    /// ends with `settle_receives()` before it waits or blocks: the run shares
+    /// ends with `fence_receives()` before it waits or blocks: the run shares
     /// one fence. Until then a producer parking right now may not have been
     /// woken for the room made.
     template <class Prepare>
@@ -277,8 +274,8 @@ public:
 
     /// Ends a run of `try_receive_in_run`: wakes parked producers that did
     /// not see the room made.
-    void settle_receives() {
-        queue_.settle();
+    void fence_receives() {
+        queue_.fence();
         // After the fence: either the parking producer's re-check sees the
         // freed slots, or this sees its count (see park_producer).
         if (producers_waiting_.load(std::memory_order_relaxed) != 0) wake_producers_for_room();
@@ -370,7 +367,7 @@ private:
                                               : std::memory_order_relaxed)) {
             // Pairs with the flag store in park_consumer: either the consumer
             // sees the slot or we see that it sleeps. In a run, a flag missed
-            // here is seen by settle_sends().
+            // here is seen by fence_sends().
             wake_consumer();
         }
     }
@@ -390,7 +387,7 @@ private:
         std::optional<T> value = queue_.template try_pop<H>(std::forward<Prepare>(prepare));
         // A skipped hole frees a slot too. Pairs with the count increment in
         // park_producer: either we see the parked producer or it sees the
-        // room. In a run, a count missed here is seen by settle_receives().
+        // room. In a run, a count missed here is seen by fence_receives().
         if ((value || queue_.popped() != before) &&
             producers_waiting_.load(H == detail::handshake::each
                                         ? std::memory_order_seq_cst

@@ -147,7 +147,7 @@ private:
                 event_id = e.id();
                 return e;
             },
-            is_final(type) ? send_mode::close_after : send_mode::keep_open);
+            send_mode_for(type));
     }
 
     static asio::awaitable<uuid> send_as(std::shared_ptr<core_type> core, streaming_event_type type,
@@ -157,9 +157,8 @@ private:
         if (ec == async_task_error::full) {
             auto e = core->make_event(std::move(payload), type);
             event_id = e.id();
-            co_await core->channel.async_send(
-                std::move(e), is_final(type) ? send_mode::close_after : send_mode::keep_open,
-                asio::redirect_error(asio::use_awaitable, ec));
+            co_await core->channel.async_send(std::move(e), send_mode_for(type),
+                                              asio::redirect_error(asio::use_awaitable, ec));
         }
         if (ec) {
             throw async_task_exception(

@@ -28,7 +28,7 @@ enum class handshake {
     /// sequentially consistent: the handshake is complete when the call returns.
     each,
     /// That store only releases; the caller completes the handshake of a whole
-    /// run of calls with one `settle()`, before it waits or blocks.
+    /// run of calls with one `fence()`, before it waits or blocks.
     deferred,
 };
 
@@ -51,7 +51,7 @@ enum class handshake {
 /// consistent: `channel` pairs them with its waiter flags (a Dekker-style
 /// handshake) so that a waiter going to sleep and a producer or consumer making
 /// progress can never miss each other. A run of pushes or pops by one thread
-/// may instead publish with release stores and end with one `settle()` fence
+/// may instead publish with release stores and end with one `fence()` fence
 /// (`handshake::deferred`): the fence orders every store of the run before the
 /// flag check that follows it, as a sequentially consistent store each would.
 template <class T>
@@ -117,7 +117,7 @@ public:
         if constexpr (H == handshake::each) {
             target->sequence.store(raw + 1, std::memory_order_seq_cst);
         } else {
-            target->sequence.store(raw + 1, std::memory_order_release);  // settle() completes it
+            target->sequence.store(raw + 1, std::memory_order_release);  // fence() completes it
         }
         return push_result::pushed;
     }
@@ -193,7 +193,7 @@ public:
     }
 
     /// Publishes what is left of `c` as holes the consumer skips, with
-    /// release stores (the caller settles); `c` is empty afterwards.
+    /// release stores (the caller fences); `c` is empty afterwards.
     void give_up(claim& c) noexcept {
         if (c.empty()) return;
         // Counted before they are published, so that `pushed()` never counts
@@ -250,7 +250,7 @@ public:
 
     /// Completes the waiter handshake of a run of `handshake::deferred` pushes
     /// or pops made by this thread; the waiter flag is read after it.
-    static void settle() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+    static void fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
 
     /// Stops all further pushes. Returns false if it was closed already.
     bool close() noexcept {

@@ -76,7 +76,7 @@ public:
     /// the task's consumer waits or blocks.
     void end_run() {
         in_run_ = false;
-        if (std::exchange(unsettled_, false)) settle_sends();
+        if (std::exchange(unfenced_, false)) fence_sends();
     }
 
 protected:
@@ -84,13 +84,13 @@ protected:
     /// broadcast), so a run's results can claim their slots ahead.
     explicit outbox_base(bool every_result) noexcept : every_result_(every_result) {}
 
-    virtual void settle_sends() = 0;
+    virtual void fence_sends() = 0;
 
     downstream_gate* gate_ = nullptr;
     bool stopped_ = false;
     const bool every_result_;
     bool in_run_ = false;
-    bool unsettled_ = false;    // values were sent in this run
+    bool unfenced_ = false;    // values were sent in this run
     std::size_t expected_ = 0;  // results still to come in this run, at most
     // Emitted on the consumer strand (where the listener is told), where the
     // parked send's handler runs.
@@ -146,7 +146,7 @@ public:
             };
             std::error_code ec;
             if (in_run_) {
-                unsettled_ = true;
+                unfenced_ = true;
                 if (claim_.empty() && expected_ > 1) claim_ = core.channel.try_claim(expected_);
                 if (expected_ != 0) --expected_;
                 if (!claim_.empty()) {
@@ -225,7 +225,7 @@ public:
     const Target& target() const noexcept { return target_; }
 
 private:
-    void settle_sends() override { sender_access::core(target_).channel.settle_sends(claim_); }
+    void fence_sends() override { sender_access::core(target_).channel.fence_sends(claim_); }
 
     /// Sends the oldest waiting value, waiting for room.
     asio::awaitable<void> send_front() {
@@ -259,8 +259,7 @@ private:
     asio::awaitable<std::error_code> send(waiting&& w, streaming_event_type type) {
         auto& core = sender_access::core(target_);
         auto [ec] = co_await core.channel.async_send(
-            make_event(core, std::move(w.value), type, w.id),
-            is_final(type) ? send_mode::close_after : send_mode::keep_open,
+            make_event(core, std::move(w.value), type, w.id), send_mode_for(type),
             asio::bind_cancellation_slot(interrupt_.slot(), as_tuple(asio::use_awaitable)));
         co_return ec;
     }

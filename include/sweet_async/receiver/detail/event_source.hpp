@@ -71,18 +71,18 @@ public:
             [this](Event& e) noexcept { event_access::set_sequence(e, received_++); });
     }
 
-    /// `try_receive()` as one of a run of receives that `settle()` ends:
+    /// `try_receive()` as one of a run of receives that `end_run()` ends:
     /// the run shares one fence of the channel's waiter handshake.
     std::optional<Event> try_receive_in_run() {
         if (!may_receive()) return std::nullopt;
-        unsettled_ = true;
+        unfenced_ = true;
         return channel_.try_receive_in_run(
             [this](Event& e) noexcept { event_access::set_sequence(e, received_++); });
     }
 
     /// Ends a run of `try_receive_in_run`; before anything that may wait.
-    void settle() {
-        if (std::exchange(unsettled_, false)) channel_.settle_receives();
+    void end_run() {
+        if (std::exchange(unfenced_, false)) channel_.fence_receives();
     }
 
     /// Suspends until an event may be ready (true) or the stream has ended and
@@ -181,7 +181,7 @@ private:
     channel<Event>& channel_;
     asio::any_io_executor strand_;
     std::uint64_t received_ = 0;          // the next event's arrival index
-    bool unsettled_ = false;              // a run of receives has not been settled
+    bool unfenced_ = false;              // a run of receives has not been fenced
     downstream_gate* gate_;               // the consumer's, which outlives this source
     std::optional<token_bucket> bucket_;  // the throttle's, if the task has one
     std::shared_ptr<pacer> pacer_;        // with the bucket

@@ -123,7 +123,7 @@ public:
                 stopped_.push_back(pop(id));
             return;
         }
-        settle(id);
+        pass_turn(id);
     }
 
     /// The events of stopped keys, to be cancelled; the caller empties it.
@@ -218,7 +218,7 @@ private:
 
     /// After its event ended: the lane's next event gets its turn, or an
     /// idle, empty lane is retired.
-    void settle(std::uint32_t id) {
+    void pass_turn(std::uint32_t id) {
         lane& l = lanes_[id];
         if (l.count != 0) {
             if (!l.is_ready) {

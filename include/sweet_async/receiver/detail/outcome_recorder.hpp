@@ -157,10 +157,6 @@ public:
 
     bool stamps(const event_type& e) const noexcept { return stamping()(e); }
 
-    void stamp_started(event_type& e) const noexcept {
-        if (stamps(e)) event_access::mark_started(e, event_clock::now());
-    }
-
     void stamp_completed(event_type& e) const noexcept {
         if (stamps(e)) event_access::mark_completed(e, event_clock::now());
     }
@@ -170,7 +166,6 @@ public:
 
     /// Measures from now on (see `take_measurement`).
     void measure_latency() noexcept { measuring_ = true; }
-    bool measuring() const noexcept { return measuring_; }
 
     /// What was measured since the last call.
     receiver_measurement take_measurement() noexcept { return std::exchange(measured_, {}); }

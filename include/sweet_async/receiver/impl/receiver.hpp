@@ -52,10 +52,10 @@ std::size_t
 receiver<T, Collection, Id, Processor, Collector>::process_ready(std::size_t most,
                                                                  std::optional<duration> timeout) {
     std::size_t taken = 0;
-    // Whatever ends the run, its hand-offs are settled before the strategy
+    // Whatever ends the run, its hand-offs are fenced before the strategy
     // can wait: a parked producer or next stage must not sleep through it.
-    const auto settle = [this] {
-        source_.settle();
+    const auto end_run = [this] {
+        source_.end_run();
         outlets_.end_run();
     };
     // What the outboxes may claim ahead in their targets: the events ready
@@ -70,10 +70,10 @@ receiver<T, Collection, Id, Processor, Collector>::process_ready(std::size_t mos
             if (in_flight() != 0) break;
         }
     } catch (...) {
-        settle();
+        end_run();
         throw;
     }
-    settle();
+    end_run();
     return taken;
 }
 

@@ -180,8 +180,7 @@ auto async_send_event(std::shared_ptr<State> state, streaming_event_type type, T
             auto e = state->make_event(std::move(payload), type);
             const uuid event_id = e.id();
             state->channel.async_send(
-                std::move(e),
-                sweet_async::is_final(type) ? send_mode::close_after : send_mode::keep_open,
+                std::move(e), send_mode_for(type),
                 send_operation<decltype(handler), State>(std::move(handler), state, event_id));
         },
         token, type, std::move(payload));
