@@ -88,32 +88,39 @@ private:
 /// strategy's coroutine, which runs on the consumer strand; outcomes of work
 /// in flight are recorded on that strand too, so the collector never needs a
 /// lock.
-template <class T, class Collection, class Id, class Processor, class Collector>
+///
+/// Its type depends on the processor's result `R` and shape (`Shape`:
+/// synchronous or a coroutine, per event or per batch), not on the processor
+/// itself, which it calls through a `detail::processor_runner`: the receiver,
+/// the consumer and the strategy are compiled once for every task of the
+/// same payload, result, collector and shape (see `receiver_for`).
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
 class receiver {
-    using traits = detail::processor_traits<Processor, T, Id>;
     using state_type = detail::emitting_core<T, Id>;
-    using runner_type = detail::attempt_runner<state_type, Processor>;
-    using recorder_type =
-        detail::outcome_recorder<state_type, Collector, typename traits::result_type>;
+    using recorder_type = detail::outcome_recorder<state_type, Collector, R>;
 
 public:
     using event_type = event<T, Id>;  ///< The events it hands out.
     using payload_type = T;           ///< What the events carry.
     /// What the processor produces per event (`std::monostate` for void).
-    using processor_result = typename traits::result_type;
+    using processor_result = R;
     using duration = std::chrono::nanoseconds;  ///< The unit of timeouts.
     /// True when the processor returns its result directly (not a coroutine).
-    static constexpr bool synchronous_processor = !traits::is_coroutine;
+    static constexpr bool synchronous_processor = Shape::synchronous;
     /// True when the processor takes a `std::span<const T>` of payloads.
-    static constexpr bool batch_processor = traits::takes_batch;
+    static constexpr bool batch_processor = Shape::batch;
+    /// What calls the task's processor (made by the task).
+    using runner_type = detail::processor_runner<T, Id, R, Shape>;
 
-    /// Made by the task when its consumer starts; strategies only receive it by reference.
-    receiver(const std::shared_ptr<state_type>& state, Processor processor, Collector collector)
+    /// Made by the task when its consumer starts; strategies only receive it
+    /// by reference. `takes_event`: the processor reads the whole event.
+    receiver(const std::shared_ptr<state_type>& state, std::shared_ptr<runner_type> runner,
+             bool takes_event, Collector collector)
         : state_(*state),
           source_(state->channel, state->consumer_executor(), &outlets_.gate(),
                   state->options.throttle),
-          runner_(std::make_shared<runner_type>(state, std::move(processor))),
-          outcomes_(*state, std::move(collector), traits::takes_event),
+          runner_(std::move(runner)),
+          outcomes_(*state, std::move(collector), takes_event),
           context_(runner_->new_context()),
           in_flight_(state, returned{this}) {
         for (const auto& box : outcomes_.outboxes())
@@ -201,8 +208,7 @@ public:
         if (!begin_batch(batch)) return;
         batch_attempt result;
         if constexpr (synchronous_processor) {
-            auto call = runner_->batch_call(payloads_);
-            runner_->run_sync(call, timeout, result);
+            runner_->run_sync(payloads_, timeout, result);
             if (!result.wait) return outcomes_.record(batch, payloads_, std::move(result), timeout);
         }
         spawn_batch_attempts(batch, std::move(result), timeout);
@@ -404,6 +410,12 @@ private:
     std::vector<asio::any_io_executor> strands_;
     std::size_t next_strand_ = 0;
 };
+
+/// The receiver of a task of payloads `T` whose processor is a `Processor`.
+template <class T, class Collection, class Id, class Processor, class Collector>
+using receiver_for =
+    receiver<T, Collection, Id, typename detail::processor_traits<Processor, T, Id>::result_type,
+             Collector, detail::shape_of<Processor, T, Id>>;
 
 }  // namespace sweet_async
 

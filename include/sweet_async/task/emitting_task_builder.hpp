@@ -79,8 +79,7 @@ public:
     /// work.
     [[nodiscard]] task_type start_queue() const {
         using state_type = detail::emitting_state<T, collection_type, Id>;
-        using receiver_type =
-            sweet_async::receiver<T, collection_type, Id, Processor, collector_type>;
+        using receiver_type = receiver_for<T, collection_type, Id, Processor, collector_type>;
         static_assert(strategy_for<Strategy, receiver_type>,
                       "sweet_async: the strategy must provide "
                       "asio::awaitable<void> run(Receiver&) const (see processing_strategy)");

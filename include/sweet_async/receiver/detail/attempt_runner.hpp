@@ -30,6 +30,7 @@
 #include <sweet_async/base/detail/exception_text.hpp>
 #include <sweet_async/base/event.hpp>
 #include <sweet_async/base/processor_context.hpp>
+#include <sweet_async/receiver/detail/emitting_core.hpp>
 #include <sweet_async/receiver/detail/processor_traits.hpp>
 
 namespace sweet_async::detail {
@@ -46,34 +47,49 @@ struct attempt_result {
     std::optional<std::chrono::nanoseconds> wait;
 };
 
-/// Owns the processor and calls it: one attempt after another, with the
-/// task's retries and backoff, a per-event timeout, and a stop request
-/// ending the retries. Shared by whatever runs attempts, on any thread: work
-/// offloaded to another execution context holds it (and through it the
-/// task's state) for as long as it runs, so it never reaches into a receiver
-/// whose context may be gone. Const once built; the processor must be safe
-/// to call from several threads where a strategy runs it concurrently.
-template <class State, class Processor>
-class attempt_runner {
-    using T = typename State::event_type::payload_type;
-    using Id = typename State::event_type::task_id_type;
-    using traits = processor_traits<Processor, T, Id>;
+/// How a processor is called, which is what the receiver (and so every
+/// strategy) compiles differently for: synchronously or as a coroutine, per
+/// event or per batch.
+template <bool Synchronous, bool Batch>
+struct processor_shape {
+    static constexpr bool synchronous = Synchronous;  ///< Returns its result directly.
+    static constexpr bool batch = Batch;              ///< Takes a `std::span<const T>`.
+};
 
+/// The shape of processor `P` of payloads `T` in a task with ids `Id`.
+template <class P, class T, class Id>
+using shape_of = processor_shape<!processor_traits<P, T, Id>::is_coroutine,
+                                 processor_traits<P, T, Id>::takes_batch>;
+
+/// The attempts at processing an event or a batch with the task's processor:
+/// one attempt after another, with the task's retries and backoff, a
+/// per-event timeout, and a stop request ending the retries.
+///
+/// The processor itself is behind four virtual calls (`attempt_runner`
+/// implements them), so that what runs the attempts, the receiver, the
+/// consumer coroutine and the strategies are compiled once per payload,
+/// result and shape, not once per processor: every lambda is a type of its
+/// own, and a file with many tasks paid for each. One indirect call per
+/// attempt is what that costs at run time.
+///
+/// Shared by whatever runs attempts, on any thread: work offloaded to another
+/// execution context holds it (and through it the task's state) for as long
+/// as it runs, so it never reaches into a receiver whose context may be gone.
+/// Const once built; the processor must be safe to call from several threads
+/// where a strategy runs it concurrently.
+template <class T, class Id, class R, class Shape>
+class processor_runner {
 public:
     using event_type = event<T, Id>;
     using duration = std::chrono::nanoseconds;
-    /// What the processor produces per event (`std::monostate` for void).
-    using processor_result = typename traits::result_type;
-    using single = attempt_result<processor_result>;
-    using batch = attempt_result<std::vector<processor_result>>;
-    static constexpr bool synchronous_processor = !traits::is_coroutine;
-    static constexpr bool batch_processor = traits::takes_batch;
+    using single = attempt_result<R>;
+    using batch = attempt_result<std::vector<R>>;
 
-    attempt_runner(std::shared_ptr<State> state, Processor processor)
-        : state_(std::move(state)),
-          processor_(std::move(processor)) {}
+    processor_runner(const processor_runner&) = delete;
+    processor_runner& operator=(const processor_runner&) = delete;
+    virtual ~processor_runner() = default;
 
-    State& state() const noexcept { return *state_; }
+    emitting_core<T, Id>& state() const noexcept { return *state_; }
 
     /// A context for processors called in one place (each coroutine or
     /// thread gets its own, since it carries the attempt number).
@@ -81,32 +97,57 @@ public:
         return processor_context<Id>(state_->id, state_->options.name, state_->executor);
     }
 
-    /// One attempt at `e`: a callable taking the attempt number.
-    auto single_call(const event_type& e, processor_context<Id>& context) const {
-        return [this, &e, &context](unsigned attempt_number) {
-            context_access::set_attempt(context, attempt_number);
-            if constexpr (synchronous_processor) {
-                return call_sync(e, context);
-            } else if constexpr (returns_result_awaitable) {
-                return call_processor(processor_, e, context);
-            } else {
-                return call_async(e, context);
-            }
-        };
+    /// A synchronous processor's attempts at `e`, back to back, until one
+    /// succeeds, the last one fails or overruns, or a retry must first wait
+    /// its backoff (then `r.wait` is set and `run_async` carries on). Never
+    /// blocks.
+    void run_sync(const event_type& e, processor_context<Id>& context,
+                  std::optional<duration> timeout, single& r) const {
+        run_sync_loop([&](unsigned attempt) { return call(e, context, attempt); }, timeout, r);
     }
 
-    /// One attempt at a batch of `payloads`.
-    auto batch_call(const std::vector<T>& payloads) const {
-        return [this, &payloads](unsigned) {
-            return std::invoke(processor_, std::span<const T>(payloads));
-        };
+    /// The same for one call of a synchronous per-batch processor with `payloads`.
+    void run_sync(const std::vector<T>& payloads, std::optional<duration> timeout, batch& r) const {
+        run_sync_loop([&](unsigned) { return call_batch(payloads); }, timeout, r);
     }
 
-    /// Runs synchronous attempts back to back until one succeeds, the last
-    /// one fails or overruns, or a retry must first wait its backoff (then
-    /// `r.wait` is set and `run_async` carries on). Never blocks.
-    template <class Call, class R>
-    void run_sync(Call& call, std::optional<duration> timeout, attempt_result<R>& r) const {
+    /// The remaining attempts at `e` in a coroutine: waits each backoff,
+    /// races a coroutine processor against `timeout`, and stops at a stop
+    /// request. Never throws. `e` and `context` outlive it.
+    asio::awaitable<void> run_async(const event_type& e, processor_context<Id>& context,
+                                    std::optional<duration> timeout, single& r) const {
+        return run_async_loop(
+            [this, &e, &context](unsigned n) { return call(e, context, n); },
+            [this, &e, &context](unsigned n) { return call_async(e, context, n); }, timeout, r);
+    }
+
+    /// The same for a per-batch processor with `payloads`, which outlive it.
+    asio::awaitable<void> run_async(const std::vector<T>& payloads, std::optional<duration> timeout,
+                                    batch& r) const {
+        return run_async_loop([this, &payloads](unsigned) { return call_batch(payloads); },
+                              [this, &payloads](unsigned) { return call_async_batch(payloads); },
+                              timeout, r);
+    }
+
+protected:
+    explicit processor_runner(std::shared_ptr<emitting_core<T, Id>> state)
+        : state_(std::move(state)) {}
+
+    /// Attempt number `attempt` at `e` with a synchronous processor (a
+    /// per-batch one with a batch of one).
+    virtual R call(const event_type& e, processor_context<Id>& context, unsigned attempt) const = 0;
+    /// The same with a coroutine processor.
+    virtual asio::awaitable<R> call_async(const event_type& e, processor_context<Id>& context,
+                                          unsigned attempt) const = 0;
+    /// One call of a synchronous per-batch processor.
+    virtual std::vector<R> call_batch(const std::vector<T>& payloads) const = 0;
+    /// One call of a coroutine per-batch processor.
+    virtual asio::awaitable<std::vector<R>>
+    call_async_batch(const std::vector<T>& payloads) const = 0;
+
+private:
+    template <class Call, class X>
+    void run_sync_loop(Call&& call, std::optional<duration> timeout, attempt_result<X>& r) const {
         for (;;) {
             // The clock is read only when there is a timeout to check.
             const auto begun = timeout ? event_clock::now() : event_clock::time_point{};
@@ -125,12 +166,10 @@ public:
         }
     }
 
-    /// Runs the remaining attempts in a coroutine: waits each backoff, races
-    /// a coroutine processor against `timeout`, and stops at a stop request.
-    /// Never throws.
-    template <class Call, class R>
-    asio::awaitable<void> run_async(Call& call, std::optional<duration> timeout,
-                                    attempt_result<R>& r) const {
+    template <class SyncCall, class AsyncCall, class X>
+    asio::awaitable<void> run_async_loop(SyncCall sync_call, AsyncCall async_call,
+                                         std::optional<duration> timeout,
+                                         attempt_result<X>& r) const {
         for (;;) {
             try {
                 if (r.wait) {
@@ -143,16 +182,16 @@ public:
                         asio::redirect_error(asio::use_awaitable, interrupted));
                     if (interrupted || state_->stopping()) co_return;
                 }
-                if constexpr (synchronous_processor) {
-                    run_sync(call, timeout, r);
+                if constexpr (Shape::synchronous) {
+                    run_sync_loop(sync_call, timeout, r);
                     if (!r.wait) co_return;
                     continue;
                 } else if (timeout) {
-                    r.result = co_await within(call(++r.made), *timeout);
+                    r.result = co_await within(async_call(++r.made), *timeout);
                     r.overran = !r.result;
                     co_return;
                 } else {
-                    r.result.emplace(co_await call(++r.made));
+                    r.result.emplace(co_await async_call(++r.made));
                     co_return;
                 }
             } catch (...) {
@@ -168,30 +207,100 @@ public:
         }
     }
 
-private:
-    /// A coroutine processor of the payload alone that already returns
-    /// `asio::awaitable<processor_result>` is awaited as it is, without a
-    /// coroutine frame of ours around it (an allocation per attempt): it
-    /// refers only to the payload, which outlives the attempt. The other
-    /// forms may take temporaries (an event view, the id), so they are
-    /// called inside `call_async`, whose frame keeps those alive.
-    static constexpr bool returns_result_awaitable =
-        !batch_processor && traits::takes_payload &&
-        std::is_same_v<typename traits::raw_result, asio::awaitable<processor_result>>;
+    /// After a failed attempt: whether another one is allowed (not when the
+    /// task is stopping), and the backoff to wait before it.
+    template <class X>
+    bool may_retry(attempt_result<X>& r) const {
+        if (r.made > state_->options.retry || state_->stopping()) return false;
+        state_->counts().add_retry();
+        if (const auto wait = state_->options.retry_backoff.delay(r.made);
+            wait > duration::zero()) {
+            r.wait = wait;
+        }
+        return true;
+    }
 
-    decltype(auto) call_sync(const event_type& e, processor_context<Id>& context) const {
-        if constexpr (batch_processor) {
-            return only_result(std::invoke(processor_, std::span<const T>(&e.payload(), 1)));
-        } else if constexpr (std::is_void_v<typename traits::raw_result>) {
-            call_processor(processor_, e, context);
-            return std::monostate{};
+    const std::shared_ptr<emitting_core<T, Id>> state_;
+};
+
+/// A task's processor of type `Processor`, called in whichever form it has:
+/// the one part of processing compiled once per processor.
+template <class T, class Id, class Processor>
+class attempt_runner final
+    : public processor_runner<T, Id, typename processor_traits<Processor, T, Id>::result_type,
+                              shape_of<Processor, T, Id>> {
+    using traits = processor_traits<Processor, T, Id>;
+    using R = typename traits::result_type;
+    using base = processor_runner<T, Id, R, shape_of<Processor, T, Id>>;
+    static constexpr bool synchronous_processor = !traits::is_coroutine;
+    static constexpr bool batch_processor = traits::takes_batch;
+
+public:
+    using event_type = event<T, Id>;
+
+    attempt_runner(std::shared_ptr<emitting_core<T, Id>> state, Processor processor)
+        : base(std::move(state)),
+          processor_(std::move(processor)) {}
+
+private:
+    R call(const event_type& e, processor_context<Id>& context, unsigned attempt) const override {
+        if constexpr (synchronous_processor) {
+            context_access::set_attempt(context, attempt);
+            if constexpr (batch_processor) {
+                return only_result(std::invoke(processor_, std::span<const T>(&e.payload(), 1)));
+            } else if constexpr (std::is_void_v<typename traits::raw_result>) {
+                call_processor(processor_, e, context);
+                return std::monostate{};
+            } else {
+                return call_processor(processor_, e, context);
+            }
         } else {
-            return call_processor(processor_, e, context);
+            throw not_this_shape();
         }
     }
 
-    asio::awaitable<processor_result> call_async(const event_type& e,
-                                                 processor_context<Id>& context) const {
+    asio::awaitable<R> call_async(const event_type& e, processor_context<Id>& context,
+                                  unsigned attempt) const override {
+        if constexpr (!synchronous_processor) {
+            context_access::set_attempt(context, attempt);
+            if constexpr (returns_result_awaitable) {
+                return call_processor(processor_, e, context);
+            } else {
+                return call_in_frame(e, context);
+            }
+        } else {
+            throw not_this_shape();
+        }
+    }
+
+    std::vector<R> call_batch(const std::vector<T>& payloads) const override {
+        if constexpr (synchronous_processor && batch_processor) {
+            return std::invoke(processor_, std::span<const T>(payloads));
+        } else {
+            throw not_this_shape();
+        }
+    }
+
+    asio::awaitable<std::vector<R>>
+    call_async_batch(const std::vector<T>& payloads) const override {
+        if constexpr (!synchronous_processor && batch_processor) {
+            return std::invoke(processor_, std::span<const T>(payloads));
+        } else {
+            throw not_this_shape();
+        }
+    }
+
+    /// A coroutine processor of the payload alone that already returns
+    /// `asio::awaitable<R>` is awaited as it is, without a coroutine frame
+    /// of ours around it (an allocation per attempt): it refers only to the
+    /// payload, which outlives the attempt. The other forms may take
+    /// temporaries (an event view, the id), so they are called inside
+    /// `call_in_frame`, whose frame keeps those alive.
+    static constexpr bool returns_result_awaitable =
+        !batch_processor && traits::takes_payload &&
+        std::is_same_v<typename traits::raw_result, asio::awaitable<R>>;
+
+    asio::awaitable<R> call_in_frame(const event_type& e, processor_context<Id>& context) const {
         if constexpr (batch_processor) {
             co_return only_result(
                 co_await std::invoke(processor_, std::span<const T>(&e.payload(), 1)));
@@ -204,7 +313,7 @@ private:
     }
 
     /// The one result of a batch of one event.
-    static processor_result only_result(std::vector<processor_result>&& results) {
+    static R only_result(std::vector<R>&& results) {
         if (results.size() != 1) {
             throw std::length_error(
                 fmt::format("the batch processor returned {} results for 1 event", results.size()));
@@ -212,20 +321,11 @@ private:
         return std::move(results.front());
     }
 
-    /// After a failed attempt: whether another one is allowed (not when the
-    /// task is stopping), and the backoff to wait before it.
-    template <class R>
-    bool may_retry(attempt_result<R>& r) const {
-        if (r.made > state_->options.retry || state_->stopping()) return false;
-        state_->counts().add_retry();
-        if (const auto wait = state_->options.retry_backoff.delay(r.made);
-            wait > duration::zero()) {
-            r.wait = wait;
-        }
-        return true;
+    /// What a call the receiver never makes for this shape would throw.
+    static std::logic_error not_this_shape() {
+        return std::logic_error("sweet_async: a processor was called in a form it does not have");
     }
 
-    const std::shared_ptr<State> state_;
     // The processor is called through a const runner; users' processors may
     // keep state of their own (their call operator need not be const).
     mutable Processor processor_;

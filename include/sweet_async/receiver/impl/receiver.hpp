@@ -25,16 +25,15 @@
 
 namespace sweet_async {
 
-template <class T, class Collection, class Id, class Processor, class Collector>
-void receiver<T, Collection, Id, Processor, Collector>::process(event_type&& e,
-                                                                std::optional<duration> timeout) {
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
+void receiver<T, Collection, Id, R, Collector, Shape>::process(event_type&& e,
+                                                               std::optional<duration> timeout) {
     if (state_.stopping()) return cancel(std::move(e));
     const bool stamped = outcomes_.stamps(e);
     if constexpr (synchronous_processor) {
         if (stamped) detail::event_access::mark_started(e, event_clock::now());
         attempt result;
-        auto call = runner_->single_call(e, context_);
-        runner_->run_sync(call, timeout, result);
+        runner_->run_sync(e, context_, timeout, result);
         if (!result.wait) {
             if (stamped) detail::event_access::mark_completed(e, event_clock::now());
             return outcomes_.record(std::move(e), std::move(result), timeout);
@@ -47,10 +46,10 @@ void receiver<T, Collection, Id, Processor, Collector>::process(event_type&& e,
     }
 }
 
-template <class T, class Collection, class Id, class Processor, class Collector>
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
 std::size_t
-receiver<T, Collection, Id, Processor, Collector>::process_ready(std::size_t most,
-                                                                 std::optional<duration> timeout) {
+receiver<T, Collection, Id, R, Collector, Shape>::process_ready(std::size_t most,
+                                                                std::optional<duration> timeout) {
     std::size_t taken = 0;
     // Whatever ends the run, its hand-offs are fenced before the strategy
     // can wait: a parked producer or next stage must not sleep through it.
@@ -77,11 +76,11 @@ receiver<T, Collection, Id, Processor, Collector>::process_ready(std::size_t mos
     return taken;
 }
 
-template <class T, class Collection, class Id, class Processor, class Collector>
-void receiver<T, Collection, Id, Processor, Collector>::dispatch(event_type&& e,
-                                                                 std::optional<duration> timeout,
-                                                                 const asio::any_io_executor& where,
-                                                                 completion_order order) {
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
+void receiver<T, Collection, Id, R, Collector, Shape>::dispatch(event_type&& e,
+                                                                std::optional<duration> timeout,
+                                                                const asio::any_io_executor& where,
+                                                                completion_order order) {
     if (state_.stopping()) {
         attempt cancelled;
         cancelled.cancelled = true;
@@ -99,8 +98,8 @@ void receiver<T, Collection, Id, Processor, Collector>::dispatch(event_type&& e,
     }
 }
 
-template <class T, class Collection, class Id, class Processor, class Collector>
-std::size_t receiver<T, Collection, Id, Processor, Collector>::dispatch_ready(
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
+std::size_t receiver<T, Collection, Id, R, Collector, Shape>::dispatch_ready(
     std::size_t free, std::optional<duration> timeout, const asio::any_io_executor& where,
     completion_order order) {
     if (free == 0) return 0;
@@ -126,9 +125,9 @@ std::size_t receiver<T, Collection, Id, Processor, Collector>::dispatch_ready(
     return 1;
 }
 
-template <class T, class Collection, class Id, class Processor, class Collector>
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
 asio::awaitable<bool>
-receiver<T, Collection, Id, Processor, Collector>::wait_for_events_or_outcome() {
+receiver<T, Collection, Id, R, Collector, Shape>::wait_for_events_or_outcome() {
     const std::size_t busy = in_flight();
     if (busy == 0) co_return co_await wait_for_events();
     if (source_.ended() || source_.held_at_gate()) {
@@ -144,9 +143,9 @@ receiver<T, Collection, Id, Processor, Collector>::wait_for_events_or_outcome() 
     co_return true;
 }
 
-template <class T, class Collection, class Id, class Processor, class Collector>
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
 asio::awaitable<void>
-receiver<T, Collection, Id, Processor, Collector>::cancel_remaining(std::string reason) {
+receiver<T, Collection, Id, R, Collector, Shape>::cancel_remaining(std::string reason) {
     co_await wait_in_flight_below(1);
     source_.close();
     source_.receive_freely();  // what it cancels sends nothing downstream, at once
@@ -157,8 +156,8 @@ receiver<T, Collection, Id, Processor, Collector>::cancel_remaining(std::string 
     }
 }
 
-template <class T, class Collection, class Id, class Processor, class Collector>
-void receiver<T, Collection, Id, Processor, Collector>::spawn_attempts(
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
+void receiver<T, Collection, Id, R, Collector, Shape>::spawn_attempts(
     event_type&& e, attempt&& r, std::optional<duration> timeout, asio::any_io_executor strand,
     completion_order order, bool stamped) {
     in_flight_.started();
@@ -177,8 +176,7 @@ void receiver<T, Collection, Id, Processor, Collector>::spawn_attempts(
                     detail::event_access::mark_started(e, event_clock::now());
                 }
                 processor_context<Id> context = runner->new_context();
-                auto call = runner->single_call(e, context);
-                co_await runner->run_async(call, timeout, r);
+                co_await runner->run_async(e, context, timeout, r);
                 if (stamped) detail::event_access::mark_completed(e, event_clock::now());
             }
             entry->ended = true;
@@ -189,8 +187,8 @@ void receiver<T, Collection, Id, Processor, Collector>::spawn_attempts(
         detail::detached_owning(entry, entry->signal.slot()));
 }
 
-template <class T, class Collection, class Id, class Processor, class Collector>
-void receiver<T, Collection, Id, Processor, Collector>::dispatch_run(
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
+void receiver<T, Collection, Id, R, Collector, Shape>::dispatch_run(
     std::vector<event_type>& events, std::optional<duration> timeout,
     const asio::any_io_executor& where, completion_order order) {
     static_assert(synchronous_processor, "sweet_async: dispatch_run is for synchronous processors");
@@ -207,8 +205,7 @@ void receiver<T, Collection, Id, Processor, Collector>::dispatch_run(
                 result.cancelled = true;
             } else {
                 if (stamped) detail::event_access::mark_started(e, event_clock::now());
-                auto call = runner->single_call(e, context);
-                runner->run_sync(call, timeout, result);
+                runner->run_sync(e, context, timeout, result);
                 if (stamped && !result.wait) {
                     detail::event_access::mark_completed(e, event_clock::now());
                 }
@@ -223,8 +220,8 @@ void receiver<T, Collection, Id, Processor, Collector>::dispatch_run(
     events = {};
 }
 
-template <class T, class Collection, class Id, class Processor, class Collector>
-void receiver<T, Collection, Id, Processor, Collector>::take_back(finished&& f) {
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
+void receiver<T, Collection, Id, R, Collector, Shape>::take_back(finished&& f) {
     if (f.entry) in_flight_.leave(*f.entry);
     if (f.continue_on) {
         return spawn_attempts(std::move(f.e), std::move(f.result), f.timeout,
@@ -233,8 +230,8 @@ void receiver<T, Collection, Id, Processor, Collector>::take_back(finished&& f) 
     outcomes_.record(std::move(f.e), std::move(f.result), f.timeout, f.order);
 }
 
-template <class T, class Collection, class Id, class Processor, class Collector>
-void receiver<T, Collection, Id, Processor, Collector>::spawn_batch_attempts(
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
+void receiver<T, Collection, Id, R, Collector, Shape>::spawn_batch_attempts(
     std::vector<event_type>& batch, batch_attempt&& r, std::optional<duration> timeout) {
     in_flight_.started();
     auto entry = in_flight_.enter(state_.consumer_executor());
@@ -243,8 +240,7 @@ void receiver<T, Collection, Id, Processor, Collector>::spawn_batch_attempts(
         [](receiver* self, std::vector<event_type> batch, std::vector<T> payloads, batch_attempt r,
            std::optional<duration> timeout,
            std::shared_ptr<detail::interruptible> entry) -> asio::awaitable<void> {
-            auto call = self->runner_->batch_call(payloads);
-            co_await self->runner_->run_async(call, timeout, r);
+            co_await self->runner_->run_async(payloads, timeout, r);
             entry->ended = true;
             self->in_flight_.leave(*entry);
             self->outcomes_.record(batch, payloads, std::move(r), timeout);
@@ -254,9 +250,9 @@ void receiver<T, Collection, Id, Processor, Collector>::spawn_batch_attempts(
     batch.clear();
 }
 
-template <class T, class Collection, class Id, class Processor, class Collector>
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
 asio::any_io_executor
-receiver<T, Collection, Id, Processor, Collector>::strand_on(const asio::any_io_executor& where) {
+receiver<T, Collection, Id, R, Collector, Shape>::strand_on(const asio::any_io_executor& where) {
     if (where != strands_on_) {
         strands_on_ = where;
         strands_.clear();
@@ -266,9 +262,8 @@ receiver<T, Collection, Id, Processor, Collector>::strand_on(const asio::any_io_
     return strands_[next_strand_++ % strands_kept];
 }
 
-template <class T, class Collection, class Id, class Processor, class Collector>
-bool receiver<T, Collection, Id, Processor, Collector>::begin_batch(
-    std::vector<event_type>& batch) {
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
+bool receiver<T, Collection, Id, R, Collector, Shape>::begin_batch(std::vector<event_type>& batch) {
     if (batch.empty()) return false;
     if (state_.stopping()) {
         for (auto& e : batch)

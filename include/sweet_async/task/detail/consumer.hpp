@@ -88,14 +88,14 @@ void end_task(State& state, std::string failure, Finish&& finish) {
 /// stream, fed by `emitters` as well as by the producers outside, then makes
 /// sure every event has an outcome, joins the emitters, settles the status
 /// and publishes the final result. Its frame owns the strategy and the
-/// receiver, with the processor and the collector.
-template <class State, class Strategy, class Processor, class Collector, class Emitters>
-asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, Processor processor,
-                              Collector collector, Emitters emitters) {
-    using receiver_type = receiver<typename State::event_type::payload_type,
-                                   typename State::result_type::collection_type,
-                                   typename State::event_type::task_id_type, Processor, Collector>;
-    receiver_type receiver(state, std::move(processor), std::move(collector));
+/// receiver, with the collector; `runner` calls the processor. It does not
+/// depend on the processor's type: one per payload, result, collector and
+/// processor shape (see `receiver`).
+template <class Receiver, class State, class Strategy, class Collector, class Emitters>
+asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy,
+                              std::shared_ptr<typename Receiver::runner_type> runner,
+                              bool takes_event, Collector collector, Emitters emitters) {
+    Receiver receiver(state, std::move(runner), takes_event, std::move(collector));
     asio::steady_timer deadline(state->executor);
     arm_deadline(deadline, state);
     report_strategy(*state, strategy);
@@ -128,14 +128,21 @@ asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy, P
              });
 }
 
-/// Starts the consumer of `state` on its consumer strand.
+/// Starts the consumer of `state` on its consumer strand, `processor`
+/// behind its runner.
 template <class State, class Strategy, class Processor, class Collector, class Emitters>
 void start_consumer(std::shared_ptr<State> state, Strategy strategy, Processor processor,
                     Collector collector, Emitters emitters) {
+    using T = typename State::event_type::payload_type;
+    using Id = typename State::event_type::task_id_type;
+    using receiver_type =
+        receiver_for<T, typename State::result_type::collection_type, Id, Processor, Collector>;
+    auto runner = std::make_shared<attempt_runner<T, Id, Processor>>(state, std::move(processor));
     auto executor = state->consumer_executor();
     asio::co_spawn(executor,
-                   consume(std::move(state), std::move(strategy), std::move(processor),
-                           std::move(collector), std::move(emitters)),
+                   consume<receiver_type>(std::move(state), std::move(strategy), std::move(runner),
+                                          processor_traits<Processor, T, Id>::takes_event,
+                                          std::move(collector), std::move(emitters)),
                    asio::detached);
 }
 
