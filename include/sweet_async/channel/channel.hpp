@@ -6,23 +6,17 @@
 #include <sweet_async/config.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <new>
 #include <optional>
 #include <system_error>
-#include <thread>
 #include <utility>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
-#include <asio/post.hpp>
 #include <fmt/format.h>
 
 #include <sweet_async/base/error.hpp>
@@ -30,6 +24,7 @@
 #include <sweet_async/base/streaming_event_type.hpp>
 #include <sweet_async/channel/detail/bounded_queue.hpp>
 #include <sweet_async/channel/detail/overflow_area.hpp>
+#include <sweet_async/channel/detail/parked_waiters.hpp>
 #include <sweet_async/channel/detail/waiter.hpp>
 
 namespace sweet_async {
@@ -185,7 +180,7 @@ public:
         queue_.fence();
         // After the fence: either the parking consumer's re-check sees the
         // run's elements, or this sees its flag (see park_consumer).
-        if (consumer_waiting_.load(std::memory_order_relaxed)) wake_consumer();
+        if (waiters_.consumer_waiting(std::memory_order_relaxed)) waiters_.wake_consumer();
     }
 
     /// Enqueues `value`, suspending while the channel is full. Completes with
@@ -224,8 +219,8 @@ public:
     /// senders complete with `closed`. Idempotent, callable from any thread.
     void close() {
         if (!queue_.close()) return;
-        wake_consumer();
-        wake_all_producers();
+        waiters_.wake_consumer();
+        waiters_.wake_all_producers();
     }
 
     /// True once `close()`, `abandon()` or a `close_after` send has closed the channel
@@ -242,13 +237,9 @@ public:
         queue_.close();
         // Unlike close(), even when someone else closed the channel first:
         // whatever is still parked goes now.
-        wake_consumer();
-        wake_all_producers();
-        // A waker that took a waiter before us counted it under the mutex,
-        // so it is seen here; its completion (a post) is short and never
-        // waits for us. Acquire pairs with the release in complete_taken.
-        while (completing_.load(std::memory_order_acquire) != 0)
-            std::this_thread::yield();
+        waiters_.wake_consumer();
+        waiters_.wake_all_producers();
+        waiters_.wait_for_completions();
     }
 
     // ----- the consumer --------------------------------------------------------
@@ -278,7 +269,7 @@ public:
         queue_.fence();
         // After the fence: either the parking producer's re-check sees the
         // freed slots, or this sees its count (see park_producer).
-        if (producers_waiting_.load(std::memory_order_relaxed) != 0) wake_producers_for_room();
+        if (waiters_.producers_waiting(std::memory_order_relaxed) != 0) wake_producers_for_room();
     }
 
     /// Parked producers are woken once `wake_room()` slots are free, as many
@@ -360,15 +351,15 @@ private:
     template <detail::handshake H>
     void published(bool closing) {
         if (closing) {
-            wake_consumer();
-            wake_all_producers();
-        } else if (consumer_waiting_.load(H == detail::handshake::each
-                                              ? std::memory_order_seq_cst
-                                              : std::memory_order_relaxed)) {
+            waiters_.wake_consumer();
+            waiters_.wake_all_producers();
+        } else if (waiters_.consumer_waiting(H == detail::handshake::each
+                                                 ? std::memory_order_seq_cst
+                                                 : std::memory_order_relaxed)) {
             // Pairs with the flag store in park_consumer: either the consumer
             // sees the slot or we see that it sleeps. In a run, a flag missed
             // here is seen by fence_sends().
-            wake_consumer();
+            waiters_.wake_consumer();
         }
     }
 
@@ -389,9 +380,9 @@ private:
         // park_producer: either we see the parked producer or it sees the
         // room. In a run, a count missed here is seen by fence_receives().
         if ((value || queue_.popped() != before) &&
-            producers_waiting_.load(H == detail::handshake::each
-                                        ? std::memory_order_seq_cst
-                                        : std::memory_order_relaxed) != 0) {
+            waiters_.producers_waiting(H == detail::handshake::each
+                                           ? std::memory_order_seq_cst
+                                           : std::memory_order_relaxed) != 0) {
             wake_producers_for_room();
         }
         return value;
@@ -446,107 +437,30 @@ private:
     template <class Handler>
     void park_consumer(Handler handler) {
         auto parked = detail::make_waiter(std::move(handler), executor_, [this](detail::waiter* w) {
-            wake_consumer(w, detail::operation_aborted());
+            waiters_.wake_consumer(w, detail::operation_aborted());
         });
         const detail::waiter* self = parked.get();
-        {
-            std::lock_guard lock(mutex_);
-            consumer_waiter_ = std::move(parked);
-            consumer_waiting_.store(true, std::memory_order_seq_cst);
-        }
+        waiters_.park_consumer(std::move(parked));
         // Re-check after publishing the flag: a producer that published before
         // it saw no waiter, so the element (or the end) must be visible here.
-        if (ready() || queue_.drained()) wake_consumer(self);
+        if (ready() || queue_.drained()) waiters_.wake_consumer(self);
     }
 
     template <class Handler>
     void park_producer(Handler handler) {
         auto parked = detail::make_waiter(std::move(handler), executor_, [this](detail::waiter* w) {
-            wake_producer(w, detail::operation_aborted());
+            waiters_.wake_producer(w, detail::operation_aborted());
         });
         const detail::waiter* self = parked.get();
-        {
-            std::lock_guard lock(mutex_);
-            producer_waiters_.push_back(std::move(parked));
-            producers_waiting_.fetch_add(1, std::memory_order_seq_cst);
-        }
-        if (!queue_.full() || queue_.closed()) wake_producer(self);
-    }
-
-    /// Wakes the parked consumer; with `which`, only if it is that waiter.
-    void wake_consumer(const detail::waiter* which = nullptr, std::error_code ec = {}) {
-        std::unique_ptr<detail::waiter> woken;
-        {
-            std::lock_guard lock(mutex_);
-            if (!consumer_waiter_ || (which && consumer_waiter_.get() != which)) return;
-            woken = std::move(consumer_waiter_);
-            consumer_waiting_.store(false, std::memory_order_relaxed);
-            completing_.fetch_add(1, std::memory_order_relaxed);
-        }
-        complete_taken(std::move(woken), ec);
+        waiters_.park_producer(std::move(parked));
+        if (!queue_.full() || queue_.closed()) waiters_.wake_producer(self);
     }
 
     /// Consumer side, after a slot was freed with producers parked (see `wake_room`).
     void wake_producers_for_room() {
         const std::size_t capacity = queue_.capacity();
         const std::size_t free = capacity - std::min(capacity, queue_.queued());
-        if (free < wake_room_) return;
-        std::deque<std::unique_ptr<detail::waiter>> woken;
-        {
-            std::lock_guard lock(mutex_);
-            const std::size_t n = std::min(free, producer_waiters_.size());
-            for (std::size_t i = 0; i < n; ++i) {
-                woken.push_back(std::move(producer_waiters_.front()));
-                producer_waiters_.pop_front();
-            }
-            producers_waiting_.fetch_sub(n, std::memory_order_relaxed);
-            completing_.fetch_add(n, std::memory_order_relaxed);
-        }
-        for (auto& parked : woken)
-            complete_taken(std::move(parked), {});
-    }
-
-    /// Wakes the given parked producer if it is still parked.
-    void wake_producer(const detail::waiter* which, std::error_code ec = {}) {
-        std::unique_ptr<detail::waiter> woken;
-        {
-            std::lock_guard lock(mutex_);
-            auto it = std::find_if(producer_waiters_.begin(), producer_waiters_.end(),
-                                   [which](const auto& parked) { return parked.get() == which; });
-            if (it == producer_waiters_.end()) return;
-            woken = std::move(*it);
-            producer_waiters_.erase(it);
-            producers_waiting_.fetch_sub(1, std::memory_order_relaxed);
-            completing_.fetch_add(1, std::memory_order_relaxed);
-        }
-        complete_taken(std::move(woken), ec);
-    }
-
-    void wake_all_producers() {
-        std::deque<std::unique_ptr<detail::waiter>> woken;
-        {
-            std::lock_guard lock(mutex_);
-            woken.swap(producer_waiters_);
-            producers_waiting_.store(0, std::memory_order_relaxed);
-            completing_.fetch_add(woken.size(), std::memory_order_relaxed);
-        }
-        for (auto& parked : woken)
-            complete_taken(std::move(parked), {});
-    }
-
-    /// Completes `woken`, taken out of the lists under the mutex (where
-    /// `completing_` counted it), destroys it, then uncounts it: `abandon()`
-    /// waits for that, even if completing throws.
-    void complete_taken(std::unique_ptr<detail::waiter> woken, std::error_code ec) {
-        struct uncount {
-            std::atomic<std::size_t>& count;
-            std::unique_ptr<detail::waiter>& woken;
-            ~uncount() {
-                woken.reset();  // the waiter may hold a work guard: gone before it counts as done
-                count.fetch_sub(1, std::memory_order_release);
-            }
-        } guard{completing_, woken};
-        woken->complete(ec);
+        if (free >= wake_room_) waiters_.wake_producers(free);
     }
 
     executor_type executor_;
@@ -555,13 +469,7 @@ private:
     overflow_policy policy_ = overflow_policy::wait;
     std::unique_ptr<detail::overflow_area<T>> area_;  // for the dropping policies only
 
-    std::mutex mutex_;  // guards the parked waiters below, nothing else
-    std::unique_ptr<detail::waiter> consumer_waiter_;
-    std::deque<std::unique_ptr<detail::waiter>> producer_waiters_;
-    std::atomic<bool> consumer_waiting_{false};
-    std::atomic<std::size_t> producers_waiting_{0};
-    /// Waiters taken out of the lists and not yet completed (slow paths only).
-    std::atomic<std::size_t> completing_{0};
+    detail::parked_waiters waiters_;
 };
 
 }  // namespace sweet_async

@@ -236,15 +236,20 @@ public:
                                const asio::any_io_executor& where,
                                completion_order order = completion_order::completion);
 
-    /// Starts processing `events` (emptied) with a synchronous processor, one
-    /// after another in their order, as one unit in flight on `where`: for a
-    /// strategy that deals out runs itself (per_key: the waiting events of
-    /// several keys). The results come back together; an event whose retry
-    /// must first wait its backoff continues in a coroutine while the run
-    /// goes on (see `retries_wait`). A synchronous processor only.
-    void dispatch_run(std::vector<event_type>& events, std::optional<duration> timeout,
-                      const asio::any_io_executor& where,
-                      completion_order order = completion_order::completion);
+    /// `dispatch_ready` for events a strategy holds itself (per_key: the
+    /// waiting events of free keys), with a synchronous processor: starts up
+    /// to `free` idle workers on `where`, no more than `ready` (the sources
+    /// of events that may go to different workers), and deals them runs,
+    /// taking turns: `take(run, most)` appends to `run` up to `most` events
+    /// that may be processed one after another, in their order, and returns
+    /// how many (0 once nothing is left). Each worker counts as one unit in
+    /// flight; returns how many events it dealt. An event whose retry must
+    /// first wait its backoff continues in a coroutine while its run goes
+    /// on (see `retries_wait`).
+    template <class Take>
+    std::size_t dispatch_runs(std::size_t free, std::size_t ready, std::optional<duration> timeout,
+                              const asio::any_io_executor& where, Take&& take,
+                              completion_order order = completion_order::completion);
 
     /// True when a failed attempt may be retried after a backoff: the retry
     /// then waits apart from the run it was part of, and the run's later
@@ -252,9 +257,6 @@ public:
     bool retries_wait() const noexcept {
         return state_.options.retry != 0 && !state_.options.retry_backoff.immediate();
     }
-
-    /// The longest run of events `dispatch_ready` gives one worker.
-    static constexpr std::size_t most_per_worker = 64;
 
     /// How many units of work are in flight: a run `dispatch_ready` started,
     /// an event or a batch whose processing continues in a coroutine.
@@ -342,6 +344,15 @@ public:
     }
 
 private:
+    /// The longest run of events one worker gets.
+    static constexpr std::size_t most_per_worker = 64;
+
+    /// Starts processing `events` (emptied) with a synchronous processor, one
+    /// after another in their order, as one unit in flight on `where`. The
+    /// results come back together.
+    void dispatch_run(std::vector<event_type>& events, std::optional<duration> timeout,
+                      const asio::any_io_executor& where, completion_order order);
+
     using attempt = typename runner_type::single;
     using batch_attempt = typename runner_type::batch;
     using stamp_rule = typename recorder_type::stamp_rule;

@@ -127,8 +127,7 @@ struct per_key {
         const asio::any_io_executor where =
             options.offload ? options.offload : receiver.get_executor();
         detail::in_flight_bound bound(options.limit, options.workers);
-        std::vector<std::vector<event_type>> runs;  // reused by start_ready
-        std::optional<event_type> held;             // received, but its key's lane is full
+        std::optional<event_type> held;  // received, but its key's lane is full
         std::optional<key_type> held_key;
         for (;;) {
             // Receive while there is room, start what may start, and again
@@ -156,7 +155,7 @@ struct per_key {
                 for (auto& e : lanes.stopped_events())
                     receiver.cancel(std::move(e), stopped_reason());
                 lanes.stopped_events().clear();
-                if (start_ready(receiver, lanes, bound.current(receiver, *this), where, runs) != 0)
+                if (start_ready(receiver, lanes, bound.current(receiver, *this), where) != 0)
                     progress = true;
             }
             // Nothing in flight means no key is busy, so every waiting event
@@ -184,9 +183,9 @@ private:
     /// free workers, keys taking turns): of each key, every waiting event in
     /// its order; one event at a time, as for a coroutine, when a retry may
     /// wait its backoff or keys stop on failure.
-    template <class Receiver, class Lanes, class Runs>
+    template <class Receiver, class Lanes>
     std::size_t start_ready(Receiver& receiver, Lanes& lanes, std::size_t most,
-                            const asio::any_io_executor& where, Runs& runs) const {
+                            const asio::any_io_executor& where) const {
         std::size_t started = 0;
         if constexpr (Receiver::synchronous_processor) {
             // One event per unit when a retry may wait its backoff (it would leave its run and
@@ -194,23 +193,11 @@ private:
             // workers) or a key stopped on failure must not run what was queued after it.
             if (!options.stop_key_on_failure && !receiver.retries_wait()) {
                 const std::size_t busy = receiver.in_flight();
-                if (busy >= most || !lanes.has_ready()) return 0;
-                const std::size_t free = most - busy;
-                const std::size_t slots = std::min(free, lanes.ready_lanes());
-                if (runs.size() < slots) runs.resize(slots);
-                const std::size_t at_most = free > SIZE_MAX / Receiver::most_per_worker
-                                                ? SIZE_MAX
-                                                : free * Receiver::most_per_worker;
-                for (std::size_t i = 0; started < at_most; ++i) {
-                    const std::size_t taken = lanes.take_ready(
-                        runs[i % slots], std::min(Receiver::most_per_worker, at_most - started));
-                    if (taken == 0) break;
-                    started += taken;
-                }
-                for (std::size_t i = 0; i < slots; ++i) {
-                    if (!runs[i].empty()) receiver.dispatch_run(runs[i], options.timeout, where);
-                }
-                return started;
+                if (busy >= most) return 0;
+                return receiver.dispatch_runs(most - busy, lanes.ready_lanes(), options.timeout,
+                                              where, [&lanes](auto& run, std::size_t at_most) {
+                                                  return lanes.take_ready(run, at_most);
+                                              });
             }
         }
         while (receiver.in_flight() < most) {

@@ -104,20 +104,21 @@ std::size_t receiver<T, Collection, Id, R, Collector, Shape>::dispatch_ready(
     completion_order order) {
     if (free == 0) return 0;
     if constexpr (synchronous_processor) {
-        const std::size_t most =
-            free > SIZE_MAX / most_per_worker ? SIZE_MAX : free * most_per_worker;
-        const std::size_t wanted = std::clamp<std::size_t>(source_.queued(), 1, most);
-        const std::size_t slots = std::min(free, wanted);
-        if (runs_.size() < slots) runs_.resize(slots);
-        std::size_t dealt = 0;
-        for (; dealt < wanted; ++dealt) {
-            auto e = try_receive();
-            if (!e) break;
-            runs_[dealt % slots].push_back(std::move(*e));
-        }
-        for (std::size_t i = 0; i < std::min(dealt, slots); ++i)
-            dispatch_run(runs_[i], timeout, where, order);
-        return dealt;
+        // One event at a time, in turns: the first `free` events start at
+        // once, as they would one by one. No more than were queued when it
+        // began, so that a flowing stream does not keep it dealing.
+        std::size_t left = std::max<std::size_t>(source_.queued(), 1);
+        return dispatch_runs(
+            free, left, timeout, where,
+            [this, &left](std::vector<event_type>& run, std::size_t) -> std::size_t {
+                if (left == 0) return 0;
+                auto e = try_receive();
+                if (!e) return 0;
+                --left;
+                run.push_back(std::move(*e));
+                return 1;
+            },
+            order);
     }
     auto e = try_receive();
     if (!e) return 0;
@@ -185,6 +186,30 @@ void receiver<T, Collection, Id, R, Collector, Shape>::spawn_attempts(
         }(runner_, in_flight_.handoff(), std::move(e), std::move(r), timeout, order, stamped,
                                                          entry),
         detail::detached_owning(entry, entry->signal.slot()));
+}
+
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
+template <class Take>
+std::size_t receiver<T, Collection, Id, R, Collector, Shape>::dispatch_runs(
+    std::size_t free, std::size_t ready, std::optional<duration> timeout,
+    const asio::any_io_executor& where, Take&& take, completion_order order) {
+    static_assert(synchronous_processor, "sweet_async: runs are for synchronous processors");
+    const std::size_t slots = std::min(free, ready);
+    if (slots == 0) return 0;
+    if (runs_.size() < slots) runs_.resize(slots);
+    const std::size_t most = slots * most_per_worker;
+    std::size_t dealt = 0;
+    for (std::size_t i = 0; dealt < most; ++i) {
+        auto& run = runs_[i % slots];
+        const std::size_t taken =
+            run.size() < most_per_worker ? take(run, most_per_worker - run.size()) : 0;
+        if (taken == 0 && run.size() < most_per_worker) break;  // nothing left
+        dealt += taken;
+    }
+    for (std::size_t i = 0; i < slots; ++i) {
+        if (!runs_[i].empty()) dispatch_run(runs_[i], timeout, where, order);
+    }
+    return dealt;
 }
 
 template <class T, class Collection, class Id, class R, class Collector, class Shape>
