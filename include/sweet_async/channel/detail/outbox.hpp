@@ -90,7 +90,7 @@ protected:
     bool stopped_ = false;
     const bool every_result_;
     bool in_run_ = false;
-    bool unfenced_ = false;    // values were sent in this run
+    bool unfenced_ = false;     // values were sent in this run
     std::size_t expected_ = 0;  // results still to come in this run, at most
     // Emitted on the consumer strand (where the listener is told), where the
     // parked send's handler runs.

@@ -181,7 +181,7 @@ private:
     channel<Event>& channel_;
     asio::any_io_executor strand_;
     std::uint64_t received_ = 0;          // the next event's arrival index
-    bool unfenced_ = false;              // a run of receives has not been fenced
+    bool unfenced_ = false;               // a run of receives has not been fenced
     downstream_gate* gate_;               // the consumer's, which outlives this source
     std::optional<token_bucket> bucket_;  // the throttle's, if the task has one
     std::shared_ptr<pacer> pacer_;        // with the bucket

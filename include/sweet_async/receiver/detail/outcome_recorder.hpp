@@ -25,6 +25,7 @@
 #include <sweet_async/base/task_status.hpp>
 #include <sweet_async/receiver/detail/attempt_runner.hpp>
 #include <sweet_async/receiver/detail/reorder_ring.hpp>
+#include <sweet_async/receiver/detail/task_ledger.hpp>
 #include <sweet_async/receiver/ledger.hpp>
 
 namespace sweet_async::detail {
@@ -50,8 +51,7 @@ public:
     /// is timed (see `stamps`).
     outcome_recorder(State& state, Collector collector, bool stamps_every_event)
         : state_(state),
-          ledger_(state.counts(), std::move(collector), state.options.retained_errors,
-                  state.dead_letter_sink),
+          ledger_(task_ledger<Collection>(state, std::move(collector))),
           stamps_every_event_(stamps_every_event) {}
 
     /// Records the outcome of `e`, whose attempts ended as `r`.
@@ -173,9 +173,7 @@ public:
     /// Hands over everything recorded. Called once, at the end.
     final_result<T, Collection, Id> close(task_status status, task_stats stats,
                                           std::string failure) && {
-        ledger_.record_dropped(state_.drops().take(), state_.options.overflow);
-        return std::move(ledger_).close(state_.id, state_.options.name, status, stats,
-                                        state_.strategy_report(), std::move(failure));
+        return close_task_ledger(std::move(ledger_), state_, status, stats, std::move(failure));
     }
 
 private:

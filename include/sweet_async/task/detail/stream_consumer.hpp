@@ -25,6 +25,7 @@
 #include <sweet_async/base/detail/stop_listener.hpp>
 #include <sweet_async/base/detail/trace.hpp>
 #include <sweet_async/base/final_result.hpp>
+#include <sweet_async/receiver/detail/task_ledger.hpp>
 #include <sweet_async/receiver/ledger.hpp>
 #include <sweet_async/task/detail/consumer.hpp>
 #include <sweet_async/task/detail/emitter_plan.hpp>
@@ -53,8 +54,7 @@ public:
     stream_driver(State& state, Collector collector)
         : base(state.channel, state.consumer_executor(), state.options, *this),
           state_(state),
-          ledger_(state.counts(), std::move(collector), state.options.retained_errors,
-                  state.dead_letter_sink) {
+          ledger_(task_ledger<Collection>(state, std::move(collector))) {
         for (const auto& box : ledger_.outboxes())
             this->outlets().add(box, state);
         this->outlets().add(state.dead_letter_box, state);
@@ -74,9 +74,7 @@ public:
     /// Hands over everything recorded. Called once, at the end.
     final_result<T, Collection, Id> close(task_status status, task_stats stats,
                                           std::string failure) && {
-        ledger_.record_dropped(state_.drops().take(), state_.options.overflow);
-        return std::move(ledger_).close(state_.id, state_.options.name, status, stats,
-                                        state_.strategy_report(), std::move(failure));
+        return close_task_ledger(std::move(ledger_), state_, status, stats, std::move(failure));
     }
 
 private:
