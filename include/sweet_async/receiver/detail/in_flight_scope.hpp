@@ -54,6 +54,7 @@ namespace sweet_async::detail {
 /// Compiled once per file, not once per kind of scope.
 class in_flight_count {
 public:
+    virtual ~in_flight_count() = default;
     in_flight_count(const in_flight_count&) = delete;
     in_flight_count& operator=(const in_flight_count&) = delete;
 
@@ -96,7 +97,6 @@ protected:
     explicit in_flight_count(const task_control& task)
         : executor_(task.executor),
           room_(task.consumer_executor()) {}
-    ~in_flight_count() = default;
 
     /// Consumer strand: records every result that has arrived.
     virtual void record_arrived() = 0;
@@ -220,7 +220,7 @@ public:
 
     /// On the consumer strand, or while its context is being destroyed (no
     /// handler runs then): a drain still queued finds no scope.
-    ~in_flight_scope() { inbox_->scope_ = nullptr; }
+    ~in_flight_scope() override { inbox_->scope_ = nullptr; }
 
     /// What the work hands back through.
     const std::shared_ptr<inbox>& handoff() const noexcept { return inbox_; }

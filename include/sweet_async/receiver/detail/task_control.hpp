@@ -124,9 +124,6 @@ public:
     /// Handles stay usable for their non-async members.
     void abandon() noexcept override;
 
-protected:
-    ~task_control() override = default;
-
 private:
     /// The channel's part of a stop request and of abandonment, and how many
     /// events it accepted: what depends on the task's payload type.
