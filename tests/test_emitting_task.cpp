@@ -263,13 +263,12 @@ TEST_CASE("emitting task: the context form sees its task, event id and attempt",
     }
 }
 
-TEST_CASE("emitting task: the receiver_event form and void processors", "[emitting]") {
+TEST_CASE("emitting task: the event_view form and void processors", "[emitting]") {
     asio::io_context io;
     std::vector<sa::uuid> ids;
-    auto task =
-        sa::emitting_builder<int>(io)
-            .receiver(sa::serial{}, [&](sa::receiver_event<int> e) { ids.push_back(e.id()); })
-            .start_queue();
+    auto task = sa::emitting_builder<int>(io)
+                    .receiver(sa::serial{}, [&](sa::event_view<int> e) { ids.push_back(e.id()); })
+                    .start_queue();
     auto result = run(io, [&]() -> asio::awaitable<decltype(task)::result_type> {
         co_await task.send(1);
         co_await task.send_final(2);
@@ -292,7 +291,7 @@ TEST_CASE("emitting task: whoever can read an event's timestamps finds them take
     std::vector<std::pair<clock::time_point, std::optional<clock::time_point>>> seen;
     auto task = sa::emitting_builder<int>(io)
                     .receiver(sa::serial{},
-                              [&](sa::receiver_event<int> e) {
+                              [&](sa::event_view<int> e) {
                                   seen.emplace_back(e.created(), e.inner().started());
                                   return e.payload();
                               })

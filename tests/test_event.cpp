@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include <sweet_async/base/event.hpp>
-#include <sweet_async/base/receiver_event.hpp>
+#include <sweet_async/base/event_view.hpp>
 
 #include "sweet_async_catch.hpp"
 
@@ -70,9 +70,9 @@ TEST_CASE("event: move-only payloads move through and out", "[event]") {
     CHECK(*out == 42);
 }
 
-TEST_CASE("receiver_event: a read-only view of the event being processed", "[event]") {
+TEST_CASE("event_view: a read-only view of the event being processed", "[event]") {
     const auto e = sa::event<std::string>::builder(sa::uuid::generate(), "x").final().build();
-    const sa::receiver_event<std::string> view(e);
+    const sa::event_view<std::string> view(e);
     CHECK(view.id() == e.id());
     CHECK(view.task_id() == e.task_id());
     CHECK(view.payload() == "x");

@@ -68,7 +68,7 @@ TEST_CASE("formatters: events and what processors see of them", "[formatters]") 
                              "task=00000000-0000-0000-0000-000000000001, type=continuing, "
                              "payload=5}";
     CHECK(fmt::format("{}", e) == text);
-    CHECK(fmt::format("{}", sa::receiver_event<int>(e)) == text);
+    CHECK(fmt::format("{}", sa::event_view<int>(e)) == text);
 
     // A user id shows its to_string(); a payload without a formatter is left out.
     struct opaque {};
@@ -124,7 +124,7 @@ TEST_CASE("formatters: strategies and their settings", "[formatters]") {
           "batched(size=64, window=2ms)");
     CHECK(fmt::format("{}", sa::adaptive{}) ==
           "adaptive(sample_size=100, workers=1..8, batch_sizes=8..512)");
-    CHECK(fmt::format("{}", sa::receiver_strategy(sa::parallel{})) == "parallel(workers=1..4)");
+    CHECK(fmt::format("{}", sa::any_strategy(sa::parallel{})) == "parallel(workers=1..4)");
     CHECK(fmt::format("{}", sa::min_max<int>{2, 8}) == "2..8");
     CHECK(fmt::format("{:02}", sa::min_max<int>{2, 8}) == "02..08");
 
@@ -171,7 +171,7 @@ TEST_CASE("formatters: the adaptive strategy's figures", "[formatters]") {
           "adaptive_limits(workers=1..8, batch_sizes=8..512, can_batch=false, "
           "recheck_every=20, tolerance=0.05)");
 
-    sa::receiver_measurement measured;
+    sa::processing_measurement measured;
     measured.finished = 16;
     measured.latency_samples = 2;
     measured.total_latency = 3us;

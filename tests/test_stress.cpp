@@ -183,7 +183,7 @@ sa::task_status expected_status(const scenario& s) {
     return sa::task_status::completed;
 }
 
-sa::receiver_strategy make_strategy(const scenario& s) {
+sa::any_strategy make_strategy(const scenario& s) {
     std::optional<std::chrono::nanoseconds> timeout;
     if (s.event_timeout) timeout = *s.event_timeout;
     switch (s.strategy) {
@@ -974,14 +974,14 @@ findings run_with(const scenario& s, const std::shared_ptr<probe>& shared, Proce
 findings run_scenario(const scenario& s) {
     watchdog guard(describe(s), std::chrono::seconds(sanitized ? 600 : 120));
     auto shared = std::make_shared<probe>(s);
-    using event_view = sa::receiver_event<std::uint64_t>;
+    using viewed = sa::event_view<std::uint64_t>;
     switch (s.shape) {
     case processor_shape::sync:
-        return run_with(s, shared, [shared](event_view e) {
+        return run_with(s, shared, [shared](viewed e) {
             return process_sync(*shared, e.payload(), e.id(), e.inner().sequence());
         });
     case processor_shape::coroutine:
-        return run_with(s, shared, [shared](event_view e) {
+        return run_with(s, shared, [shared](viewed e) {
             return process_async(shared, e.payload(), e.id(), e.inner().sequence());
         });
     case processor_shape::sync_batch:

@@ -107,17 +107,17 @@ struct send_record {
 std::vector<std::string> run_overflow(const overflow_scenario& s) {
     send_record seen;
     asio::thread_pool pool(s.pool_threads);
-    auto note = [&](const sa::receiver_event<sent_payload>& e) {
+    auto note = [&](const sa::event_view<sent_payload>& e) {
         std::lock_guard lock(seen.mutex);
         seen.processed.push_back(e.id());
         seen.order[e.payload().producer].push_back(e.payload().index);
     };
-    auto sync = [&](sa::receiver_event<sent_payload> e) -> std::uint64_t {
+    auto sync = [&](sa::event_view<sent_payload> e) -> std::uint64_t {
         note(e);
         if (s.slow) std::this_thread::yield();
         return e.payload().index;
     };
-    auto coroutine = [&](sa::receiver_event<sent_payload> e) -> asio::awaitable<std::uint64_t> {
+    auto coroutine = [&](sa::event_view<sent_payload> e) -> asio::awaitable<std::uint64_t> {
         if (s.slow) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
         note(e);
         co_return e.payload().index;

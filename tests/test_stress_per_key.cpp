@@ -119,7 +119,7 @@ std::vector<std::string> run_per_key(const per_key_scenario& s) {
     asio::thread_pool pool(s.pool_threads);
     // An attempt begins: the key must be free or held by this event (a retry); a stopped key
     // must not run anything.
-    auto enter = [&](const sa::receiver_event<keyed_payload>& e) {
+    auto enter = [&](const sa::event_view<keyed_payload>& e) {
         std::lock_guard lock(seen.mutex);
         const auto key = e.payload().key;
         const auto sequence = e.inner().sequence();
@@ -134,7 +134,7 @@ std::vector<std::string> run_per_key(const per_key_scenario& s) {
         seen.most = std::max(seen.most, ++seen.now);
     };
     // An attempt ends; `fails_now`: by a throw. The event lets its key go once it ends for good.
-    auto leave = [&](const sa::receiver_event<keyed_payload>& e, bool fails_now) {
+    auto leave = [&](const sa::event_view<keyed_payload>& e, bool fails_now) {
         std::lock_guard lock(seen.mutex);
         --seen.now;
         const auto sequence = e.inner().sequence();
@@ -143,14 +143,14 @@ std::vector<std::string> run_per_key(const per_key_scenario& s) {
         seen.holder.erase(e.payload().key);
         if (fails_now && s.options.stop_key_on_failure) seen.stopped_keys.insert(e.payload().key);
     };
-    auto sync = [&](sa::receiver_event<keyed_payload> e) -> std::uint64_t {
+    auto sync = [&](sa::event_view<keyed_payload> e) -> std::uint64_t {
         enter(e);
         const bool failing = fails(e.payload().n, s.fail_percent);
         leave(e, failing);
         if (failing) throw std::runtime_error("planned failure");
         return e.payload().n;
     };
-    auto coroutine = [&](sa::receiver_event<keyed_payload> e) -> asio::awaitable<std::uint64_t> {
+    auto coroutine = [&](sa::event_view<keyed_payload> e) -> asio::awaitable<std::uint64_t> {
         enter(e);
         try {
             co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);

@@ -26,7 +26,7 @@ void instantiate() {
     auto c = builder.receiver(sa::batched{}, batch).start_queue();
     auto d = builder.receiver(sa::adaptive{}, batch).start_queue();
     auto e = builder.receiver(sa::adaptive{}, coro).start_queue();
-    auto f = builder.receiver(sa::receiver_strategy{sa::serial{}}, sync)
+    auto f = builder.receiver(sa::any_strategy{sa::serial{}}, sync)
                  .collector(sa::fold_collector{0, [](int& sum, int v) { sum += v; }})
                  .start_queue();
     auto h = builder.receiver(sa::serial{}, sync)

@@ -9,13 +9,13 @@
 #include <sweet_async/base/dead_letter.hpp>
 #include <sweet_async/base/error.hpp>
 #include <sweet_async/base/event.hpp>
+#include <sweet_async/base/event_view.hpp>
 #include <sweet_async/base/final_result.hpp>
 #include <sweet_async/base/link_report.hpp>
 #include <sweet_async/base/min_max.hpp>
 #include <sweet_async/base/outcome.hpp>
 #include <sweet_async/base/overflow_policy.hpp>
 #include <sweet_async/base/processor_context.hpp>
-#include <sweet_async/base/receiver_event.hpp>
 #include <sweet_async/base/strategy_report.hpp>
 #include <sweet_async/base/streaming_event_type.hpp>
 #include <sweet_async/base/task_id.hpp>
@@ -36,11 +36,11 @@
 #include <sweet_async/receiver/fold_collector.hpp>
 #include <sweet_async/receiver/receiver.hpp>
 #include <sweet_async/strategies/adaptive.hpp>
+#include <sweet_async/strategies/any_strategy.hpp>
 #include <sweet_async/strategies/batched.hpp>
 #include <sweet_async/strategies/parallel.hpp>
 #include <sweet_async/strategies/per_key.hpp>
 #include <sweet_async/strategies/processing_strategy.hpp>
-#include <sweet_async/strategies/receiver_strategy.hpp>
 #include <sweet_async/strategies/serial.hpp>
 #include <sweet_async/task/async_task.hpp>
 #include <sweet_async/task/emitting_task.hpp>

@@ -5,10 +5,8 @@
 #include <sweet_async/config.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -20,8 +18,9 @@
 #include <sweet_async/base/task_id.hpp>
 #include <sweet_async/base/task_stats.hpp>
 #include <sweet_async/base/task_status.hpp>
-#include <sweet_async/channel/detail/sender_access.hpp>
+#include <sweet_async/channel/detail/task_inlet.hpp>
 #include <sweet_async/flow/forwarding_collector.hpp>
+#include <sweet_async/receiver/detail/task_control.hpp>
 #include <sweet_async/task/sender.hpp>
 
 namespace sweet_async {
@@ -36,31 +35,9 @@ struct stage_progress {
 namespace detail {
 
 /// One stage of a `flow`, whatever it carries: what stopping and watching it needs.
-class flow_stage {
-public:
-    virtual ~flow_stage() = default;
-    virtual void stop(stop_request request) const = 0;
-    /// True while a linked stage that has not ended feeds it.
-    virtual bool fed() const noexcept = 0;
-    virtual stage_progress progress() const = 0;
-};
-
-template <class Core>
-class flow_stage_of final : public flow_stage {
-public:
-    explicit flow_stage_of(std::shared_ptr<Core> core) : core_(std::move(core)) {}
-
-    void stop(stop_request request) const override { core_->request_stop(request); }
-    bool fed() const noexcept override {
-        // Relaxed: a snapshot; a feeder that ends meanwhile closes the stage itself.
-        return core_->feeders.load(std::memory_order_relaxed) != 0;
-    }
-    stage_progress progress() const override {
-        return {core_->options.name, core_->status(), core_->stats()};
-    }
-
-private:
-    std::shared_ptr<Core> core_;
+struct flow_stage {
+    std::shared_ptr<task_control> control;
+    std::shared_ptr<const feeder_count> feeders;
 };
 
 }  // namespace detail
@@ -103,11 +80,11 @@ public:
     void cancel(cancellation_level level = cancellation_level::graceful) const {
         if (level == cancellation_level::immediate) {
             for (const auto& stage : stages_)
-                stage->stop(detail::stop_request::immediate);
+                stage.control->request_stop(detail::stop_request::immediate);
             return;
         }
         for (const auto& stage : stages_)
-            if (!stage->fed()) stage->stop(detail::stop_request::graceful);
+            if (!stage.feeders->fed()) stage.control->request_stop(detail::stop_request::graceful);
     }
 
     /// Each stage's name, status and live counts, in order.
@@ -115,26 +92,28 @@ public:
         std::vector<stage_progress> out;
         out.reserve(stages_.size());
         for (const auto& stage : stages_)
-            out.push_back(stage->progress());
+            out.push_back(progress_of(*stage.control));
         return out;
     }
 
     /// True once every stage has ended.
     bool ended() const {
         return std::all_of(stages_.begin(), stages_.end(), [](const auto& stage) {
-            return stage->progress().status != task_status::running;
+            return stage.control->status() != task_status::running;
         });
     }
 
 private:
     template <class Sender>
     void add(const Sender& s) {
-        using core = std::remove_cvref_t<decltype(detail::sender_access::core(s))>;
-        stages_.push_back(std::make_shared<const detail::flow_stage_of<core>>(
-            detail::sender_access::shared_core(s)));
+        stages_.push_back(detail::flow_stage{s.control(), s.inlet()});
     }
 
-    std::vector<std::shared_ptr<const detail::flow_stage>> stages_;
+    static stage_progress progress_of(const detail::task_control& stage) {
+        return {stage.options.name, stage.status(), stage.stats()};
+    }
+
+    std::vector<detail::flow_stage> stages_;
 };
 
 }  // namespace sweet_async

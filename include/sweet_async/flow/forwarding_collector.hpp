@@ -84,7 +84,7 @@ struct failures_stay {};
 template <class R, class Target, class Route = detail::to_one,
           class Recover = detail::failures_stay>
 class forwarding_collector {
-    using outbox_type = detail::outbox<R, Target>;
+    using outbox_type = detail::outbox<R, typename Target::task_id_type>;
     static constexpr bool broadcasts = std::is_same_v<Route, detail::to_all>;
     static constexpr bool recovers = !std::is_same_v<Recover, detail::failures_stay>;
     /// Each outbox gets every result (not so when routing by key).
@@ -161,7 +161,7 @@ public:
     void open() {
         boxes_.clear();
         for (const auto& target : targets_)
-            boxes_.push_back(std::make_shared<outbox_type>(target, true, every_result));
+            boxes_.push_back(std::make_shared<outbox_type>(target.inlet(), true, every_result));
     }
 
     /// The hand-offs, for the task's consumer to manage (the library's).

@@ -28,8 +28,8 @@
 #include <sweet_async/base/event.hpp>
 #include <sweet_async/base/final_result.hpp>
 #include <sweet_async/base/outcome.hpp>
+#include <sweet_async/base/processing_measurement.hpp>
 #include <sweet_async/base/processor_context.hpp>
-#include <sweet_async/base/receiver_measurement.hpp>
 #include <sweet_async/channel/detail/outbox.hpp>
 #include <sweet_async/receiver/detail/attempt_runner.hpp>
 #include <sweet_async/receiver/detail/emitting_core.hpp>
@@ -117,7 +117,7 @@ public:
     receiver(const std::shared_ptr<state_type>& state, std::shared_ptr<runner_type> runner,
              bool takes_event, Collector collector)
         : state_(*state),
-          source_(state->channel, state->consumer_executor(), &outlets_.gate(),
+          source_(state->channel(), state->consumer_executor(), &outlets_.gate(),
                   state->options.throttle),
           runner_(std::move(runner)),
           outcomes_(*state, std::move(collector), takes_event),
@@ -125,7 +125,7 @@ public:
           in_flight_(state, returned{this}) {
         for (const auto& box : outcomes_.outboxes())
             outlets_.add(box, *state);
-        outlets_.add(state->dead_letter_box, *state);
+        outlets_.add(state->dead_letter_box(), *state);
         if (auto pacer = source_.pacing()) {
             state->listen_for_stop(pacer);
             // A stop made before the listener was: passed on here.
@@ -298,8 +298,8 @@ public:
     /// (traced when the task's tracing is on). See `strategy_report`.
     void report(std::string current, std::string decision = {}) {
         if (!decision.empty()) {
-            detail::trace(state_.options, state_.id, trace_kind::strategy_decision, "strategy: {}",
-                          decision);
+            detail::trace(state_.options, state_.id(), trace_kind::strategy_decision,
+                          "strategy: {}", decision);
         }
         state_.report_strategy(std::move(current), std::move(decision));
     }
@@ -324,7 +324,7 @@ public:
     /// What was measured since the last call, once `measure_latency()` is
     /// on: events finished, and the processing latency of the sampled ones
     /// (for strategies that adapt).
-    receiver_measurement take_measurement() noexcept { return outcomes_.take_measurement(); }
+    processing_measurement take_measurement() noexcept { return outcomes_.take_measurement(); }
 
     /// Waits for the work in flight, then ends every event still to come as
     /// cancelled until the stream is drained. The library calls it when a

@@ -117,7 +117,7 @@ struct adaptive {
                 more = co_await current.in_batches(choice.batch_size);
                 break;
             }
-            const receiver_measurement measured = receiver.take_measurement();
+            const processing_measurement measured = receiver.take_measurement();
             window_measurement m;
             m.events = measured.finished;
             m.busy = std::chrono::steady_clock::now() - started - current.idle;

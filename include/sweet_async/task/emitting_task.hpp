@@ -78,11 +78,11 @@ public:
         : state_(std::move(state)),
           sender_(state_),
           lifetime_(nullptr, [weak = std::weak_ptr<state_type>(state_)](void*) {
-              if (auto alive = weak.lock()) alive->channel.close();
+              if (auto alive = weak.lock()) alive->channel().close();
           }) {}
 
     /// The task's id, generated when it started; every event carries it.
-    const Id& id() const noexcept { return state_->id; }
+    const Id& id() const noexcept { return state_->id(); }
     /// The task's name, as given to the builder.
     const std::string& name() const noexcept { return state_->options.name; }
     /// The task's priority, as given to the builder.

@@ -43,7 +43,7 @@ class receiver_builder {
     using traits = detail::processor_traits<Processor, T, Id>;
     static_assert(traits::valid,
                   "sweet_async: the processor must be callable as R(const T&), "
-                  "R(const T&, processor_context<Id>&, uuid) or R(receiver_event<T, Id>), "
+                  "R(const T&, processor_context<Id>&, uuid) or R(event_view<T, Id>), "
                   "or per batch as std::vector<R>(std::span<const T>), where the result "
                   "may be asio::awaitable<X>");
 

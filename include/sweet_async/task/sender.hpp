@@ -21,7 +21,6 @@
 #include <sweet_async/base/streaming_event_type.hpp>
 #include <sweet_async/base/task_id.hpp>
 #include <sweet_async/base/uuid.hpp>
-#include <sweet_async/channel/detail/sender_access.hpp>
 #include <sweet_async/receiver/detail/emitting_core.hpp>
 #include <sweet_async/task/detail/operations.hpp>
 
@@ -42,7 +41,8 @@ class sender {
     using core_type = detail::emitting_core<T, Id>;
 
 public:
-    using payload_type = T;  ///< What each event carries.
+    using payload_type = T;   ///< What each event carries.
+    using task_id_type = Id;  ///< The type of the id of the task it sends into.
 
     /// The write end of the task whose state is `core` (used by the library).
     explicit sender(std::shared_ptr<core_type> core) : core_(std::move(core)) {}
@@ -121,19 +121,28 @@ public:
 
     /// Ends the stream without a final event: nothing more is accepted, what
     /// was sent is processed. Idempotent.
-    void close() const { core_->channel.close(); }
+    void close() const { core_->channel().close(); }
 
     /// True once the task accepts no more events.
-    bool is_closed() const noexcept { return core_->channel.is_closed(); }
+    bool is_closed() const noexcept { return core_->channel().is_closed(); }
 
     /// The name of the task it sends into.
     const std::string& task_name() const noexcept { return core_->options.name; }
     /// The id of the task it sends into.
-    const Id& task_id() const noexcept { return core_->id; }
+    const Id& task_id() const noexcept { return core_->id(); }
+
+    /// Where it writes: the task's inlet (its channel and the tasks that
+    /// feed it), shared with the task. The library's links (`forward_to`,
+    /// dead-letter routes) write into a task through it.
+    std::shared_ptr<detail::task_inlet<T, Id>> inlet() const noexcept {
+        return {core_, &core_->inlet()};
+    }
+
+    /// The task's settings, status and stop requests, shared with the task:
+    /// what a `flow` stops and watches.
+    std::shared_ptr<detail::task_control> control() const noexcept { return core_; }
 
 private:
-    friend struct detail::sender_access;
-
     // The coroutine is static and owns a reference to the state: a coroutine
     // starts lazily and may outlive the sender it was called on.
 
@@ -141,9 +150,9 @@ private:
     static std::error_code try_send_as(core_type& core, streaming_event_type type, U&& payload,
                                        uuid& event_id) {
         // The factory runs only once the channel has a place for the event.
-        return core.channel.try_send_with(
+        return core.channel().try_send_with(
             [&] {
-                auto e = core.make_event(T(std::forward<U>(payload)), type);
+                auto e = core.inlet().make_event(T(std::forward<U>(payload)), type);
                 event_id = e.id();
                 return e;
             },
@@ -155,10 +164,10 @@ private:
         uuid event_id;
         std::error_code ec = try_send_as(*core, type, std::move(payload), event_id);
         if (ec == async_task_error::full) {
-            auto e = core->make_event(std::move(payload), type);
+            auto e = core->inlet().make_event(std::move(payload), type);
             event_id = e.id();
-            co_await core->channel.async_send(std::move(e), send_mode_for(type),
-                                              asio::redirect_error(asio::use_awaitable, ec));
+            co_await core->channel().async_send(std::move(e), send_mode_for(type),
+                                                asio::redirect_error(asio::use_awaitable, ec));
         }
         if (ec) {
             throw async_task_exception(

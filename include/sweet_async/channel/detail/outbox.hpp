@@ -4,13 +4,11 @@
 
 #include <sweet_async/config.hpp>
 
-#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <system_error>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -25,11 +23,12 @@
 #include <sweet_async/base/detail/asio_compat.hpp>
 #include <sweet_async/base/detail/stop_listener.hpp>
 #include <sweet_async/base/error.hpp>
+#include <sweet_async/base/event.hpp>
 #include <sweet_async/base/streaming_event_type.hpp>
 #include <sweet_async/base/uuid.hpp>
 #include <sweet_async/channel/channel.hpp>
 #include <sweet_async/channel/detail/downstream_gate.hpp>
-#include <sweet_async/channel/detail/sender_access.hpp>
+#include <sweet_async/channel/detail/task_inlet.hpp>
 
 namespace sweet_async::detail {
 
@@ -98,28 +97,25 @@ protected:
 };
 
 /// A bounded hand-off of values `U` into the channel of another task,
-/// through its `Target` (a `sender<U, ...>`). A value is sent without
+/// through its inlet. A value is sent without
 /// suspending while the target has room; when it is full, the value waits
 /// here and the task's receiving stops at the gate until the wait is over,
 /// so what waits is bounded by the task's work in flight. A value may come
 /// with the id its event had here, which its event there keeps (a result
 /// stays one event through a flow); without one it gets a fresh id.
 /// Consumer strand only.
-template <class U, class Target>
+template <class U, class Id>
 class outbox final : public outbox_base {
 public:
     /// `feeds_target`: this task is one of the target's feeders, and the
     /// last of them to end ends the target's stream. Counted from now: a
     /// link is made when its task starts, before any of its events flow.
     /// `every_result`: see `outbox_base`.
-    outbox(Target target, bool feeds_target, bool every_result = false)
+    outbox(std::shared_ptr<task_inlet<U, Id>> target, bool feeds_target, bool every_result = false)
         : outbox_base(every_result),
           target_(std::move(target)),
           feeds_target_(feeds_target) {
-        // Relaxed: the count only decides who ends the target, and each
-        // feeder's end is a read-modify-write on the same counter.
-        if (feeds_target_)
-            sender_access::core(target_).feeders.fetch_add(1, std::memory_order_relaxed);
+        if (feeds_target_) target_->join();
     }
 
     outbox(const outbox&) = delete;
@@ -138,25 +134,25 @@ public:
                 ++counts_.undelivered;
                 return;
             }
-            auto& core = sender_access::core(target_);
+            auto& channel = target_->channel();
             // The factory runs only once the channel has a place for the event:
             // on failure `value` is untouched.
             const auto make = [&] {
-                return make_event(core, std::move(value), streaming_event_type::continuing, id);
+                return make_event(std::move(value), streaming_event_type::continuing, id);
             };
             std::error_code ec;
             if (in_run_) {
                 unfenced_ = true;
-                if (claim_.empty() && expected_ > 1) claim_ = core.channel.try_claim(expected_);
+                if (claim_.empty() && expected_ > 1) claim_ = channel.try_claim(expected_);
                 if (expected_ != 0) --expected_;
                 if (!claim_.empty()) {
-                    core.channel.send_claimed(claim_, make);
+                    channel.send_claimed(claim_, make);
                     ++counts_.delivered;
                     return;
                 }
-                ec = core.channel.try_send_in_run(make);
+                ec = channel.try_send_in_run(make);
             } else {
-                ec = core.channel.try_send_with(make, send_mode::keep_open);
+                ec = channel.try_send_with(make, send_mode::keep_open);
             }
             if (!ec) {
                 ++counts_.delivered;
@@ -215,17 +211,14 @@ public:
             }
             final_.reset();
         }
-        if (last) target_.close();  // after a final event: already closed, a no-op
+        if (last) target_->channel().close();  // after a final event: already closed, a no-op
     }
 
     /// What happened to the values so far (all of them, once `finish` returned).
     const delivery_counts& counts() const noexcept { return counts_; }
 
-    /// The target, to name it in reports.
-    const Target& target() const noexcept { return target_; }
-
 private:
-    void fence_sends() override { sender_access::core(target_).channel.fence_sends(claim_); }
+    void fence_sends() override { target_->channel().fence_sends(claim_); }
 
     /// Sends the oldest waiting value, waiting for room.
     asio::awaitable<void> send_front() {
@@ -248,18 +241,15 @@ private:
         std::optional<uuid> id;
     };
 
-    template <class Core>
-    static auto make_event(const Core& core, U&& value, streaming_event_type type,
-                           const std::optional<uuid>& id) {
-        return id ? core.make_event(std::move(value), type, *id)
-                  : core.make_event(std::move(value), type);
+    auto make_event(U&& value, streaming_event_type type, const std::optional<uuid>& id) const {
+        return id ? target_->make_event(std::move(value), type, *id)
+                  : target_->make_event(std::move(value), type);
     }
 
     /// Sends `w` as an event of `type`, waiting for room; interrupted by a stop.
     asio::awaitable<std::error_code> send(waiting&& w, streaming_event_type type) {
-        auto& core = sender_access::core(target_);
-        auto [ec] = co_await core.channel.async_send(
-            make_event(core, std::move(w.value), type, w.id), send_mode_for(type),
+        auto [ec] = co_await target_->channel().async_send(
+            make_event(std::move(w.value), type, w.id), send_mode_for(type),
             asio::bind_cancellation_slot(interrupt_.slot(), as_tuple(asio::use_awaitable)));
         co_return ec;
     }
@@ -273,15 +263,11 @@ private:
     }
 
     /// This feeder has ended; true when it was the target's last.
-    bool leave_target() noexcept {
-        // acq_rel: the last feeder's close follows every other feeder's sends.
-        return sender_access::core(target_).feeders.fetch_sub(1, std::memory_order_acq_rel) == 1;
-    }
+    bool leave_target() noexcept { return target_->leave(); }
 
-    Target target_;
+    std::shared_ptr<task_inlet<U, Id>> target_;
     // Slots of the target claimed for the current run and not filled yet.
-    typename std::remove_cvref_t<
-        decltype(sender_access::core(std::declval<const Target&>()).channel)>::claim claim_;
+    typename channel<event<U, Id>>::claim claim_;
     const bool feeds_target_;
     bool finished_ = false;
     std::deque<waiting> pending_;

@@ -4,7 +4,6 @@
 
 #include <sweet_async/config.hpp>
 
-#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -15,74 +14,82 @@
 #include <sweet_async/base/dead_letter.hpp>
 #include <sweet_async/base/event.hpp>
 #include <sweet_async/base/overflow_policy.hpp>
-#include <sweet_async/base/streaming_event_type.hpp>
 #include <sweet_async/base/task_options.hpp>
-#include <sweet_async/base/uuid.hpp>
 #include <sweet_async/channel/channel.hpp>
 #include <sweet_async/channel/detail/outbox.hpp>
+#include <sweet_async/channel/detail/task_inlet.hpp>
 #include <sweet_async/receiver/detail/task_control.hpp>
 
 namespace sweet_async::detail {
 
+/// Where one task's dead letters go: a function called with each, and,
+/// when it hands them to another task, the outbox that waits for its room.
+template <class T>
+struct dead_letter_route {
+    std::function<void(sweet_async::dead_letter<T>&&)> sink;
+    std::shared_ptr<outbox_base> box;
+};
+
 /// The shared state of one emitting task, but for its final result (see
 /// `emitting_state`): its `task_control`, and what depends on what it
-/// carries: its id, its channel, how it makes events, and where its dead
-/// letters go. What a sender needs, whatever the task collects.
+/// carries: its inlet (id, channel, events, feeders) and the route of its
+/// dead letters. What a sender needs, whatever the task collects.
 template <class T, class Id>
 class emitting_core : public task_control {
 public:
     using event_type = event<T, Id>;
 
     /// `stamps_creation`: whether the processor or the strategy may read
-    /// `event::created()` of non-final events (see `make_event`).
+    /// `event::created()` of non-final events (see `task_inlet::make_event`).
     emitting_core(asio::any_io_executor executor, task_options settings,
                   bool stamps_creation = true)
         : emitting_core(Id::generate(), std::move(executor), std::move(settings), stamps_creation) {
     }
 
-    const bool stamps_creation;
-    const Id id;
-    sweet_async::channel<event_type> channel;
+    /// The task's id.
+    const Id& id() const noexcept { return inlet_.task_id(); }
 
-    /// Where the ledger hands failed and timed-out events (empty: nowhere),
-    /// and, when that is another task, the outbox that waits for its room.
-    /// Set before the consumer starts; the consumer's from then on.
-    std::function<void(sweet_async::dead_letter<T>&&)> dead_letter_sink;
-    std::shared_ptr<outbox_base> dead_letter_box;
-    /// How many linked tasks feed this one and have not ended (fan-in): the
-    /// last to end ends this task's stream. Counted when they start.
-    std::atomic<std::size_t> feeders{0};
+    /// Where the task's events come in.
+    task_inlet<T, Id>& inlet() noexcept { return inlet_; }
+    const task_inlet<T, Id>& inlet() const noexcept { return inlet_; }
 
-    /// A new event of this task. The creation time is taken only where it
-    /// can be read: a final event is handed back in the result.
-    event_type make_event(T payload, sweet_async::streaming_event_type type) const {
-        if (stamps_creation || sweet_async::is_final(type))
-            return event_type(id, std::move(payload), type);
-        return event_access::unstamped(id, std::move(payload), type);
+    /// The task's channel (its inlet's), for the consumer's side.
+    sweet_async::channel<event_type>& channel() noexcept { return inlet_.channel(); }
+
+    /// Sends the task's failed and timed-out events along `route`. Once,
+    /// before the consumer starts.
+    void route_dead_letters(dead_letter_route<T> route) noexcept {
+        dead_letters_ = std::move(route);
     }
 
-    /// A new event of this task that keeps the id `id` a previous stage of a
-    /// flow gave it, so that one event can be followed through the flow.
-    event_type make_event(T payload, sweet_async::streaming_event_type type, const uuid& id) const {
-        return event_access::with_id(id, this->id, std::move(payload), type,
-                                     stamps_creation || sweet_async::is_final(type));
+    /// Where the ledger hands failed and timed-out events (empty: nowhere).
+    const std::function<void(sweet_async::dead_letter<T>&&)>& dead_letter_sink() const noexcept {
+        return dead_letters_.sink;
+    }
+
+    /// When dead letters go to another task, the outbox that waits for its
+    /// room (the consumer manages it); else null.
+    const std::shared_ptr<outbox_base>& dead_letter_box() const noexcept {
+        return dead_letters_.box;
     }
 
 private:
     emitting_core(Id task_id, asio::any_io_executor executor, task_options settings,
                   bool stamps_creation)
         : task_control(std::move(executor), std::move(settings), task_id.to_string()),
-          stamps_creation(stamps_creation),
-          id(std::move(task_id)),
-          channel(this->executor, options.capacity) {
+          inlet_(std::move(task_id), this->executor, options.capacity, stamps_creation) {
         if (options.overflow != overflow_policy::wait) {
-            channel.set_overflow(options.overflow, [this](event_type&& e) { drops().add(e.id()); });
+            inlet_.channel().set_overflow(options.overflow,
+                                          [this](event_type&& e) { drops().add(e.id()); });
         }
     }
 
-    void close_channel() override { channel.close(); }
-    void abandon_channel() noexcept override { channel.abandon(); }
-    std::size_t sent() const noexcept override { return channel.sent(); }
+    void close_channel() override { inlet_.channel().close(); }
+    void abandon_channel() noexcept override { inlet_.channel().abandon(); }
+    std::size_t sent() const noexcept override { return inlet_.channel().sent(); }
+
+    task_inlet<T, Id> inlet_;
+    dead_letter_route<T> dead_letters_;
 };
 
 }  // namespace sweet_async::detail

@@ -17,7 +17,7 @@
 #include <fmt/format.h>
 
 #include <sweet_async/base/min_max.hpp>
-#include <sweet_async/base/receiver_measurement.hpp>
+#include <sweet_async/base/processing_measurement.hpp>
 #include <sweet_async/receiver/concurrency_limit.hpp>
 
 namespace sweet_async::detail {
@@ -79,7 +79,7 @@ public:
             measuring_ = true;
         }
         most_in_flight_ = std::max(most_in_flight_, receiver.in_flight());
-        const receiver_measurement m = receiver.take_measurement();
+        const processing_measurement m = receiver.take_measurement();
         window_.finished += m.finished;
         window_.latency_samples += m.latency_samples;
         window_.total_latency += m.total_latency;
@@ -92,7 +92,7 @@ public:
 private:
     concurrency_limit limit_;
     min_max<std::size_t> workers_;
-    receiver_measurement window_;
+    processing_measurement window_;
     std::size_t most_in_flight_ = 0;
     std::size_t reported_ = 0;  // the bound last published; 0 before the first
     bool measuring_ = false;

@@ -20,7 +20,7 @@
 #include <sweet_async/base/event.hpp>
 #include <sweet_async/base/final_result.hpp>
 #include <sweet_async/base/outcome.hpp>
-#include <sweet_async/base/receiver_measurement.hpp>
+#include <sweet_async/base/processing_measurement.hpp>
 #include <sweet_async/base/task_stats.hpp>
 #include <sweet_async/base/task_status.hpp>
 #include <sweet_async/receiver/detail/attempt_runner.hpp>
@@ -168,7 +168,7 @@ public:
     void measure_latency() noexcept { measuring_ = true; }
 
     /// What was measured since the last call.
-    receiver_measurement take_measurement() noexcept { return std::exchange(measured_, {}); }
+    processing_measurement take_measurement() noexcept { return std::exchange(measured_, {}); }
 
     /// Hands over everything recorded. Called once, at the end.
     final_result<T, Collection, Id> close(task_status status, task_stats stats,
@@ -205,7 +205,7 @@ private:
     State& state_;
     ledger<T, Collection, Id, Collector> ledger_;
     reorder_ring<held> in_order_;
-    receiver_measurement measured_;
+    processing_measurement measured_;
     bool measuring_ = false;
     const bool stamps_every_event_;
 };

@@ -14,8 +14,8 @@
 #include <asio/awaitable.hpp>
 
 #include <sweet_async/base/event.hpp>
+#include <sweet_async/base/event_view.hpp>
 #include <sweet_async/base/processor_context.hpp>
-#include <sweet_async/base/receiver_event.hpp>
 
 namespace sweet_async::detail {
 
@@ -51,7 +51,7 @@ struct batch_results<std::vector<R, Allocator>> {
 /// Which of the accepted signatures `P` has, for payload `T` in a task with
 /// id type `Id`, and what it produces. Per-event forms are checked first, in
 /// this order: `R(const T&)`, `R(const T&, processor_context<Id>&, uuid)`,
-/// `R(receiver_event<T, Id>)`; then the per-batch form
+/// `R(event_view<T, Id>)`; then the per-batch form
 /// `std::vector<R>(std::span<const T>)`. Any of them may return
 /// `asio::awaitable<...>` instead.
 template <class P, class T, class Id>
@@ -60,7 +60,7 @@ struct processor_traits {
     static constexpr bool takes_context =
         !takes_payload && std::invocable<P&, const T&, processor_context<Id>&, const uuid&>;
     static constexpr bool takes_event =
-        !takes_payload && !takes_context && std::invocable<P&, receiver_event<T, Id>>;
+        !takes_payload && !takes_context && std::invocable<P&, event_view<T, Id>>;
     static constexpr bool takes_batch =
         !takes_payload && !takes_context && !takes_event && std::invocable<P&, std::span<const T>>;
 
@@ -71,7 +71,7 @@ struct processor_traits {
             return std::type_identity<
                 std::invoke_result_t<P&, const T&, processor_context<Id>&, const uuid&>>{};
         } else if constexpr (takes_event) {
-            return std::type_identity<std::invoke_result_t<P&, receiver_event<T, Id>>>{};
+            return std::type_identity<std::invoke_result_t<P&, event_view<T, Id>>>{};
         } else if constexpr (takes_batch) {
             return std::type_identity<std::invoke_result_t<P&, std::span<const T>>>{};
         } else {
@@ -101,7 +101,7 @@ decltype(auto) call_processor(P& processor, const event<T, Id>& e, processor_con
     } else if constexpr (traits::takes_context) {
         return std::invoke(processor, e.payload(), context, e.id());
     } else {
-        return std::invoke(processor, receiver_event<T, Id>(e));
+        return std::invoke(processor, event_view<T, Id>(e));
     }
 }
 

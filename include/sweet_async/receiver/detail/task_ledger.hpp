@@ -21,7 +21,7 @@ namespace sweet_async::detail {
 template <class Collection, class T, class Id, class Collector>
 ledger<T, Collection, Id, Collector> task_ledger(emitting_core<T, Id>& task, Collector collector) {
     return ledger<T, Collection, Id, Collector>(
-        task.counts(), std::move(collector), task.options.retained_errors, task.dead_letter_sink);
+        task.counts(), std::move(collector), task.options.retained_errors, task.dead_letter_sink());
 }
 
 /// Closes the ledger of the task of `task` with the events its channel
@@ -31,7 +31,7 @@ final_result<T, Collection, Id> close_task_ledger(ledger<T, Collection, Id, Coll
                                                   emitting_core<T, Id>& task, task_status status,
                                                   task_stats stats, std::string failure) {
     records.record_dropped(task.drops().take(), task.options.overflow);
-    return std::move(records).close(task.id, task.options.name, status, stats,
+    return std::move(records).close(task.id(), task.options.name, status, stats,
                                     task.strategy_report(), std::move(failure));
 }
 

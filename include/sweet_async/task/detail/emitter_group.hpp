@@ -114,11 +114,11 @@ private:
         --running_;
         if (std::string why = failure_of(end.error); !why.empty() && failure_.empty()) {
             failure_ = fmt::format("emitter {} of {} threw: {}", end.index + 1, total_, why);
-            trace(state_->options, state_->id, trace_kind::emitter_failed, "{}", failure_);
-            state_->channel.close();
+            trace(state_->options, state_->id(), trace_kind::emitter_failed, "{}", failure_);
+            state_->channel().close();
             interrupt_running();
         }
-        if (running_ == 0) state_->channel.close();  // the last producer has returned
+        if (running_ == 0) state_->channel().close();  // the last producer has returned
     }
 
     void interrupt_running() {

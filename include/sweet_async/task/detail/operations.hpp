@@ -177,9 +177,9 @@ auto async_send_event(std::shared_ptr<State> state, streaming_event_type type, T
                       CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code, uuid)>(
         [state = std::move(state)](auto handler, streaming_event_type type, T payload) {
-            auto e = state->make_event(std::move(payload), type);
+            auto e = state->inlet().make_event(std::move(payload), type);
             const uuid event_id = e.id();
-            state->channel.async_send(
+            state->channel().async_send(
                 std::move(e), send_mode_for(type),
                 send_operation<decltype(handler), State>(std::move(handler), state, event_id));
         },

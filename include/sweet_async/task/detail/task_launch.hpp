@@ -25,14 +25,6 @@
 
 namespace sweet_async::detail {
 
-/// Where one task's dead letters go: a function called with each, and,
-/// when it hands them to another task, the outbox that waits for its room.
-template <class T>
-struct dead_letter_route {
-    std::function<void(dead_letter<T>&&)> sink;
-    std::shared_ptr<outbox_base> box;
-};
-
 /// The route of dead letters to `target`: a task's sender, an emitting task
 /// (through its sender), or a function of a `dead_letter<T>&&`.
 template <class T, class Target>
@@ -41,7 +33,8 @@ dead_letter_route<T> dead_letter_route_to(const Target& target) {
     if constexpr (requires { target.get_sender(); }) {
         return dead_letter_route_to<T>(target.get_sender());
     } else if constexpr (requires(letter l) { target.try_send(std::move(l)); }) {
-        auto box = std::make_shared<outbox<letter, Target>>(target, false);
+        auto box =
+            std::make_shared<outbox<letter, typename Target::task_id_type>>(target.inlet(), false);
         return {[box](letter&& l) { box->push(std::move(l)); }, box};
     } else {
         static_assert(std::is_invocable_v<const Target&, letter&&>,
@@ -75,9 +68,7 @@ std::shared_ptr<State> make_task_state(const task_plan<T, Id>& plan, bool stamps
         throw plan.options.invalid(e.what());
     }
     if (plan.dead_letters) {
-        dead_letter_route<T> route = plan.dead_letters();
-        state->dead_letter_sink = std::move(route.sink);
-        state->dead_letter_box = std::move(route.box);
+        state->route_dead_letters(plan.dead_letters());
     }
     return state;
 }
@@ -94,8 +85,8 @@ void announce_started(const std::shared_ptr<State>& state, Describe&& describe,
     if (options.tracing) {
         std::string links;
         if constexpr (requires { collector.describe(); }) links = " links=" + collector.describe();
-        trace(options, state->id, trace_kind::started,
-              "started: id={} strategy={} capacity={} priority={}{}", state->id.to_string(),
+        trace(options, state->id(), trace_kind::started,
+              "started: id={} strategy={} capacity={} priority={}{}", state->id().to_string(),
               describe(), options.capacity, options.priority, links);
     }
     task_registry::of(state->executor).add(state);

@@ -1,6 +1,6 @@
-// sweet_async/strategies/receiver_strategy.hpp: any of the built-in strategies, chosen at run time.
-#ifndef SWEET_ASYNC_STRATEGIES_RECEIVER_STRATEGY_HPP
-#define SWEET_ASYNC_STRATEGIES_RECEIVER_STRATEGY_HPP
+// sweet_async/strategies/any_strategy.hpp: any of the built-in strategies, chosen at run time.
+#ifndef SWEET_ASYNC_STRATEGIES_ANY_STRATEGY_HPP
+#define SWEET_ASYNC_STRATEGIES_ANY_STRATEGY_HPP
 
 #include <sweet_async/config.hpp>
 
@@ -26,29 +26,29 @@ namespace sweet_async {
 /// the task's type stays the same:
 ///
 /// ```cpp
-/// sa::receiver_strategy strategy = config.parallel ? sa::receiver_strategy(sa::parallel{})
-///                                                  : sa::receiver_strategy(sa::serial{});
+/// sa::any_strategy strategy = config.parallel ? sa::any_strategy(sa::parallel{})
+///                                                  : sa::any_strategy(sa::serial{});
 /// ```
 ///
 /// Every alternative is compiled for the task's processor, so the processor
 /// must suit all four (any per-event or per-batch processor does).
-class receiver_strategy {
+class any_strategy {
 public:
     /// The alternatives it may hold; what `get()` returns.
     using variant_type = std::variant<serial, parallel, batched, adaptive>;
 
     /// Serial, with no per-event timeout.
-    receiver_strategy() = default;
+    any_strategy() = default;
 
-    // Implicit: a value of any alternative *is* a receiver_strategy. The
+    // Implicit: a value of any alternative *is* a any_strategy. The
     // constraint keeps copies and moves away from it, which clang-tidy 14 does
     // not see.
     // NOLINTBEGIN(google-explicit-constructor,bugprone-forwarding-reference-overload)
     /// Holds `strategy`, a `serial`, `parallel`, `batched` or `adaptive` value.
     template <class Strategy>
     requires std::is_constructible_v<variant_type, Strategy&&> &&
-        (!std::is_same_v<std::remove_cvref_t<Strategy>, receiver_strategy>)
-            receiver_strategy(Strategy&& strategy)
+        (!std::is_same_v<std::remove_cvref_t<Strategy>, any_strategy>)
+            any_strategy(Strategy&& strategy)
         : choice_(std::forward<Strategy>(strategy)) {}
     // NOLINTEND(google-explicit-constructor,bugprone-forwarding-reference-overload)
 
@@ -91,8 +91,8 @@ private:
 
 /// Formats like the strategy it holds, e.g. "parallel(workers=1..4)".
 template <>
-struct fmt::formatter<sweet_async::receiver_strategy> : sweet_async::detail::plain_formatter {
-    auto format(const sweet_async::receiver_strategy& r, fmt::format_context& ctx) const {
+struct fmt::formatter<sweet_async::any_strategy> : sweet_async::detail::plain_formatter {
+    auto format(const sweet_async::any_strategy& r, fmt::format_context& ctx) const {
         return std::visit(
             [&](const auto& s) {
                 return sweet_async::detail::write_text(ctx, fmt::format("{}", s));
@@ -101,4 +101,4 @@ struct fmt::formatter<sweet_async::receiver_strategy> : sweet_async::detail::pla
     }
 };
 
-#endif  // SWEET_ASYNC_STRATEGIES_RECEIVER_STRATEGY_HPP
+#endif  // SWEET_ASYNC_STRATEGIES_ANY_STRATEGY_HPP

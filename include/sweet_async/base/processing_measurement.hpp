@@ -1,6 +1,7 @@
-// sweet_async/base/receiver_measurement.hpp: what a strategy that adapts learns from the receiver.
-#ifndef SWEET_ASYNC_BASE_RECEIVER_MEASUREMENT_HPP
-#define SWEET_ASYNC_BASE_RECEIVER_MEASUREMENT_HPP
+// sweet_async/base/processing_measurement.hpp: what a strategy that adapts learns from the
+// receiver.
+#ifndef SWEET_ASYNC_BASE_PROCESSING_MEASUREMENT_HPP
+#define SWEET_ASYNC_BASE_PROCESSING_MEASUREMENT_HPP
 
 #include <sweet_async/config.hpp>
 
@@ -15,7 +16,7 @@
 namespace sweet_async {
 
 /// What a receiver has measured since it was last asked (see `receiver::take_measurement`).
-struct receiver_measurement {
+struct processing_measurement {
     std::size_t finished = 0;                   ///< Events that got an outcome.
     std::size_t latency_samples = 0;            ///< Of those, events whose latency was timed.
     std::chrono::nanoseconds total_latency{0};  ///< Sum of their started-to-completed times.
@@ -31,8 +32,8 @@ struct receiver_measurement {
 
 /// `finished=<n> latency_samples=<n> mean_latency=<duration>`.
 template <>
-struct fmt::formatter<sweet_async::receiver_measurement> : sweet_async::detail::plain_formatter {
-    auto format(const sweet_async::receiver_measurement& m, fmt::format_context& ctx) const {
+struct fmt::formatter<sweet_async::processing_measurement> : sweet_async::detail::plain_formatter {
+    auto format(const sweet_async::processing_measurement& m, fmt::format_context& ctx) const {
         return sweet_async::detail::write_text(
             ctx,
             fmt::format("finished={} latency_samples={} mean_latency={}", m.finished,
@@ -40,4 +41,4 @@ struct fmt::formatter<sweet_async::receiver_measurement> : sweet_async::detail::
     }
 };
 
-#endif  // SWEET_ASYNC_BASE_RECEIVER_MEASUREMENT_HPP
+#endif  // SWEET_ASYNC_BASE_PROCESSING_MEASUREMENT_HPP

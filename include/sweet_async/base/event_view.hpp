@@ -1,6 +1,6 @@
-// sweet_async/base/receiver_event.hpp: what a processor sees of the event it handles.
-#ifndef SWEET_ASYNC_BASE_RECEIVER_EVENT_HPP
-#define SWEET_ASYNC_BASE_RECEIVER_EVENT_HPP
+// sweet_async/base/event_view.hpp: what a processor sees of the event it handles.
+#ifndef SWEET_ASYNC_BASE_EVENT_VIEW_HPP
+#define SWEET_ASYNC_BASE_EVENT_VIEW_HPP
 
 #include <fmt/format.h>
 
@@ -10,13 +10,13 @@
 namespace sweet_async {
 
 /// A read-only view of the event being processed, for processors that need
-/// more than the payload: `[](sa::receiver_event<T> e) { ... e.id() ... }`.
+/// more than the payload: `[](sa::event_view<T> e) { ... e.id() ... }`.
 /// It is valid for the duration of the processor call.
 template <class T, task_id Id = uuid>
-class receiver_event {
+class event_view {
 public:
     /// A view of `e`, which must outlive it.
-    explicit receiver_event(const event<T, Id>& e) noexcept : event_(&e) {}
+    explicit event_view(const event<T, Id>& e) noexcept : event_(&e) {}
 
     /// The event's unique id; its result is collected under it.
     const uuid& id() const noexcept { return event_->id(); }
@@ -41,10 +41,10 @@ private:
 
 /// Formats like the event it views.
 template <class T, class Id>
-struct fmt::formatter<sweet_async::receiver_event<T, Id>> : sweet_async::detail::plain_formatter {
-    auto format(const sweet_async::receiver_event<T, Id>& e, fmt::format_context& ctx) const {
+struct fmt::formatter<sweet_async::event_view<T, Id>> : sweet_async::detail::plain_formatter {
+    auto format(const sweet_async::event_view<T, Id>& e, fmt::format_context& ctx) const {
         return fmt::formatter<sweet_async::event<T, Id>>().format(e.inner(), ctx);
     }
 };
 
-#endif  // SWEET_ASYNC_BASE_RECEIVER_EVENT_HPP
+#endif  // SWEET_ASYNC_BASE_EVENT_VIEW_HPP

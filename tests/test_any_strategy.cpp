@@ -188,10 +188,10 @@ TEST_CASE("adaptive: invalid options are rejected naming the field", "[adaptive]
                       "task 'a': adaptive.recheck_every must be at least 1, got 0");
 }
 
-TEST_CASE("receiver_strategy: any built-in strategy, chosen at run time", "[strategy]") {
-    const std::vector<sa::receiver_strategy> strategies{
-        sa::serial{}, sa::parallel{.workers = {1, 3}}, sa::batched{.batch_size = 7},
-        sa::adaptive{.sample_size = 10}};
+TEST_CASE("any_strategy: any built-in strategy, chosen at run time", "[strategy]") {
+    const std::vector<sa::any_strategy> strategies{sa::serial{}, sa::parallel{.workers = {1, 3}},
+                                                   sa::batched{.batch_size = 7},
+                                                   sa::adaptive{.sample_size = 10}};
     const std::vector<std::string> names{"serial", "parallel", "batched", "adaptive"};
     for (std::size_t i = 0; i < strategies.size(); ++i) {
         asio::io_context io;
@@ -213,14 +213,14 @@ TEST_CASE("receiver_strategy: any built-in strategy, chosen at run time", "[stra
         CHECK(total == 49 * 50 / 2 + 3);
         CHECK(result.strategy_report().current.starts_with(names[i]));
     }
-    CHECK(fmt::format("{}", sa::receiver_strategy(sa::batched{.batch_size = 5, .window = 2ms})) ==
+    CHECK(fmt::format("{}", sa::any_strategy(sa::batched{.batch_size = 5, .window = 2ms})) ==
           "batched(size=5, window=2ms)");
-    CHECK(fmt::format("{}", sa::receiver_strategy{}) == "serial");
+    CHECK(fmt::format("{}", sa::any_strategy{}) == "serial");
 }
 
-TEST_CASE("receiver_strategy: validation reaches the held strategy", "[strategy][builder]") {
+TEST_CASE("any_strategy: validation reaches the held strategy", "[strategy][builder]") {
     asio::io_context io;
-    const sa::receiver_strategy bad = sa::batched{.batch_size = 0};
+    const sa::any_strategy bad = sa::batched{.batch_size = 0};
     CHECK_THROWS_WITH(
         sa::emitting_builder<int>(io).receiver(bad, [](int v) { return v; }).start_queue(),
         Catch::Contains("batched.batch_size must be at least 1, got 0"));
