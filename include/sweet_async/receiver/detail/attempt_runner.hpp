@@ -28,6 +28,7 @@
 
 #include <sweet_async/base/detail/deadline.hpp>
 #include <sweet_async/base/detail/exception_text.hpp>
+#include <sweet_async/base/detail/retry_policy.hpp>
 #include <sweet_async/base/event.hpp>
 #include <sweet_async/base/processor_context.hpp>
 #include <sweet_async/receiver/detail/emitting_core.hpp>
@@ -94,7 +95,7 @@ public:
     /// A context for processors called in one place (each coroutine or
     /// thread gets its own, since it carries the attempt number).
     processor_context<Id> new_context() const {
-        return processor_context<Id>(state_->id, state_->options.name, state_->executor);
+        return processor_context<Id>(state_->id(), state_->options.name, state_->executor);
     }
 
     /// A synchronous processor's attempts at `e`, back to back, until one
@@ -211,12 +212,10 @@ private:
     /// task is stopping), and the backoff to wait before it.
     template <class X>
     bool may_retry(attempt_result<X>& r) const {
-        if (r.made > state_->options.retry || state_->stopping()) return false;
+        const auto wait = retry_after(state_->options, r.made, state_->stopping());
+        if (!wait) return false;
         state_->counts().add_retry();
-        if (const auto wait = state_->options.retry_backoff.delay(r.made);
-            wait > duration::zero()) {
-            r.wait = wait;
-        }
+        if (*wait > duration::zero()) r.wait = *wait;
         return true;
     }
 

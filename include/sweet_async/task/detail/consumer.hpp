@@ -75,57 +75,104 @@ void end_task(State& state, std::string failure, Finish&& finish) {
     const task_stats stats = state.stats();
     auto result = std::forward<Finish>(finish)(status, stats, std::move(failure));
     if constexpr (std::is_same_v<typename decltype(result)::collection_type, link_report>) {
-        trace(state.options, state.id, trace_kind::ended, "{}: {}; {}", status, stats,
+        trace(state.options, state.id(), trace_kind::ended, "{}: {}; {}", status, stats,
               result.collection());
     } else {
-        trace(state.options, state.id, trace_kind::ended, "{}: {}", status, stats);
+        trace(state.options, state.id(), trace_kind::ended, "{}: {}", status, stats);
     }
     state.set_status(status);
     state.done.set(std::move(result));
 }
 
-/// The consumer coroutine of `state`: runs `strategy` over the task's
-/// stream, fed by `emitters` as well as by the producers outside, then makes
-/// sure every event has an outcome, joins the emitters, settles the status
-/// and publishes the final result. Its frame owns the strategy and the
-/// receiver, with the collector; `runner` calls the processor. It does not
-/// depend on the processor's type: one per payload, result, collector and
-/// processor shape (see `receiver`).
-template <class Receiver, class State, class Strategy, class Collector, class Emitters>
-asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy,
-                              std::shared_ptr<typename Receiver::runner_type> runner,
-                              bool takes_event, Collector collector, Emitters emitters) {
-    Receiver receiver(state, std::move(runner), takes_event, std::move(collector));
+/// The life of a task's consumer, whatever runs its events: the deadline
+/// armed, the emitters started (they feed the stream beside the producers
+/// outside), `work.run()` over the stream (its failure, or empty), then
+/// `work.settle(failure)`, which gives whatever it left behind an outcome
+/// and may say why it failed, the emitters joined, what waits for a next
+/// stage's room handed on under the deadline, and the final result that
+/// `work.close(status, stats, failure)` makes published. `Work` is the
+/// receiver under a strategy (`strategy_work`) or the stream processor's
+/// driver (`stream_work`); it lives in its caller's frame.
+template <class State, class Work, class Emitters>
+asio::awaitable<void> run_consumer(std::shared_ptr<State> state, Work& work, Emitters emitters) {
     asio::steady_timer deadline(state->executor);
     arm_deadline(deadline, state);
-    report_strategy(*state, strategy);
     const std::unique_ptr<emitter_run> emitting = emitters.start(state);
-    std::string failure;
-    try {
-        co_await strategy.run(receiver);
-    } catch (...) {
-        failure = "the strategy threw: " + exception_text(std::current_exception());
-    }
-    // Dispatched events may still be running; they are this task's too.
-    co_await receiver.wait_in_flight_below(1);
-    if (!failure.empty() || !state->channel.drained()) {
-        // The strategy gave up early: nothing it left behind may vanish.
-        if (failure.empty()) failure = "the strategy returned before the stream ended";
-        trace(state->options, state->id, trace_kind::strategy_failed, "strategy failed: {}",
-              failure);
-        co_await receiver.cancel_remaining(failure);
-    }
+    std::string failure = co_await work.run();
+    co_await work.settle(failure);
     if (emitting) {
         emitting->stream_ended();
         co_await emitting->join();
         if (failure.empty()) failure = emitting->failure();
     }
-    co_await receiver.finish_outlets();  // under the deadline: the next stage may be full
+    co_await work.finish_outlets();  // under the deadline: the next stage may be full
     deadline.cancel();
     end_task(*state, std::move(failure),
              [&](task_status status, const task_stats& stats, std::string why) {
-                 return std::move(receiver).finish(status, stats, std::move(why));
+                 return std::move(work).close(status, stats, std::move(why));
              });
+}
+
+/// The receiver running a strategy over the task's stream: the consumer's
+/// work when the processor takes events one by one (or in batches).
+template <class State, class Receiver, class Strategy>
+class strategy_work {
+public:
+    template <class Collector>
+    strategy_work(const std::shared_ptr<State>& state, Strategy strategy,
+                  std::shared_ptr<typename Receiver::runner_type> runner, bool takes_event,
+                  Collector collector)
+        : receiver_(state, std::move(runner), takes_event, std::move(collector)),
+          strategy_(std::move(strategy)),
+          state_(*state) {
+        sweet_async::detail::report_strategy(state_, strategy_);
+    }
+
+    asio::awaitable<std::string> run() {
+        std::string failure;
+        try {
+            co_await strategy_.run(receiver_);
+        } catch (...) {
+            failure = "the strategy threw: " + exception_text(std::current_exception());
+        }
+        co_return failure;
+    }
+
+    /// Waits for the events still running; a strategy that threw or returned
+    /// before the stream ended leaves the rest cancelled with its reason.
+    asio::awaitable<void> settle(std::string& failure) {
+        co_await receiver_.wait_in_flight_below(1);
+        if (failure.empty() && state_.channel().drained()) co_return;
+        if (failure.empty()) failure = "the strategy returned before the stream ended";
+        trace(state_.options, state_.id(), trace_kind::strategy_failed, "strategy failed: {}",
+              failure);
+        co_await receiver_.cancel_remaining(failure);
+    }
+
+    asio::awaitable<void> finish_outlets() { return receiver_.finish_outlets(); }
+
+    auto close(task_status status, const task_stats& stats, std::string failure) && {
+        return std::move(receiver_).finish(status, stats, std::move(failure));
+    }
+
+private:
+    Receiver receiver_;
+    Strategy strategy_;
+    State& state_;
+};
+
+/// The consumer coroutine of `state` for a processor of events: runs
+/// `strategy` with the receiver (see `run_consumer`). Its frame owns both,
+/// with the collector; `runner` calls the processor. It does not depend on
+/// the processor's type: one per payload, result, collector and processor
+/// shape (see `receiver`).
+template <class Receiver, class State, class Strategy, class Collector, class Emitters>
+asio::awaitable<void> consume(std::shared_ptr<State> state, Strategy strategy,
+                              std::shared_ptr<typename Receiver::runner_type> runner,
+                              bool takes_event, Collector collector, Emitters emitters) {
+    strategy_work<State, Receiver, Strategy> work(state, std::move(strategy), std::move(runner),
+                                                  takes_event, std::move(collector));
+    co_await run_consumer(std::move(state), work, std::move(emitters));
 }
 
 /// Starts the consumer of `state` on its consumer strand, `processor`

@@ -52,12 +52,12 @@ public:
     using event_type = typename State::event_type;
 
     stream_driver(State& state, Collector collector)
-        : base(state.channel, state.consumer_executor(), state.options, *this),
+        : base(state.channel(), state.consumer_executor(), state.options, *this),
           state_(state),
           ledger_(task_ledger<Collection>(state, std::move(collector))) {
         for (const auto& box : ledger_.outboxes())
             this->outlets().add(box, state);
-        this->outlets().add(state.dead_letter_box, state);
+        this->outlets().add(state.dead_letter_box(), state);
         if (auto pacer = this->pacing()) {
             state.listen_for_stop(pacer);
             if (state.stopping()) pacer->stop_requested(stop_request::immediate);
@@ -110,6 +110,7 @@ public:
 
 private:
     std::shared_ptr<interruptible> entry_;
+    std::shared_ptr<stream_interrupter> interrupter_;
 };
 
 /// What a stream processor left behind is recorded as, by how it ended.
@@ -137,59 +138,85 @@ inline stream_ending ending_for(const std::string& failure, const std::string& s
             "the stream processor returned before the stream ended"};
 }
 
-/// Runs the stream processor over the task's stream, fed by `emitters` as
-/// well as by the producers outside, then gives whatever it left behind an
-/// outcome, joins the emitters, settles the status and publishes the final
-/// result. Its frame runs with `entry`'s signal bound to its cancellation slot.
+/// The stream processor over the task's stream: the consumer's work (see
+/// `run_consumer`) when the processor pulls its events. `entry`'s signal is
+/// bound to the consumer's cancellation slot: a stop interrupts the
+/// processor through it.
+template <class State, class R, class StreamProcessor, class Collector>
+class stream_work {
+    using stream_type = event_stream<typename State::event_type::payload_type, R,
+                                     typename State::event_type::task_id_type>;
+
+public:
+    stream_work(const std::shared_ptr<State>& state, StreamProcessor processor, Collector collector,
+                std::shared_ptr<interruptible> entry)
+        : state_(*state),
+          processor_(std::move(processor)),
+          stream_(*state, std::move(collector)),
+          entry_(std::move(entry)),
+          interrupter_(std::make_shared<stream_interrupter>(entry_)) {
+        state_.report_strategy("stream_processor");
+        state_.listen_for_stop(interrupter_);  // held weakly: the work keeps it
+        // A stop that came before the listener did is passed on here.
+        if (state_.stopping()) interrupter_->stop_requested(stop_request::immediate);
+    }
+
+    /// Runs the stream processor; what it threw (an interruption by a stop
+    /// is how it was stopped, not a failure).
+    asio::awaitable<std::string> run() {
+        std::string failure;
+        try {
+            co_await std::invoke(processor_, static_cast<stream_type&>(stream_));
+        } catch (const std::system_error& ex) {
+            if (!state_.stopping() || ex.code() != asio::error::operation_aborted) {
+                failure = ex.what();
+            }
+        } catch (...) {
+            failure = exception_text(std::current_exception());
+        }
+        entry_->ended = true;  // what remains is the library's, and must not be interrupted
+        co_await asio::this_coro::reset_cancellation_state();
+        if (!failure.empty()) {
+            trace(state_.options, state_.id(), trace_kind::strategy_failed,
+                  "stream processor failed: {}", failure);
+        }
+        co_return failure;
+    }
+
+    /// Gives what the processor held, waited to retry or never pulled an
+    /// outcome that says how it ended (see `ending_for`).
+    asio::awaitable<void> settle(std::string& failure) {
+        const stream_ending ending =
+            ending_for(failure, state_.stopping() ? state_.stop_reason() : std::string());
+        co_await stream_.settle(ending.released_kind, ending.released_reason, ending.retry_reason);
+        if (!state_.channel().drained()) co_await stream_.cancel_unpulled(ending.unpulled_reason);
+        if (!failure.empty()) failure = "the stream processor threw: " + failure;
+    }
+
+    asio::awaitable<void> finish_outlets() { return stream_.finish_outlets(); }
+
+    auto close(task_status status, const task_stats& stats, std::string failure) && {
+        return std::move(stream_).close(status, stats, std::move(failure));
+    }
+
+private:
+    State& state_;
+    StreamProcessor processor_;
+    stream_driver<State, Collector, R> stream_;
+    std::shared_ptr<interruptible> entry_;
+    std::shared_ptr<stream_interrupter> interrupter_;
+};
+
+/// The consumer coroutine of `state` for a stream processor (see
+/// `run_consumer`). Its frame owns the processor, the stream and the
+/// collector.
 template <class State, class R, class StreamProcessor, class Collector, class Emitters>
 asio::awaitable<void> consume_stream(std::shared_ptr<State> state, StreamProcessor processor,
                                      Collector collector, Emitters emitters,
                                      std::shared_ptr<interruptible> entry) {
-    asio::steady_timer deadline(state->executor);
-    arm_deadline(deadline, state);
-    state->report_strategy("stream_processor");
-    stream_driver<State, Collector, R> stream(*state, std::move(collector));
-    auto interrupter = std::make_shared<stream_interrupter>(entry);
-    state->listen_for_stop(interrupter);
-    // A stop that came before the listener did is passed on here.
-    if (state->stopping()) interrupter->stop_requested(stop_request::immediate);
-    const std::unique_ptr<emitter_run> emitting = emitters.start(state);
-
-    std::string failure;
-    try {
-        using stream_type = event_stream<typename State::event_type::payload_type, R,
-                                         typename State::event_type::task_id_type>;
-        co_await std::invoke(processor, static_cast<stream_type&>(stream));
-    } catch (const std::system_error& ex) {
-        // The interruption a stop delivers is how the processor was stopped, not a failure.
-        if (!state->stopping() || ex.code() != asio::error::operation_aborted) failure = ex.what();
-    } catch (...) {
-        failure = exception_text(std::current_exception());
-    }
-    entry->ended = true;  // what remains below is the library's, and must not be interrupted
-    co_await asio::this_coro::reset_cancellation_state();
-    if (!failure.empty()) {
-        trace(state->options, state->id, trace_kind::strategy_failed, "stream processor failed: {}",
-              failure);
-    }
-
-    const stream_ending ending =
-        ending_for(failure, state->stopping() ? state->stop_reason() : std::string());
-    co_await stream.settle(ending.released_kind, ending.released_reason, ending.retry_reason);
-    if (!state->channel.drained()) co_await stream.cancel_unpulled(ending.unpulled_reason);
-    std::string emitter_failure;
-    if (emitting) {
-        emitting->stream_ended();
-        co_await emitting->join();
-        emitter_failure = emitting->failure();
-    }
-    co_await stream.finish_outlets();
-    deadline.cancel();
-    failure = failure.empty() ? emitter_failure : "the stream processor threw: " + failure;
-    end_task(*state, std::move(failure),
-             [&](task_status status, const task_stats& stats, std::string why) {
-                 return std::move(stream).close(status, stats, std::move(why));
-             });
+    stream_work<State, R, StreamProcessor, Collector> work(state, std::move(processor),
+                                                           std::move(collector), std::move(entry));
+    co_await run_consumer(std::move(state), work, std::move(emitters));
 }
 
 /// Starts the consumer of `state` for `processor` on the consumer strand.

@@ -15,6 +15,7 @@
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <sweet_async/base/detail/retry_policy.hpp>
 #include <sweet_async/task/event_stream.hpp>
 
 namespace sweet_async {
@@ -119,9 +120,8 @@ void event_stream<T, R, Id>::completed_without_result(event_type&& e) {
 template <class T, class R, task_id Id>
 void event_stream<T, R, Id>::failed(event_type&& e, unsigned attempt, std::string reason) {
     end_pending();
-    if (attempt <= options_.retry && !stopping() && !settling_) {
-        retries_.push_back(
-            retry{clock::now() + options_.retry_backoff.delay(attempt), std::move(e), attempt});
+    if (const auto wait = detail::retry_after(options_, attempt, stopping() || settling_)) {
+        retries_.push_back(retry{clock::now() + *wait, std::move(e), attempt});
         std::push_heap(retries_.begin(), retries_.end(), detail::later{});
         return;
     }
