@@ -115,23 +115,7 @@ public:
     /// Made by the task when its consumer starts; strategies only receive it
     /// by reference. `takes_event`: the processor reads the whole event.
     receiver(const std::shared_ptr<state_type>& state, std::shared_ptr<runner_type> runner,
-             bool takes_event, Collector collector)
-        : state_(*state),
-          source_(state->channel(), state->consumer_executor(), &outlets_.gate(),
-                  state->options.throttle),
-          runner_(std::move(runner)),
-          outcomes_(*state, std::move(collector), takes_event),
-          context_(runner_->new_context()),
-          in_flight_(state, returned{this}) {
-        for (const auto& box : outcomes_.outboxes())
-            outlets_.add(box, *state);
-        outlets_.add(state->dead_letter_box(), *state);
-        if (auto pacer = source_.pacing()) {
-            state->listen_for_stop(pacer);
-            // A stop made before the listener was: passed on here.
-            if (state->stopping()) pacer->stop_requested(detail::stop_request::immediate);
-        }
-    }
+             bool takes_event, Collector collector);
 
     receiver(const receiver&) = delete;
     receiver& operator=(const receiver&) = delete;
@@ -203,6 +187,7 @@ public:
     /// continues in flight as one unit). Every event gets its own outcome; if
     /// the processor throws on its last attempt or returns a wrong number of
     /// results, every event of the batch fails with that message.
+    // Defined here: Clang 14 matches no out-of-class definition with a requires-clause.
     void process_batch(std::vector<event_type>& batch,
                        std::optional<duration> timeout = {}) requires batch_processor {
         if (!begin_batch(batch)) return;

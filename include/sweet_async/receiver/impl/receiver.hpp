@@ -26,6 +26,27 @@
 namespace sweet_async {
 
 template <class T, class Collection, class Id, class R, class Collector, class Shape>
+receiver<T, Collection, Id, R, Collector, Shape>::receiver(const std::shared_ptr<state_type>& state,
+                                                           std::shared_ptr<runner_type> runner,
+                                                           bool takes_event, Collector collector)
+    : state_(*state),
+      source_(state->channel(), state->consumer_executor(), &outlets_.gate(),
+              state->options.throttle),
+      runner_(std::move(runner)),
+      outcomes_(*state, std::move(collector), takes_event),
+      context_(runner_->new_context()),
+      in_flight_(state, returned{this}) {
+    for (const auto& box : outcomes_.outboxes())
+        outlets_.add(box, *state);
+    outlets_.add(state->dead_letter_box(), *state);
+    if (auto pacer = source_.pacing()) {
+        state->listen_for_stop(pacer);
+        // A stop made before the listener was: passed on here.
+        if (state->stopping()) pacer->stop_requested(detail::stop_request::immediate);
+    }
+}
+
+template <class T, class Collection, class Id, class R, class Collector, class Shape>
 void receiver<T, Collection, Id, R, Collector, Shape>::process(event_type&& e,
                                                                std::optional<duration> timeout) {
     if (state_.stopping()) return cancel(std::move(e));
