@@ -24,9 +24,9 @@
 #include <sweet_async/base/task_stats.hpp>
 #include <sweet_async/base/task_status.hpp>
 #include <sweet_async/receiver/detail/attempt_runner.hpp>
+#include <sweet_async/receiver/detail/ledger.hpp>
 #include <sweet_async/receiver/detail/reorder_ring.hpp>
 #include <sweet_async/receiver/detail/task_ledger.hpp>
-#include <sweet_async/receiver/ledger.hpp>
 
 namespace sweet_async::detail {
 

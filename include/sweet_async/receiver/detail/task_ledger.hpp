@@ -11,7 +11,7 @@
 #include <sweet_async/base/task_stats.hpp>
 #include <sweet_async/base/task_status.hpp>
 #include <sweet_async/receiver/detail/emitting_core.hpp>
-#include <sweet_async/receiver/ledger.hpp>
+#include <sweet_async/receiver/detail/ledger.hpp>
 
 namespace sweet_async::detail {
 

@@ -25,8 +25,8 @@
 #include <sweet_async/base/detail/stop_listener.hpp>
 #include <sweet_async/base/detail/trace.hpp>
 #include <sweet_async/base/final_result.hpp>
+#include <sweet_async/receiver/detail/ledger.hpp>
 #include <sweet_async/receiver/detail/task_ledger.hpp>
-#include <sweet_async/receiver/ledger.hpp>
 #include <sweet_async/task/detail/consumer.hpp>
 #include <sweet_async/task/detail/emitter_plan.hpp>
 #include <sweet_async/task/detail/emitting_state.hpp>

@@ -1,6 +1,6 @@
-// sweet_async/receiver/ledger.hpp: where every event of an emitting task ends, once.
-#ifndef SWEET_ASYNC_RECEIVER_LEDGER_HPP
-#define SWEET_ASYNC_RECEIVER_LEDGER_HPP
+// sweet_async/receiver/detail/ledger.hpp: where every event of an emitting task ends, once.
+#ifndef SWEET_ASYNC_RECEIVER_DETAIL_LEDGER_HPP
+#define SWEET_ASYNC_RECEIVER_DETAIL_LEDGER_HPP
 
 #include <sweet_async/config.hpp>
 
@@ -28,7 +28,7 @@
 #include <sweet_async/channel/detail/outbox.hpp>
 #include <sweet_async/receiver/detail/outcome_counts.hpp>
 
-namespace sweet_async {
+namespace sweet_async::detail {
 
 /// The one owner of a task's outcomes: each event is recorded here exactly
 /// once, as a result for the collector or as an error, and counted for the
@@ -55,7 +55,7 @@ public:
     /// Counts into `counts` (the task's live stats), results into `collector`,
     /// at most `retained_errors` errors in full, and dead letters into
     /// `dead_letters`.
-    ledger(detail::outcome_counts& counts, Collector collector, std::size_t retained_errors,
+    ledger(outcome_counts& counts, Collector collector, std::size_t retained_errors,
            dead_letter_sink dead_letters = {})
         : counts_(counts),
           collector_(std::move(collector)),
@@ -135,7 +135,7 @@ public:
 
     /// The outboxes of a collector that feeds other tasks, for the consumer
     /// to manage (none for other collectors).
-    std::vector<std::shared_ptr<detail::outbox_base>> outboxes() const {
+    std::vector<std::shared_ptr<outbox_base>> outboxes() const {
         if constexpr (requires { collector_.outboxes(); }) {
             return collector_.outboxes();
         } else {
@@ -215,7 +215,7 @@ private:
         if (e.is_final()) final_event_.emplace(std::move(e));
     }
 
-    detail::outcome_counts& counts_;
+    outcome_counts& counts_;
     Collector collector_;
     std::vector<event_error> errors_;
     std::size_t retained_limit_;
@@ -225,6 +225,6 @@ private:
     watcher watcher_;
 };
 
-}  // namespace sweet_async
+}  // namespace sweet_async::detail
 
-#endif  // SWEET_ASYNC_RECEIVER_LEDGER_HPP
+#endif  // SWEET_ASYNC_RECEIVER_DETAIL_LEDGER_HPP
