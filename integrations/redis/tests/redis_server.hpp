@@ -25,6 +25,7 @@
 #include <sweet_async/redis/connection.hpp>
 #include <sweet_async/redis/reply.hpp>
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -44,14 +45,24 @@ inline std::uint16_t free_port() {
 }
 
 /// Starts the program `args[0]` with the arguments `args[1..]`; returns its process id.
-inline pid_t spawn(const std::vector<std::string>& args) {
+/// `detached_output`: its standard streams go to /dev/null (a server that logs to a file), so
+/// that a server outliving a test process that died cannot hold the test runner's output pipe
+/// open (CTest would wait for it until its timeout).
+inline pid_t spawn(const std::vector<std::string>& args, bool detached_output = false) {
     std::vector<char*> argv;
     for (const auto& a : args)
         argv.push_back(const_cast<char*>(a.c_str()));  // posix_spawn's signature, not written
     argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    if (detached_output) {
+        for (const int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO})
+            ::posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
+    }
     pid_t pid = -1;
-    if (const int rc = ::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
-        rc != 0) {
+    const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
         throw std::system_error(rc, std::generic_category(),
                                 fmt::format("posix_spawn {}", args[0]));
     }
@@ -130,7 +141,7 @@ private:
                                             "always",
                                             "--logfile",
                                             (directory_ / "redis.log").string()};
-        pid_ = spawn(args);
+        pid_ = spawn(args, true);
         wait_until_listening();
     }
 
