@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # What a user builds without our CMake target, with nothing but include paths and their own flags:
 #   1. every header of include/sweet_async/ first in a translation unit of its own (no macros,
-#      no -D of ours): `$CXX -std=c++20 -I include -fsyntax-only`; with --public-headers, only
-#      the headers a user includes (not detail/ or impl/: CI's libc++ run checks every one);
+#      no -D of ours): `$CXX -std=c++20 -I include -fsyntax-only`;
 #   2. the README's listings and examples/quickstart.cpp (README's first listing) compiled as a
 #      user's -Werror build would: `g++ -std=c++20 -O2 -Wall -Wextra -Wpedantic -Werror`, so
 #      that no listing makes a user silence a warning.
-# Usage: .ci/plain_build.sh [--headers|--public-headers CXX] [--umbrella CXX] [--listings CXX]
+# Usage: .ci/plain_build.sh [--headers CXX] [--umbrella CXX] [--listings CXX]
 #                           [-- EXTRA_FLAGS...]
 #   --umbrella compiles <sweet_async/sweet_async.hpp> alone instead of every header (for a
 #   standard or a library version whose include order the --headers run has proven already).
@@ -15,15 +14,14 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-headers_cxx="" umbrella_cxx="" listings_cxx="" public_only=false
+headers_cxx="" umbrella_cxx="" listings_cxx=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
     --headers) headers_cxx="$2"; shift 2 ;;
-    --public-headers) headers_cxx="$2" public_only=true; shift 2 ;;
     --umbrella) umbrella_cxx="$2"; shift 2 ;;
     --listings) listings_cxx="$2"; shift 2 ;;
     --) shift; break ;;
-    *) echo "usage: $0 [--headers|--public-headers CXX] [--umbrella CXX] [--listings CXX] [-- EXTRA_FLAGS...]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--headers CXX] [--umbrella CXX] [--listings CXX] [-- EXTRA_FLAGS...]" >&2; exit 2 ;;
     esac
 done
 if [[ -z "${headers_cxx}${umbrella_cxx}${listings_cxx}" ]]; then headers_cxx=clang++ listings_cxx=g++; fi
@@ -34,12 +32,7 @@ jobs=$(nproc)
 
 if [[ -n "${headers_cxx}" ]]; then
     headers=$(cd include && find sweet_async -name '*.hpp' | sort)
-    which="every header"
-    if [[ ${public_only} == true ]]; then
-        headers=$(grep -v -e '/detail/' -e '/impl/' <<<"${headers}")
-        which="every public header"
-    fi
-    echo "--- ${which} first, ${headers_cxx} -std=c++20 -I include ${extra[*]}"
+    echo "--- every header first, ${headers_cxx} -std=c++20 -I include ${extra[*]}"
     for header in ${headers}; do
         printf '#include <%s>\n#include <%s>\n' "${header}" "${header}" >"${work}/${header//\//_}.cpp"
     done
