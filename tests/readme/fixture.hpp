@@ -1,9 +1,9 @@
-// tests/readme/fixture.hpp: what the README's fragments take for granted. Each name stands for
-// something a reader's program already has; the fragments are compiled after this header.
+// tests/readme/fixture.hpp: what the documentation's fragments take for granted. Each name stands
+// for something a reader's program already has; the fragments are compiled after this header.
 #ifndef SWEET_ASYNC_TESTS_README_FIXTURE_HPP
 #define SWEET_ASYNC_TESTS_README_FIXTURE_HPP
 
-// First, as the README asks of a build without the CMake target: it configures Asio.
+// First, as the guide asks of a build without the CMake target: it configures Asio.
 #include <sweet_async/sweet_async.hpp>
 
 #include <atomic>
