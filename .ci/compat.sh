@@ -10,7 +10,7 @@
 #       libc++ (fmt header-only: nothing to build for libc++); then, compiled front end only
 #       (.ci/syntax_check.py, from build/release's compile commands), the examples by clang++ 14
 #       and the examples and the benchmark by clang++-16 with C++23, Asio 1.38.2 and {fmt} 12
-# (The README's listings against Asio 1.28.2 and {fmt} 10 are .ci/run's plain stage.)
+# (The documentation's listings against Asio 1.28.2 and {fmt} 10 are .ci/run's plain stage.)
 # (DEPS_DIR defaults to ../shared/deps next to the repository.) The whole suite then runs against
 # these in .ci/run, each combination where its build is needed anyway:
 #   cmake --workflow --preset clang-asan-test    clang++ 14, Asio 1.28.2, {fmt} 11.2.0, Catch2 v2,

@@ -112,7 +112,16 @@ class Checker:
         comment = cursor.raw_comment
         if comment and self.is_doc_text(comment):
             return True
+        if self.is_made_by_our_macro(cursor):
+            return self.macro_has_doc_comment(cursor)  # e.g. SWEET_ASYNC_DETAIL_ERROR_CODE_ENUM
         return self.has_trailing_comment(cursor)
+
+    def is_made_by_our_macro(self, cursor):
+        """A declaration a SWEET_ASYNC_ macro writes: clang attaches no comment to it."""
+        if cursor.location.file is None:
+            return False
+        line = self.file_lines(cursor.location.file.name)[cursor.location.line - 1]
+        return line.lstrip().startswith("SWEET_ASYNC_")
 
     def has_trailing_comment(self, cursor):
         """Clang attaches `///<` only to fields, enumerators and variables;
@@ -200,6 +209,8 @@ class Checker:
     def visit_macro(self, cursor):
         if not self.is_public_file(cursor) or not cursor.spelling.startswith("SWEET_ASYNC_"):
             return  # other libraries' configuration macros, e.g. ASIO_HAS_CO_AWAIT
+        if cursor.spelling.startswith("SWEET_ASYNC_DETAIL_"):
+            return  # the library's own machinery, like namespace detail
         lines = self.file_lines(cursor.location.file.name)
         if self.is_include_guard(cursor, lines):
             return

@@ -2,8 +2,9 @@
 # What a user builds without our CMake target, with nothing but include paths and their own flags:
 #   1. every header of include/sweet_async/ first in a translation unit of its own (no macros,
 #      no -D of ours): `$CXX -std=c++20 -I include -fsyntax-only`;
-#   2. the README's listings and examples/quickstart.cpp (README's first listing) compiled as a
-#      user's -Werror build would: `g++ -std=c++20 -O2 -Wall -Wextra -Wpedantic -Werror`, so
+#   2. the documentation's listings (README.md, docs/**/*.md, integrations/redis/README.md but its
+#      Redis listings) and examples/quickstart.cpp (README's first listing) compiled as a user's
+#      -Werror build would: `g++ -std=c++20 -O2 -Wall -Wextra -Wpedantic -Werror`, so
 #      that no listing makes a user silence a warning.
 # Usage: .ci/plain_build.sh [--headers CXX] [--umbrella CXX] [--listings CXX]
 #                           [-- EXTRA_FLAGS...]
@@ -50,10 +51,11 @@ if [[ -n "${umbrella_cxx}" ]]; then
 fi
 
 if [[ -n "${listings_cxx}" ]]; then
-    python3 tests/readme/extract_listings.py README.md "${work}/listings" >/dev/null
+    python3 tests/readme/extract_listings.py "${work}/listings" README.md \
+        $(find docs -name '*.md' | sort) integrations/redis/README.md >/dev/null
     cp examples/quickstart.cpp "${work}/listings/quickstart.cpp"
     flags=(-std=c++20 -O2 -Wall -Wextra -Wpedantic -Werror -I include -I tests/readme "${extra[@]}")
-    echo "--- README listings, ${listings_cxx} ${flags[*]}"
+    echo "--- documentation listings, ${listings_cxx} ${flags[*]}"
     printf '%s\n' "${work}"/listings/*.cpp | xargs -P "${jobs}" -I{} \
         "${listings_cxx}" "${flags[@]}" -c {} -o /dev/null
     echo "$(ls "${work}"/listings/*.cpp | wc -l) listings compile warnings-clean"

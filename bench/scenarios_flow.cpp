@@ -61,9 +61,9 @@ run_result run_linked(std::size_t stages, std::size_t events, std::size_t capaci
     auto flow = [](sa::sender<std::uint64_t> first, std::size_t n,
                    last_task end) -> asio::awaitable<typename last_task::result_type> {
         for (std::uint64_t i = 0; i + 1 < n; ++i) {
-            const std::error_code sent = first.try_send(i);
+            const sweet_async::error_code sent = first.try_send(i);
             if (!sent) continue;
-            if (sent != sa::async_task_error::full) throw std::system_error(sent);
+            if (sent != sa::async_task_error::full) throw sweet_async::system_error(sent);
             co_await first.send(i);
         }
         co_await first.send_final(n - 1);

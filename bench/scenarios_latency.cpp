@@ -46,11 +46,11 @@ struct latency_processor {
 /// completion-token form, waited for with a future.
 template <class Task>
 void send_from_thread(Task& task, std::uint64_t index) {
-    const std::error_code sent = task.try_send(stamped{index, steady::now()});
+    const sweet_async::error_code sent = task.try_send(stamped{index, steady::now()});
     if (sent == sa::async_task_error::full) {
         task.async_send(stamped{index, steady::now()}, asio::use_future).get();
     } else if (sent) {
-        throw std::system_error(sent);
+        throw sweet_async::system_error(sent);
     }
 }
 

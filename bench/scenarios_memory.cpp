@@ -38,7 +38,7 @@ namespace bench {
 child_figures run_memory_child(const settings& s, const std::string& collector,
                                std::size_t events) {
     int out[2];
-    if (::pipe(out) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+    if (::pipe(out) != 0) throw sweet_async::system_error(errno, std::generic_category(), "pipe");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
@@ -54,7 +54,7 @@ child_figures run_memory_child(const settings& s, const std::string& collector,
     ::close(out[1]);
     if (spawned != 0) {
         ::close(out[0]);
-        throw std::system_error(spawned, std::generic_category(), "posix_spawn");
+        throw sweet_async::system_error(spawned, std::generic_category(), "posix_spawn");
     }
     std::string text;
     char buffer[256];

@@ -36,18 +36,20 @@ run_result run_plain_loop(std::size_t events) {
     return run_result{.events = events, .seconds = seconds_since(started)};
 }
 
-using asio_channel = asio::experimental::channel<void(std::error_code, std::uint64_t)>;
+using asio_channel = asio::experimental::channel<void(sweet_async::error_code, std::uint64_t)>;
 
 asio::awaitable<void> channel_producer(asio_channel& channel, std::size_t events, bool try_first) {
     for (std::uint64_t i = 0; i < events; ++i) {
-        if (try_first && channel.try_send(std::error_code{}, i)) continue;
-        co_await channel.async_send(std::error_code{}, i, asio::use_awaitable);
+        if (try_first && channel.try_send(sweet_async::error_code{}, i)) continue;
+        co_await channel.async_send(sweet_async::error_code{}, i, asio::use_awaitable);
     }
 }
 
 asio::awaitable<void> channel_consumer(asio_channel& channel, std::size_t events, bool try_first,
                                        std::uint64_t& sum) {
-    const auto take = [&sum](std::error_code, std::uint64_t value) { sum += trivial_work(value); };
+    const auto take = [&sum](sweet_async::error_code, std::uint64_t value) {
+        sum += trivial_work(value);
+    };
     for (std::size_t received = 0; received < events;) {
         if (try_first && channel.try_receive(take)) {
             ++received;

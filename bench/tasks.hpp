@@ -44,9 +44,10 @@ asio::awaitable<typename Task::result_type> produce(Task task, std::size_t event
     for (std::size_t i = 0; i + 1 < events; ++i) {
         auto payload = make(i);
         if (path == send_path::try_first) {
-            const std::error_code sent = task.try_send(std::move(payload));  // untouched if not
+            const sweet_async::error_code sent =
+                task.try_send(std::move(payload));  // untouched if not
             if (!sent) continue;
-            if (sent != sa::async_task_error::full) throw std::system_error(sent);
+            if (sent != sa::async_task_error::full) throw sweet_async::system_error(sent);
         }
         co_await task.send(std::move(payload));
     }

@@ -77,37 +77,43 @@ macro(sweet_async_resolve_dependencies)
         _sweet_async_missing_dependency("{fmt} (>= 9)" "${_SWEET_ASYNC_FMT_HOW_TO}")
     endif()
 
-    # ---- standalone Asio -------------------------------------------------------------------------
-    find_package(Asio 1.22 QUIET) # cmake/FindAsio.cmake -> IMPORTED INTERFACE target Asio::Asio
-    if(Asio_FOUND)
-        message(STATUS "sweet_async: standalone Asio ${Asio_VERSION} found in ${Asio_INCLUDE_DIRS}")
-    elseif(SWEET_ASYNC_FETCH_DEPENDENCIES)
-        _sweet_async_fetching("standalone Asio" ${SWEET_ASYNC_ASIO_GIT_TAG}
-            "${_SWEET_ASYNC_ASIO_HOW_TO}")
-        # The repository has no CMakeLists.txt, so FetchContent_MakeAvailable() only downloads it;
-        # the headers are in asio/include.
-        FetchContent_Declare(asio
-            GIT_REPOSITORY https://github.com/chriskohlhoff/asio.git
-            GIT_TAG ${SWEET_ASYNC_ASIO_GIT_TAG}
-            GIT_SHALLOW TRUE)
-        FetchContent_MakeAvailable(asio)
-        set(_sweet_async_asio_include_dir "${asio_SOURCE_DIR}/asio/include")
-        if(EXISTS "${_sweet_async_asio_include_dir}/asio.hpp" AND NOT TARGET Asio::Asio)
-            # The same IMPORTED target FindAsio.cmake makes, so that the rest of the build and the
-            # installed package see no difference (imported include dirs are system includes, too).
-            add_library(Asio::Asio INTERFACE IMPORTED)
-            target_include_directories(Asio::Asio INTERFACE "${_sweet_async_asio_include_dir}")
-            target_link_libraries(Asio::Asio INTERFACE Threads::Threads)
-            # Installed next to our headers, where the installed package's FindAsio looks first
-            # (see sweet_asyncConfig.cmake.in), so that the package works without a system Asio.
-            install(DIRECTORY "${_sweet_async_asio_include_dir}/"
-                DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-                FILES_MATCHING PATTERN "*.hpp" PATTERN "*.ipp")
+    # ---- Boost.Asio, when chosen: Boost's own CMake package (header-only parts: Boost::headers) ---
+    if(SWEET_ASYNC_USE_BOOST_ASIO)
+        find_package(Boost 1.81 CONFIG REQUIRED)
+        message(STATUS "sweet_async: Boost.Asio (Boost ${Boost_VERSION}) found in ${Boost_INCLUDE_DIRS}")
+    else()
+        # ---- standalone Asio ---------------------------------------------------------------------
+        find_package(Asio 1.22 QUIET) # cmake/FindAsio.cmake -> IMPORTED INTERFACE target Asio::Asio
+        if(Asio_FOUND)
+            message(STATUS "sweet_async: standalone Asio ${Asio_VERSION} found in ${Asio_INCLUDE_DIRS}")
+        elseif(SWEET_ASYNC_FETCH_DEPENDENCIES)
+            _sweet_async_fetching("standalone Asio" ${SWEET_ASYNC_ASIO_GIT_TAG}
+                "${_SWEET_ASYNC_ASIO_HOW_TO}")
+            # The repository has no CMakeLists.txt, so FetchContent_MakeAvailable() only downloads it;
+            # the headers are in asio/include.
+            FetchContent_Declare(asio
+                GIT_REPOSITORY https://github.com/chriskohlhoff/asio.git
+                GIT_TAG ${SWEET_ASYNC_ASIO_GIT_TAG}
+                GIT_SHALLOW TRUE)
+            FetchContent_MakeAvailable(asio)
+            set(_sweet_async_asio_include_dir "${asio_SOURCE_DIR}/asio/include")
+            if(EXISTS "${_sweet_async_asio_include_dir}/asio.hpp" AND NOT TARGET Asio::Asio)
+                # The same IMPORTED target FindAsio.cmake makes, so that the rest of the build and the
+                # installed package see no difference (imported include dirs are system includes, too).
+                add_library(Asio::Asio INTERFACE IMPORTED)
+                target_include_directories(Asio::Asio INTERFACE "${_sweet_async_asio_include_dir}")
+                target_link_libraries(Asio::Asio INTERFACE Threads::Threads)
+                # Installed next to our headers, where the installed package's FindAsio looks first
+                # (see sweet_asyncConfig.cmake.in), so that the package works without a system Asio.
+                install(DIRECTORY "${_sweet_async_asio_include_dir}/"
+                    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+                    FILES_MATCHING PATTERN "*.hpp" PATTERN "*.ipp")
+            endif()
+            unset(_sweet_async_asio_include_dir)
         endif()
-        unset(_sweet_async_asio_include_dir)
-    endif()
-    if(NOT TARGET Asio::Asio)
-        _sweet_async_missing_dependency("standalone Asio (>= 1.22)" "${_SWEET_ASYNC_ASIO_HOW_TO}")
+        if(NOT TARGET Asio::Asio)
+            _sweet_async_missing_dependency("standalone Asio (>= 1.22)" "${_SWEET_ASYNC_ASIO_HOW_TO}")
+        endif()
     endif()
 endmacro()
 

@@ -410,11 +410,12 @@ template <class Task>
 void send_lines(std::istream& in, Task& task, std::size_t& sent) {
     for (std::string line; std::getline(in, line);) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        const std::error_code ec = task.try_send(std::move(line));  // `line` is kept on failure
+        const sweet_async::error_code ec =
+            task.try_send(std::move(line));  // `line` is kept on failure
         if (ec == sa::async_task_error::full) {
             task.async_send(std::move(line), asio::use_future).get();  // throws if the task closed
         } else if (ec) {
-            throw std::system_error(ec);
+            throw sweet_async::system_error(ec);
         }
         ++sent;
     }

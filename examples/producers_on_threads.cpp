@@ -113,7 +113,7 @@ int main() {
         constexpr std::size_t sensor = 0;
         for (std::uint64_t i = 0; i < readings_per_sensor; ++i) {
             task.async_send(reading{sensor, i, temperature(sensor, i)}, asio::use_future)
-                .get();  // throws std::system_error if the task stopped accepting events
+                .get();  // throws sweet_async::system_error if the task stopped accepting events
             ++counts.sent[sensor];
         }
     });
@@ -122,7 +122,7 @@ int main() {
         constexpr std::size_t sensor = 1;
         for (std::uint64_t i = 0; i < readings_per_sensor; ++i) {
             const reading r{sensor, i, temperature(sensor, i)};
-            const std::error_code ec = task.try_send(r);
+            const sweet_async::error_code ec = task.try_send(r);
             if (ec == sa::async_task_error::full) {
                 task.async_send(r, asio::use_future).get();  // throws if the task stopped meanwhile
             } else if (ec) {
@@ -137,7 +137,7 @@ int main() {
         for (std::uint64_t i = 0; i < readings_per_sensor; ++i) {
             const reading r{sensor, i, temperature(sensor, i)};
             for (;;) {
-                const std::error_code ec = task.try_send(r);
+                const sweet_async::error_code ec = task.try_send(r);
                 if (!ec) break;
                 if (ec != sa::async_task_error::full) return;  // closed: nothing more to do
                 ++counts.full_answers;

@@ -169,7 +169,7 @@ TEST_CASE("channel: parked producers are woken once a quarter of the channel is 
         REQUIRE_FALSE(ch.try_send(int{i}));
     std::vector<int> completed;  // the values whose parked send completed, in order
     for (int i = 8; i < 11; ++i) {
-        ch.async_send(i, [&completed, i](std::error_code ec) {
+        ch.async_send(i, [&completed, i](sweet_async::error_code ec) {
             CHECK_FALSE(ec);
             completed.push_back(i);
         });
@@ -290,7 +290,7 @@ TEST_CASE("channel: a run of receives wakes parked producers for the room it mad
         REQUIRE_FALSE(ch.try_send(int{i}));
     std::vector<int> completed;
     for (int i = 4; i < 6; ++i) {
-        ch.async_send(i, [&completed, i](std::error_code ec) {
+        ch.async_send(i, [&completed, i](sweet_async::error_code ec) {
             CHECK_FALSE(ec);
             completed.push_back(i);
         });
@@ -314,8 +314,8 @@ TEST_CASE("channel: async_send on a closed channel completes with closed", "[cha
     asio::io_context io;
     sa::channel<int> ch(io.get_executor(), 1);
     CHECK_FALSE(ch.try_send(1));
-    std::error_code parked_result;
-    std::error_code late_result;
+    sweet_async::error_code parked_result;
+    sweet_async::error_code late_result;
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
@@ -329,7 +329,7 @@ TEST_CASE("channel: async_send on a closed channel completes with closed", "[cha
     ch.close();
     io.run();
     io.restart();
-    ch.async_send(3, [&](std::error_code ec) { late_result = ec; });
+    ch.async_send(3, [&](sweet_async::error_code ec) { late_result = ec; });
     io.run();
     CHECK(parked_result == sa::async_task_error::closed);
     CHECK(late_result == sa::async_task_error::closed);

@@ -75,7 +75,7 @@ int sum_of(const doubling_result& result) {
 /// The code of the `Exception` held by `failure`; an empty code when it
 /// holds nothing or another type.
 template <class Exception>
-std::error_code error_of(const std::exception_ptr& failure) {
+sweet_async::error_code error_of(const std::exception_ptr& failure) {
     try {
         if (failure) std::rethrow_exception(failure);
     } catch (const Exception& e) {
@@ -96,9 +96,9 @@ std::string runtime_error_of(const std::exception_ptr& failure) {
     return {};
 }
 
-auto has_code(std::error_code expected) {
-    return Catch::Predicate<std::system_error>(
-        [expected](const std::system_error& e) { return e.code() == expected; });
+auto has_code(sweet_async::error_code expected) {
+    return Catch::Predicate<sweet_async::system_error>(
+        [expected](const sweet_async::system_error& e) { return e.code() == expected; });
 }
 
 auto has_library_code(sa::async_task_error expected) {
@@ -125,9 +125,9 @@ void exercise_from_plain_thread(asio::any_io_executor executor) {
     auto task = start_doubling(executor);
     task.async_send(1, asio::use_future).get();
 
-    std::promise<std::error_code> sent;
-    task.async_send(2, [&](std::error_code ec, sa::uuid) { sent.set_value(ec); });
-    CHECK(sent.get_future().get() == std::error_code());
+    std::promise<sweet_async::error_code> sent;
+    task.async_send(2, [&](sweet_async::error_code ec, sa::uuid) { sent.set_value(ec); });
+    CHECK(sent.get_future().get() == sweet_async::error_code());
 
     asio::co_spawn(
         executor,
@@ -142,7 +142,7 @@ void exercise_from_plain_thread(asio::any_io_executor executor) {
 
     CHECK_THROWS_MATCHES(task.async_wait(asio::use_future).get(), sa::async_task_exception,
                          has_library_code(sa::async_task_error::result_taken));
-    CHECK_THROWS_MATCHES(task.async_send(4, asio::use_future).get(), std::system_error,
+    CHECK_THROWS_MATCHES(task.async_send(4, asio::use_future).get(), sweet_async::system_error,
                          has_code(sa::async_task_error::closed));
 
     auto job =
@@ -176,7 +176,7 @@ TEST_CASE("tokens: emitting task with use_awaitable", "[tokens][emitting]") {
                          sa::async_task_exception,
                          has_library_code(sa::async_task_error::result_taken));
     CHECK_THROWS_MATCHES(run(io, [&] { return task.async_send(3, asio::use_awaitable); }),
-                         std::system_error, has_code(sa::async_task_error::closed));
+                         sweet_async::system_error, has_code(sa::async_task_error::closed));
 }
 
 TEST_CASE("tokens: emitting task with use_future from a plain thread", "[tokens][emitting]") {
@@ -184,7 +184,7 @@ TEST_CASE("tokens: emitting task with use_future from a plain thread", "[tokens]
     auto task = start_doubling(context.io.get_executor());
 
     std::optional<doubling_result> result;
-    std::error_code late_send;
+    sweet_async::error_code late_send;
     sa::async_task_error second_wait{};
     std::thread producer([&] {
         for (int i = 1; i <= 10; ++i)
@@ -193,7 +193,7 @@ TEST_CASE("tokens: emitting task with use_future from a plain thread", "[tokens]
         result = task.async_wait(asio::use_future).get();
         try {
             task.async_send(12, asio::use_future).get();
-        } catch (const std::system_error& e) {
+        } catch (const sweet_async::system_error& e) {
             late_send = e.code();
         }
         try {
@@ -217,12 +217,12 @@ TEST_CASE("tokens: emitting task with plain callbacks", "[tokens][emitting]") {
     asio::io_context io;
     auto task = start_doubling(io.get_executor());
 
-    std::optional<std::error_code> first;
-    std::optional<std::error_code> last;
+    std::optional<sweet_async::error_code> first;
+    std::optional<sweet_async::error_code> last;
     std::optional<std::exception_ptr> failure;
     std::optional<doubling_result> result;
-    task.async_send(1, [&](std::error_code ec, sa::uuid) { first = ec; });
-    task.async_send_final(2, [&](std::error_code ec, sa::uuid) { last = ec; });
+    task.async_send(1, [&](sweet_async::error_code ec, sa::uuid) { first = ec; });
+    task.async_send_final(2, [&](sweet_async::error_code ec, sa::uuid) { last = ec; });
     task.async_wait([&](std::exception_ptr e, doubling_result r) {
         failure = e;
         result = std::move(r);
@@ -233,8 +233,8 @@ TEST_CASE("tokens: emitting task with plain callbacks", "[tokens][emitting]") {
     CHECK_FALSE(failure);
 
     io.run();
-    CHECK(first == std::error_code());
-    CHECK(last == std::error_code());
+    CHECK(first == sweet_async::error_code());
+    CHECK(last == sweet_async::error_code());
     REQUIRE(failure);
     CHECK_FALSE(*failure);
     REQUIRE(result);
@@ -242,10 +242,10 @@ TEST_CASE("tokens: emitting task with plain callbacks", "[tokens][emitting]") {
     CHECK(sum_of(*result) == 6);
 
     // Errors: a closed task, and a result that was handed out.
-    std::optional<std::error_code> closed;
+    std::optional<sweet_async::error_code> closed;
     std::optional<std::exception_ptr> second;
     std::optional<doubling_result> second_value;
-    task.async_send(3, [&](std::error_code ec, sa::uuid) { closed = ec; });
+    task.async_send(3, [&](sweet_async::error_code ec, sa::uuid) { closed = ec; });
     task.async_wait([&](std::exception_ptr e, doubling_result r) {
         second = e;
         second_value = std::move(r);
@@ -275,10 +275,10 @@ TEST_CASE("tokens: emitting task with deferred", "[tokens][emitting]") {
         }));
     CHECK(task.stats().sent == 0);
 
-    std::optional<std::error_code> first;
-    std::optional<std::error_code> last;
-    std::move(send_one)([&](std::error_code ec, sa::uuid) { first = ec; });
-    std::move(send_last)([&](std::error_code ec, sa::uuid) { last = ec; });
+    std::optional<sweet_async::error_code> first;
+    std::optional<sweet_async::error_code> last;
+    std::move(send_one)([&](sweet_async::error_code ec, sa::uuid) { first = ec; });
+    std::move(send_last)([&](sweet_async::error_code ec, sa::uuid) { last = ec; });
     std::optional<std::exception_ptr> failure;
     std::optional<int> sum;
     std::move(summed)([&](std::exception_ptr e, int s) {
@@ -286,8 +286,8 @@ TEST_CASE("tokens: emitting task with deferred", "[tokens][emitting]") {
         sum = s;
     });
     io.run();
-    CHECK(first == std::error_code());
-    CHECK(last == std::error_code());
+    CHECK(first == sweet_async::error_code());
+    CHECK(last == sweet_async::error_code());
     REQUIRE(failure);
     CHECK_FALSE(*failure);
     CHECK(sum == 6);
@@ -300,8 +300,9 @@ TEST_CASE("tokens: emitting task with deferred", "[tokens][emitting]") {
     REQUIRE(taken);
     CHECK(error_of<sa::async_task_exception>(*taken) == sa::async_task_error::result_taken);
 
-    std::optional<std::error_code> closed;
-    task.async_send(3, sa::detail::deferred)([&](std::error_code ec, sa::uuid) { closed = ec; });
+    std::optional<sweet_async::error_code> closed;
+    task.async_send(3, sa::detail::deferred)(
+        [&](sweet_async::error_code ec, sa::uuid) { closed = ec; });
     io.restart();
     io.run();
     CHECK(closed == sa::async_task_error::closed);
@@ -313,7 +314,7 @@ TEST_CASE("tokens: emitting task handlers bound to a strand run on it", "[tokens
     auto task = start_doubling(pool.get_executor());
 
     std::promise<bool> sent_on_strand;
-    task.async_send_final(5, asio::bind_executor(strand, [&](std::error_code ec, sa::uuid) {
+    task.async_send_final(5, asio::bind_executor(strand, [&](sweet_async::error_code ec, sa::uuid) {
                               sent_on_strand.set_value(!ec && strand.running_in_this_thread());
                           }));
     CHECK(sent_on_strand.get_future().get());
@@ -345,7 +346,7 @@ TEST_CASE("tokens: a cancelled async_wait ends with operation_aborted, the task 
         while (!cancelled && io.run_one() != 0) {
         }
         REQUIRE(cancelled);
-        CHECK(error_of<std::system_error>(*cancelled) == asio::error::operation_aborted);
+        CHECK(error_of<sweet_async::system_error>(*cancelled) == asio::error::operation_aborted);
         REQUIRE(empty);
         CHECK(empty->status() == sa::task_status::pending);
     }
@@ -365,14 +366,14 @@ TEST_CASE("tokens: a cancelled async_wait ends with operation_aborted, the task 
         while (!ended && io.run_one() != 0) {
         }
         REQUIRE(ended);
-        CHECK(error_of<std::system_error>(*ended) == asio::error::operation_aborted);
+        CHECK(error_of<sweet_async::system_error>(*ended) == asio::error::operation_aborted);
     }
 
     CHECK(task.status() == sa::task_status::running);
     CHECK_FALSE(task.is_complete());
 
     // The result is still there for a later wait.
-    CHECK(task.try_send_final(21) == std::error_code());
+    CHECK(task.try_send_final(21) == sweet_async::error_code());
     std::optional<int> sum;
     task.async_wait([&](std::exception_ptr e, doubling_result r) {
         CHECK_FALSE(e);
@@ -532,7 +533,7 @@ TEST_CASE("tokens: a cancelled async_task::async_wait leaves the work running",
     while (!cancelled && io.run_one() != 0) {
     }
     REQUIRE(cancelled);
-    CHECK(error_of<std::system_error>(*cancelled) == asio::error::operation_aborted);
+    CHECK(error_of<sweet_async::system_error>(*cancelled) == asio::error::operation_aborted);
     CHECK(task.status() == sa::task_status::running);
 
     task.cancel();
@@ -581,7 +582,7 @@ TEST_CASE("tokens: a handler on another executor runs after the task's state is 
     }
 
     SECTION("emitting task: async_send_final, then async_wait") {
-        std::optional<std::error_code> sent;
+        std::optional<sweet_async::error_code> sent;
         std::optional<int> sum;
         bool state_released = false;
         {
@@ -590,7 +591,7 @@ TEST_CASE("tokens: a handler on another executor runs after the task's state is 
                             .tracing(false)
                             .receiver(sa::serial{}, twice)
                             .start_queue();
-            task.async_send_final(21, asio::bind_executor(elsewhere, [&](std::error_code ec,
+            task.async_send_final(21, asio::bind_executor(elsewhere, [&](sweet_async::error_code ec,
                                                                          sa::uuid) { sent = ec; }));
             task.async_wait(
                 asio::bind_executor(elsewhere, [&](std::exception_ptr e, doubling_result r) {
@@ -602,7 +603,7 @@ TEST_CASE("tokens: a handler on another executor runs after the task's state is 
         io.run();
         CHECK_FALSE(state_alive.expired());
         REQUIRE(elsewhere.run() == 2);
-        CHECK(sent == std::error_code());
+        CHECK(sent == sweet_async::error_code());
         CHECK(sum == 42);
         CHECK(state_released);
     }

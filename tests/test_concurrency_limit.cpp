@@ -42,7 +42,7 @@ struct turnstile {
         ++inside;
         most_inside = std::max(most_inside, inside);
         while (tokens == 0) {
-            std::error_code ec;
+            sweet_async::error_code ec;
             co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
         --tokens;

@@ -42,7 +42,7 @@ asio::awaitable<void> wait_an_hour(std::atomic<int>& interrupted) {
     asio::steady_timer timer(co_await asio::this_coro::executor, 1h);
     try {
         co_await timer.async_wait(asio::use_awaitable);
-    } catch (const std::system_error& e) {
+    } catch (const sweet_async::system_error& e) {
         if (e.code() == asio::error::operation_aborted) ++interrupted;
         throw;
     }
@@ -292,7 +292,7 @@ TEST_CASE("final result: the failure names what threw", "[emitter]") {
     asio::io_context io;
     auto task =
         sa::emitting_builder<int>(io).receiver(broken{}, [](int x) { return x; }).start_queue();
-    CHECK(task.try_send(1) == std::error_code());
+    CHECK(task.try_send(1) == sweet_async::error_code());
     const auto result = run(io, [&] { return task.wait(); });
     CHECK(result.status() == sa::task_status::failed);
     CHECK(result.failure() == "the strategy threw: no plan");

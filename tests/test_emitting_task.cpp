@@ -379,8 +379,8 @@ TEST_CASE("emitting task: sending after close or after the final event fails cle
                       .start_queue();
     closed.close();
     CHECK(closed.try_send(1) == sa::async_task_error::closed);
-    std::error_code async_result;
-    closed.async_send(1, [&](std::error_code ec, sa::uuid) { async_result = ec; });
+    sweet_async::error_code async_result;
+    closed.async_send(1, [&](sweet_async::error_code ec, sa::uuid) { async_result = ec; });
     auto closed_result = run(io2, [&] { return closed.wait(); });
     CHECK(async_result == sa::async_task_error::closed);
     CHECK(closed_result.stats().sent == 0);
@@ -742,9 +742,9 @@ TEST_CASE(
     CHECK(result.errors()[0].message == "negative");
     sa::uuid after_close = sa::uuid::generate();
     CHECK(task.try_send(6, after_close) == sa::async_task_error::closed);
-    std::error_code refused;
+    sweet_async::error_code refused;
     sa::uuid nil = sa::uuid::generate();
-    task.async_send(7, [&](std::error_code ec, sa::uuid event_id) {
+    task.async_send(7, [&](sweet_async::error_code ec, sa::uuid event_id) {
         refused = ec;
         nil = event_id;
     });

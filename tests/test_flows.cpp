@@ -786,7 +786,7 @@ struct held_flow {
 asio::awaitable<void> send_until_closed(sa::emitting_task<int, sa::link_report> task,
                                         std::size_t& accepted) {
     for (int i = 0;; ++i) {
-        std::error_code ec;
+        sweet_async::error_code ec;
         co_await task.async_send(i, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return;
         ++accepted;

@@ -239,7 +239,7 @@ TEST_CASE("interruption: a processor may ignore the interruption, its result the
                               [&](int value) -> asio::awaitable<int> {
                                   hanging.fetch_add(1);
                                   asio::steady_timer never(co_await asio::this_coro::executor, 1h);
-                                  std::error_code ignored;
+                                  sweet_async::error_code ignored;
                                   co_await never.async_wait(
                                       asio::redirect_error(asio::use_awaitable, ignored));
                                   co_return value * 10;  // finishes anyway, without awaiting

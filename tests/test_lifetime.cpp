@@ -92,14 +92,14 @@ void check_all_cancelled(const Task& task, std::size_t sent) {
 }
 
 /// Runs `make()` (an awaitable) on `io` and returns the code of the
-/// `std::system_error` it throws, or an empty code when it does not throw.
+/// `sweet_async::system_error` it throws, or an empty code when it does not throw.
 template <class MakeAwaitable>
-std::error_code error_of(asio::io_context& io, MakeAwaitable make) {
-    std::error_code code;
+sweet_async::error_code error_of(asio::io_context& io, MakeAwaitable make) {
+    sweet_async::error_code code;
     run(io, [&]() -> asio::awaitable<void> {
         try {
             co_await make();
-        } catch (const std::system_error& e) {
+        } catch (const sweet_async::system_error& e) {
             code = e.code();
         }
     });
@@ -110,7 +110,7 @@ std::error_code error_of(asio::io_context& io, MakeAwaitable make) {
 /// `outcome` then holds an empty code, or the code it threw (and `message`,
 /// when given, its `what()`).
 template <class Task>
-void start_wait(asio::io_context& io, Task& task, std::optional<std::error_code>& outcome,
+void start_wait(asio::io_context& io, Task& task, std::optional<sweet_async::error_code>& outcome,
                 std::string* message = nullptr) {
     asio::co_spawn(
         io,
@@ -182,7 +182,7 @@ TEST_CASE("lifetime: a sender of another io_context parked on a full channel get
     REQUIRE_FALSE(task->try_send(2));                     // event 2 fills the channel
     REQUIRE(task->try_send(3) == sa::async_task_error::full);
 
-    std::optional<std::error_code> sent;
+    std::optional<sweet_async::error_code> sent;
     const bool producer_holds_the_last_handle = GENERATE(false, true);
     asio::co_spawn(
         producers,
@@ -221,7 +221,7 @@ TEST_CASE("lifetime: a wait() of another io_context ends with abandoned", "[life
     io->poll();  // event 1 processed; the task stays open
     REQUIRE(task.stats().processed == 1);
 
-    std::optional<std::error_code> waited;
+    std::optional<sweet_async::error_code> waited;
     std::string message;
     start_wait(waiters, task, waited, &message);
     waiters.poll();  // the wait parks
@@ -343,7 +343,7 @@ TEST_CASE("lifetime: thread_pool destroyed while parallel work is in flight", "[
                 .start_queue();
         for (int i = 0; i < 10; ++i)
             REQUIRE_FALSE(task.try_send(i));
-        std::optional<std::error_code> waited;
+        std::optional<sweet_async::error_code> waited;
         start_wait(waiters, task, waited);
         waiters.poll();
         await_condition([&] { return started.load() == 4; });
@@ -402,7 +402,7 @@ TEST_CASE("lifetime: the task's context destroyed while offloaded work runs", "[
                         .receiver(sa::parallel{.workers = {3, 3}, .offload = pool.get_executor()},
                                   [&](int v) -> asio::awaitable<int> {
                                       started.fetch_add(1);
-                                      std::error_code opened;
+                                      sweet_async::error_code opened;
                                       co_await gate.async_wait(
                                           asio::redirect_error(asio::use_awaitable, opened));
                                       resumed.fetch_add(1);
@@ -469,7 +469,7 @@ TEST_CASE("lifetime: async_task when its context is destroyed first", "[lifetime
                                          });
 
     SECTION("a parked wait() of another context throws abandoned") {
-        std::optional<std::error_code> waited;
+        std::optional<sweet_async::error_code> waited;
         start_wait(waiters, task, waited);
         waiters.poll();
         io->poll();  // the work starts and suspends
@@ -573,7 +573,7 @@ TEST_CASE("lifetime: a context destroyed while another thread keeps sending",
                     .receiver(sa::serial{}, [](int v) { return v; })
                     .start_queue();
     std::atomic<std::size_t> accepted{0};
-    std::optional<std::error_code> ended;
+    std::optional<sweet_async::error_code> ended;
     asio::co_spawn(
         producers,
         [&]() -> asio::awaitable<void> {
@@ -628,9 +628,9 @@ TEST_CASE("channel: a cancelled async_send completes with operation_aborted, val
     sa::channel<int> ch(io.get_executor(), 1);
     REQUIRE_FALSE(ch.try_send(1));
     asio::cancellation_signal signal;
-    std::optional<std::error_code> result;
-    ch.async_send(
-        2, asio::bind_cancellation_slot(signal.slot(), [&](std::error_code ec) { result = ec; }));
+    std::optional<sweet_async::error_code> result;
+    ch.async_send(2, asio::bind_cancellation_slot(
+                         signal.slot(), [&](sweet_async::error_code ec) { result = ec; }));
     io.poll();
     REQUIRE_FALSE(result);  // parked: the channel is full
     signal.emit(asio::cancellation_type::terminal);

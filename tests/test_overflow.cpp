@@ -74,7 +74,7 @@ TEST_CASE("overflow: reject fails every send form at once with full instead of w
     REQUIRE_FALSE(task.try_send(1));
     REQUIRE_FALSE(task.try_send(2));
     CHECK(task.try_send(3) == sa::async_task_error::full);
-    std::error_code refused;
+    sweet_async::error_code refused;
     sa::uuid id;
     run(io, [&]() -> asio::awaitable<void> {
         std::tie(refused, id) =
@@ -237,7 +237,7 @@ TEST_CASE("overflow: drop_oldest under producer threads keeps each producer's or
             for (int i = 0; i < each; ++i) {
                 try {
                     task.async_send({p, i}, asio::use_future).get();  // never waits
-                } catch (const std::system_error&) {
+                } catch (const sweet_async::system_error&) {
                     ++refused;
                 }
             }

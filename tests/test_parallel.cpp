@@ -239,7 +239,7 @@ TEST_CASE("parallel: ordered mode accounts for every event after a send whose co
     int refused = 0;
     for (int i = 0; i < 10; ++i) {
         const fragile payload(i, 3);
-        std::error_code sent;
+        sweet_async::error_code sent;
         try {
             sent = task.try_send(payload);  // copies
         } catch (const std::runtime_error&) {

@@ -337,7 +337,7 @@ TEST_CASE("per_key: cancel(immediate) and the per-event timeout account for ever
         io,
         [&]() -> asio::awaitable<void> {
             for (int i = 0;; ++i) {
-                std::error_code ec;
+                sweet_async::error_code ec;
                 co_await task.async_send(keyed{i % 3, i / 3},
                                          asio::redirect_error(asio::use_awaitable, ec));
                 if (ec) co_return;

@@ -575,7 +575,7 @@ struct producer_job {
         if (count == cancel_after) task.cancel(level);
     }
 
-    void refused(std::error_code ec, std::uint64_t payload) {
+    void refused(sweet_async::error_code ec, std::uint64_t payload) {
         if (ec != sa::async_task_error::closed || !may_be_refused) {
             shared->problem(fmt::format("payload {} ({}): send failed with '{}' although {}",
                                         payload, name_of(style), ec.message(),
@@ -598,7 +598,7 @@ template <class Task>
 asio::awaitable<void> produce_in_coroutine(producer_job<Task> job) {
     const auto executor = co_await asio::this_coro::executor;
     for (auto payload = job.begin; payload < job.end; ++payload) {
-        std::error_code ec;
+        sweet_async::error_code ec;
         if (job.style == producer_style::co_send) {
             try {
                 co_await job.task.send(payload);
@@ -620,12 +620,12 @@ asio::awaitable<void> produce_in_coroutine(producer_job<Task> job) {
 template <class Task>
 void produce_on_thread(producer_job<Task> job) {
     for (auto payload = job.begin; payload < job.end; ++payload) {
-        std::error_code ec;
+        sweet_async::error_code ec;
         if (job.style == producer_style::thread_async_send) {
-            std::promise<std::error_code> sent;
+            std::promise<sweet_async::error_code> sent;
             auto outcome = sent.get_future();
-            job.task.async_send(payload,
-                                [&sent](std::error_code e, sa::uuid) { sent.set_value(e); });
+            job.task.async_send(
+                payload, [&sent](sweet_async::error_code e, sa::uuid) { sent.set_value(e); });
             ec = outcome.get();
         } else {
             for (unsigned spins = 0;; ++spins) {
@@ -937,10 +937,10 @@ findings run_with(const scenario& s, const std::shared_ptr<probe>& shared, Proce
         producer.join();
 
     if (s.end == stream_end::final_event) {
-        std::promise<std::error_code> sent;
+        std::promise<sweet_async::error_code> sent;
         auto outcome = sent.get_future();
-        task.async_send_final(s.events,
-                              [&sent](std::error_code ec, sa::uuid) { sent.set_value(ec); });
+        task.async_send_final(
+            s.events, [&sent](sweet_async::error_code ec, sa::uuid) { sent.set_value(ec); });
         if (const auto ec = outcome.get(); !ec) {
             shared->accepted[s.events] = 1;
             shared->accepted_count.fetch_add(1, std::memory_order_relaxed);
@@ -1065,7 +1065,7 @@ void run_long(std::string_view label, Strategy strategy, std::uint64_t events) {
     auto on_thread = [task, &refused](std::uint64_t begin, std::uint64_t end) mutable {
         for (auto payload = begin; payload < end; ++payload) {
             for (unsigned spins = 0;; ++spins) {
-                const std::error_code ec = task.try_send(payload);
+                const sweet_async::error_code ec = task.try_send(payload);
                 if (ec != sa::async_task_error::full) {
                     if (ec) refused.fetch_add(1);
                     break;
@@ -1211,7 +1211,7 @@ std::vector<std::uint64_t> send_brittle(Task& task, const brittle_scenario& s, b
     for (std::uint64_t i = 0; i < s.events; ++i) {
         const brittle payload(i, i % s.refuse_every == 1);
         for (;;) {
-            std::error_code sent;
+            sweet_async::error_code sent;
             try {
                 sent = task.try_send(payload);  // copies
             } catch (const std::runtime_error&) {

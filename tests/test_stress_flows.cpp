@@ -242,7 +242,7 @@ std::vector<std::string> run_flow(const flow_scenario& s) {
             for (std::uint64_t v = p; v < s.events; v += s.producers) {
                 try {
                     stages[0].sender.async_send(v, asio::use_future).get();
-                } catch (const std::system_error&) {
+                } catch (const sweet_async::system_error&) {
                     break;  // closed: the first stage was cancelled
                 }
                 const auto now = accepted.fetch_add(1) + 1;

@@ -196,7 +196,7 @@ std::vector<std::string> run_overflow(const overflow_scenario& s) {
             for (std::uint64_t i = 0; i < s.events_per_producer; ++i) {
                 const sent_payload value{p, i};
                 std::optional<sa::uuid> id;
-                std::error_code refused;
+                sweet_async::error_code refused;
                 const bool async =
                     s.form == send_form::async_send || (s.form == send_form::mixed && r.chance(50));
                 if (!async) {
@@ -211,7 +211,7 @@ std::vector<std::string> run_overflow(const overflow_scenario& s) {
                     try {
                         id = sender->async_send(value, asio::use_future).get();
                         refused = {};
-                    } catch (const std::system_error& e) {
+                    } catch (const sweet_async::system_error& e) {
                         refused = e.code();
                     }
                 }

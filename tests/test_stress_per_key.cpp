@@ -198,7 +198,7 @@ std::vector<std::string> run_per_key(const per_key_scenario& s) {
                 const keyed_payload value{stress_support::mix(n) % s.keys, n};
                 try {
                     sender->async_send(value, asio::use_future).get();
-                } catch (const std::system_error&) {
+                } catch (const sweet_async::system_error&) {
                     return;  // closed by the cancel
                 }
                 if (s.cancel && accepted.fetch_add(1) == s.cancel_after) cancel(*s.cancel);

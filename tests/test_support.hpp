@@ -134,7 +134,7 @@ struct valve {
 
     asio::awaitable<void> pass() {
         while (!opened) {
-            std::error_code ec;
+            sweet_async::error_code ec;
             co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
     }

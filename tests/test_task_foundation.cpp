@@ -55,7 +55,7 @@ TEST_CASE("task_status: names, terminal states and formatting", "[foundation]") 
 }
 
 TEST_CASE("errors: codes carry the sweet_async category and a message", "[foundation]") {
-    const std::error_code ec = sa::async_task_error::closed;
+    const sweet_async::error_code ec = sa::async_task_error::closed;
     CHECK(ec.category().name() == std::string("sweet_async"));
     CHECK(ec.message() == "the task accepts no more events");
     CHECK(ec == sa::async_task_error::closed);

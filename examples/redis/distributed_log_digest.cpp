@@ -117,7 +117,7 @@ public:
         }
         publisher_->async_execute(std::move(command),
                                   [source = source_, id = std::move(p.entry_id)](
-                                      std::error_code ec, const redis::reply&) mutable {
+                                      sweet_async::error_code ec, const redis::reply&) mutable {
                                       if (!ec) source.acknowledge(std::move(id));
                                   });
         ++published_;
@@ -405,7 +405,7 @@ int main(int argc, char* argv[]) try {
         io.run();
         return status.get();
     }
-    std::error_code ec;
+    sweet_async::error_code ec;
     const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
     return coordinate(o, ec ? std::string(argv[0]) : self.string());
 } catch (const std::exception& e) {

@@ -50,4 +50,8 @@
 #include <sweet_async/task/sender.hpp>
 #include <sweet_async/task/stream_processor_builder.hpp>
 
+/// \namespace sweet_async
+/// The library: tasks, their builders, strategies, flows and reports. (Its `detail` namespace is
+/// internal.)
+
 #endif  // SWEET_ASYNC_SWEET_ASYNC_HPP

@@ -19,7 +19,7 @@ int main() {
     io.run();
     try {
         connected.get();
-    } catch (const std::system_error& e) {
+    } catch (const sweet_async::system_error& e) {
         std::printf("sweet_async::redis installed: connecting to port 1 failed as it should: %s\n",
                     e.what());
         return 0;

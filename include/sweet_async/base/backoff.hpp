@@ -41,6 +41,7 @@ struct backoff {
         return std::chrono::nanoseconds(static_cast<std::chrono::nanoseconds::rep>(capped));
     }
 
+    /// Member-wise: two backoffs are equal when they wait the same delays.
     friend constexpr bool operator==(const backoff&, const backoff&) = default;
 };
 

@@ -2,8 +2,9 @@
 #ifndef SWEET_ASYNC_BASE_ERROR_HPP
 #define SWEET_ASYNC_BASE_ERROR_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <string>
-#include <system_error>
 #include <type_traits>
 
 #include <sweet_async/base/detail/enum_formatter.hpp>
@@ -12,13 +13,14 @@
 namespace sweet_async {
 
 /// Why an operation of the library did not succeed. Usable as a
-/// `std::error_code` (category `async_task_category()`).
+/// `error_code` (category `async_task_category()`).
 enum class async_task_error {
     failure = 1,            ///< The work failed (a processor threw, ...).
     timeout,                ///< A deadline passed first.
     cancelled,              ///< The task or the operation was cancelled.
     closed,                 ///< The task accepts no more events.
-    full,                   ///< The channel had no free slot (`try_send` only).
+    full,                   ///< The channel had no free slot: `try_send` under any overflow
+                            ///< policy; every send form under `overflow_policy::reject`.
     invalid_configuration,  ///< A builder option has a value that cannot work.
     result_taken,           ///< The final result was already handed out by `wait()`.
     abandoned,              ///< Its execution context was destroyed before the task finished.
@@ -41,7 +43,7 @@ constexpr std::string_view to_string(async_task_error error) noexcept {
 
 namespace detail {
 
-class async_task_category_impl final : public std::error_category {
+class async_task_category_impl final : public error_category {
 public:
     const char* name() const noexcept override { return "sweet_async"; }
 
@@ -64,28 +66,26 @@ public:
 }  // namespace detail
 
 /// The error category of `async_task_error`.
-inline const std::error_category& async_task_category() noexcept {
+inline const error_category& async_task_category() noexcept {
     static const detail::async_task_category_impl category;
     return category;
 }
 
-/// `error` as a `std::error_code` of `async_task_category()`; found by argument-dependent
-/// lookup, so `std::error_code ec = async_task_error::timeout;` works.
-inline std::error_code make_error_code(async_task_error error) noexcept {
+/// `error` as an `error_code` of `async_task_category()`; found by argument-dependent
+/// lookup, so `error_code ec = async_task_error::timeout;` works.
+inline error_code make_error_code(async_task_error error) noexcept {
     return {static_cast<int>(error), async_task_category()};
 }
 
 /// The exception the coroutine API throws; `code()` tells which
 /// `async_task_error`, `what()` says what exactly went wrong.
-class async_task_exception : public std::system_error {
+class async_task_exception : public system_error {
 public:
     /// An exception for `code`, whose `what()` is the code's message.
-    explicit async_task_exception(std::error_code code)
-        : std::system_error(code),
-          message_(code.message()) {}
+    explicit async_task_exception(error_code code) : system_error(code), message_(code.message()) {}
     /// An exception for `code`, whose `what()` is `what`.
-    async_task_exception(std::error_code code, std::string what)
-        : std::system_error(code),
+    async_task_exception(error_code code, std::string what)
+        : system_error(code),
           message_(std::move(what)) {}
     /// An exception for the library error `error`, whose `what()` is `what`.
     async_task_exception(async_task_error error, std::string what)
@@ -100,9 +100,8 @@ private:
 
 }  // namespace sweet_async
 
-/// Makes `async_task_error` convertible to `std::error_code`.
-template <>
-struct std::is_error_code_enum<sweet_async::async_task_error> : std::true_type {};
+/// Makes `async_task_error` convertible to `error_code`.
+SWEET_ASYNC_DETAIL_ERROR_CODE_ENUM(sweet_async::async_task_error);
 
 /// The value's name, e.g. "timeout"; takes string format specs such as `{:>10}`.
 template <>

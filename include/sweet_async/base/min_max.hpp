@@ -46,6 +46,7 @@ struct min_max {
     /// `value` brought inside the range. Requires `valid()`.
     constexpr T clamp(const T& value) const { return std::clamp(value, min, max); }
 
+    /// Equal when both bounds are.
     friend constexpr bool operator==(const min_max&, const min_max&) = default;
 
 private:

@@ -6,7 +6,7 @@
 
 #include <string_view>
 
-#include <asio/any_io_executor.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
 #include <fmt/format.h>
 
 #include <sweet_async/base/detail/plain_formatter.hpp>

@@ -37,6 +37,7 @@ struct task_stats {
     /// True when every sent event has exactly one outcome.
     constexpr bool balanced() const noexcept { return sent == finished(); }
 
+    /// Equal when every count is.
     friend constexpr bool operator==(const task_stats&, const task_stats&) = default;
 };
 

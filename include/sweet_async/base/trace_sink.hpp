@@ -86,7 +86,7 @@ struct fmt::formatter<sweet_async::trace_record> : sweet_async::detail::plain_fo
 
 namespace sweet_async {
 
-/// The default sink: writes `[sweet_async] task '<name>' <message>` and a
+/// The default sink: writes ``[sweet_async] task '<name>' <message>`` and a
 /// newline to stderr in a single `fwrite`, so that lines written from
 /// several threads do not interleave.
 inline void stderr_trace_sink(const trace_record& record) {

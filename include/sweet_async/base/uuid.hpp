@@ -60,7 +60,9 @@ public:
     /// The version nibble (4 for generated UUIDs).
     constexpr unsigned version() const noexcept { return static_cast<unsigned>(high_ >> 12) & 0xF; }
 
+    /// Equal when all 128 bits are.
     friend constexpr bool operator==(const uuid&, const uuid&) noexcept = default;
+    /// Orders by the 128-bit value, so that a `uuid` can key an ordered container.
     friend constexpr std::strong_ordering operator<=>(const uuid&, const uuid&) noexcept = default;
 
 private:
@@ -139,6 +141,7 @@ inline uuid uuid::from_string(std::string_view text) {
 /// Hashes a `uuid` for unordered containers.
 template <>
 struct std::hash<sweet_async::uuid> {
+    /// The hash of `id`.
     std::size_t operator()(const sweet_async::uuid& id) const noexcept {
         // Generated UUIDs are random already; mixing the halves is enough.
         return static_cast<std::size_t>(id.high() ^ (id.low() * 0x9E3779B97F4A7C15ULL));

@@ -13,8 +13,8 @@
 #include <system_error>
 #include <utility>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/async_result.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(async_result)
 #include <fmt/format.h>
 
 #include <sweet_async/base/error.hpp>
@@ -48,7 +48,7 @@ constexpr send_mode send_mode_for(streaming_event_type type) noexcept {
 /// a suspension.
 ///
 /// Asynchronous operations follow Asio's completion-token model with the
-/// signature `void(std::error_code)`; their completions run on the handler's
+/// signature `void(error_code)`; their completions run on the handler's
 /// associated executor (by default the channel's).
 template <class T>
 class channel {
@@ -114,7 +114,7 @@ public:
     /// success, `async_task_error::full` when no slot is free or
     /// `async_task_error::closed` after `close()`; on failure `value` is left
     /// as it was.
-    std::error_code try_send(T&& value) {
+    error_code try_send(T&& value) {
         return try_send_with([&value]() -> T&& { return std::move(value); });
     }
 
@@ -123,7 +123,7 @@ public:
     /// `send_mode::close_after`, the element is the channel's last: the slot
     /// is claimed and the channel closed in one atomic step.
     template <class Make>
-    std::error_code try_send_with(Make&& make, send_mode mode = send_mode::keep_open) {
+    error_code try_send_with(Make&& make, send_mode mode = send_mode::keep_open) {
         return try_send_as<detail::handshake::each>(std::forward<Make>(make), mode);
     }
 
@@ -132,7 +132,7 @@ public:
     /// run shares one fence. Until then a consumer parking right now may not
     /// have been woken for these elements.
     template <class Make>
-    std::error_code try_send_in_run(Make&& make) {
+    error_code try_send_in_run(Make&& make) {
         return try_send_as<detail::handshake::deferred>(std::forward<Make>(make),
                                                         send_mode::keep_open);
     }
@@ -199,10 +199,9 @@ public:
     /// `async_send` with a `send_mode`.
     template <class CompletionToken>
     auto async_send(T value, send_mode mode, CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        return asio::async_initiate<CompletionToken, void(error_code)>(
             [this](auto handler, T value, send_mode mode) {
-                std::error_code ec =
-                    try_send_with([&value]() -> T&& { return std::move(value); }, mode);
+                error_code ec = try_send_with([&value]() -> T&& { return std::move(value); }, mode);
                 if (ec == async_task_error::full && policy_ != overflow_policy::reject) {
                     park_producer(send_operation<decltype(handler)>{this, std::move(value), mode,
                                                                     std::move(handler)});
@@ -283,7 +282,7 @@ public:
     /// cancellation (completes with `operation_aborted`).
     template <class CompletionToken>
     auto async_wait_readable(CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        return asio::async_initiate<CompletionToken, void(error_code)>(
             [this](auto handler) { this->park_consumer(std::move(handler)); }, token);
     }
 
@@ -309,10 +308,10 @@ private:
     // The send and receive protocols, defined in impl/channel.hpp.
 
     template <detail::handshake H, class Make>
-    std::error_code try_send_as(Make&& make, send_mode mode);
+    error_code try_send_as(Make&& make, send_mode mode);
     /// A send the overflow area takes (see `overflow_area::accept`).
     template <class Make>
-    std::error_code send_aside(Make&& make, bool closing);
+    error_code send_aside(Make&& make, bool closing);
     /// After a slot was published (an element, or the hole of a send whose
     /// element could not be made): wakes whoever must see it.
     template <detail::handshake H>

@@ -184,8 +184,8 @@ public:
         return report;
     }
 
-    /// How it links, for tracing: `forward_to('store')`,
-    /// `broadcast_to('a', 'b')` or `route_to('a', 'b')`, followed by
+    /// How it links, for tracing: ``forward_to('store')``,
+    /// ``broadcast_to('a', 'b')`` or ``route_to('a', 'b')``, followed by
     /// `.failures_as(...)` when it hands failures on.
     std::string describe() const {
         const char* how = broadcasts                              ? "broadcast_to"

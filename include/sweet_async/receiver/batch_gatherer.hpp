@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include <asio/awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
 
 namespace sweet_async {
 

@@ -151,7 +151,7 @@ private:
     std::vector<entry> entries_;
 };
 
-/// Stands for "keep every result in a `keyed_collector`" until the result
+/// Stands for a `keyed_collector` that keeps every result, until the result
 /// type is known (the builders' default).
 struct default_collector {};
 

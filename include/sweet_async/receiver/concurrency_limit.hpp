@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/async_result.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(async_result)
 #include <fmt/format.h>
 
 #include <sweet_async/base/detail/plain_formatter.hpp>
@@ -109,7 +109,7 @@ public:
         return std::clamp(get(), lowest, std::max(lowest, workers.max));
     }
 
-    /// Completes, `void(std::error_code)`, once the limit is above `than`
+    /// Completes, `void(error_code)`, once the limit is above `than`
     /// (at once if it is already), or with `operation_aborted` when the
     /// operation is cancelled (Asio per-operation cancellation): a strategy
     /// waits for it beside its work in flight. Handlers run on their
@@ -117,7 +117,7 @@ public:
     template <class CompletionToken>
     auto async_wait_above(std::size_t than, const asio::any_io_executor& executor,
                           CompletionToken&& token) const {
-        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        return asio::async_initiate<CompletionToken, void(error_code)>(
             [shared = state_, than, executor](auto handler) {
                 if (!shared) {  // no limit: it never moves
                     detail::post_completion(std::move(handler), executor,

@@ -15,11 +15,11 @@
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/post.hpp>
-#include <asio/strand.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(co_spawn)
+#include SWEET_ASYNC_ASIO_HEADER(post)
+#include SWEET_ASYNC_ASIO_HEADER(strand)
 
 #include <sweet_async/base/completion_order.hpp>
 #include <sweet_async/base/detail/detached_owning.hpp>

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/base/detail/duration_text.hpp>

@@ -66,6 +66,7 @@ struct adaptive_choice {
         return a.batch_size < b.batch_size;
     }
 
+    /// Equal when mode, concurrency and batch size are.
     friend bool operator==(const adaptive_choice&, const adaptive_choice&) = default;
 };
 

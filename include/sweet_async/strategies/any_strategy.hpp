@@ -9,7 +9,7 @@
 #include <utility>
 #include <variant>
 
-#include <asio/awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/base/detail/plain_formatter.hpp>

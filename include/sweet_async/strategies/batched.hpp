@@ -9,7 +9,7 @@
 #include <optional>
 #include <string_view>
 
-#include <asio/awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/base/detail/duration_text.hpp>

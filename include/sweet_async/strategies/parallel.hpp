@@ -9,8 +9,8 @@
 #include <optional>
 #include <string_view>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/base/detail/duration_text.hpp>

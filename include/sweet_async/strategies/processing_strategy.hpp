@@ -7,7 +7,7 @@
 #include <concepts>
 #include <string_view>
 
-#include <asio/awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
 
 #include <sweet_async/base/task_options.hpp>
 

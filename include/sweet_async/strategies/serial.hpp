@@ -10,10 +10,10 @@
 #include <optional>
 #include <string_view>
 
-#include <asio/awaitable.hpp>
-#include <asio/post.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(post)
+#include SWEET_ASYNC_ASIO_HEADER(this_coro)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/base/detail/duration_text.hpp>

@@ -16,14 +16,14 @@
 #include <utility>
 #include <variant>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/cancellation_signal.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(async_result)
+#include SWEET_ASYNC_ASIO_HEADER(cancellation_signal)
+#include SWEET_ASYNC_ASIO_HEADER(co_spawn)
+#include SWEET_ASYNC_ASIO_HEADER(post)
+#include SWEET_ASYNC_ASIO_HEADER(steady_timer)
+#include SWEET_ASYNC_ASIO_HEADER(strand)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/base/detail/deadline.hpp>
@@ -187,7 +187,7 @@ public:
     /// throw (the work's own, unchanged) and `T{}`. So `asio::use_awaitable`
     /// and `asio::use_future` throw exactly what `wait()` throws. A handler
     /// without an associated executor runs on the task's strand. Per-operation
-    /// cancellation ends a parked wait with a `std::system_error`
+    /// cancellation ends a parked wait with a `system_error`
     /// (`asio::error::operation_aborted`); the work goes on and its value
     /// stays for a later wait.
     template <asio::completion_token_for<detail::wait_signature_t<T>> CompletionToken>

@@ -10,11 +10,11 @@
 #include <system_error>
 #include <utility>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(async_result)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/base/cancellation_level.hpp>
@@ -35,8 +35,9 @@ namespace sweet_async {
 /// bounded channel, its consumer coroutine processes them under the chosen
 /// strategy, and `wait()` hands back the final result.
 ///
-/// Made by `emitting_task_builder::...::start_queue()`. Handles are cheap to
-/// copy and every member is safe to call from any thread. When the last
+/// Made by `receiver_builder::start_queue()`, the last step of an
+/// `emitting_task_builder` chain. Handles are cheap to copy and every member
+/// is safe to call from any thread. When the last
 /// handle is destroyed the task is closed: what was sent is still processed,
 /// and the result is discarded.
 ///
@@ -105,48 +106,49 @@ public:
 
     /// Sends `payload` if a slot is free, without suspending: see `sender::try_send`.
     template <class U = T>
-    requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload) {
+    requires std::constructible_from<T, U&&> error_code try_send(U&& payload) {
         return sender_.try_send(std::forward<U>(payload));
     }
 
     /// Like `try_send`, setting `event_id` to the event's id on success.
     template <class U = T>
-    requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload, uuid& event_id) {
+    requires std::constructible_from<T, U&&> error_code try_send(U&& payload, uuid& event_id) {
         return sender_.try_send(std::forward<U>(payload), event_id);
     }
 
     /// Like `try_send`, for the event that ends the stream: it is processed
     /// too, and nothing can be sent after it.
     template <class U = T>
-    requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload) {
+    requires std::constructible_from<T, U&&> error_code try_send_final(U&& payload) {
         return sender_.try_send_final(std::forward<U>(payload));
     }
 
     /// Like `try_send_final`, setting `event_id` to the event's id on success.
     template <class U = T>
-    requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload,
-                                                                            uuid& event_id) {
+    requires std::constructible_from<T, U&&> error_code try_send_final(U&& payload,
+                                                                       uuid& event_id) {
         return sender_.try_send_final(std::forward<U>(payload), event_id);
     }
 
     /// Sends `payload`, suspending while the channel is full (backpressure),
     /// and returns the event's id. Throws `async_task_exception` (`closed`)
-    /// when the task accepts no more events.
+    /// when the task accepts no more events, or (`full`) at once when the
+    /// channel is full under `overflow_policy::reject`.
     asio::awaitable<uuid> send(T payload) { return sender_.send(std::move(payload)); }
 
     /// Sends the last event of the stream; it is processed like any other.
     /// Returns its id.
     asio::awaitable<uuid> send_final(T payload) { return sender_.send_final(std::move(payload)); }
 
-    /// Completion-token form of `send`, signature `void(std::error_code,
+    /// Completion-token form of `send`, signature `void(error_code,
     /// uuid)`: see `sender::async_send`.
-    template <asio::completion_token_for<void(std::error_code, uuid)> CompletionToken>
+    template <asio::completion_token_for<void(error_code, uuid)> CompletionToken>
     auto async_send(T payload, CompletionToken&& token) {
         return sender_.async_send(std::move(payload), std::forward<CompletionToken>(token));
     }
 
-    /// Completion-token form of `send_final`, signature `void(std::error_code, uuid)`.
-    template <asio::completion_token_for<void(std::error_code, uuid)> CompletionToken>
+    /// Completion-token form of `send_final`, signature `void(error_code, uuid)`.
+    template <asio::completion_token_for<void(error_code, uuid)> CompletionToken>
     auto async_send_final(T payload, CompletionToken&& token) {
         return sender_.async_send_final(std::move(payload), std::forward<CompletionToken>(token));
     }
@@ -182,7 +184,7 @@ public:
     /// the final result and a null pointer, or the exception `wait()` would
     /// throw and an empty result. So `asio::use_awaitable` and
     /// `asio::use_future` throw exactly what `wait()` throws. Per-operation
-    /// cancellation ends a parked wait with a `std::system_error`
+    /// cancellation ends a parked wait with a `system_error`
     /// (`asio::error::operation_aborted`); the task goes on and the result
     /// stays for a later wait.
     template <asio::completion_token_for<void(std::exception_ptr, result_type)> CompletionToken>

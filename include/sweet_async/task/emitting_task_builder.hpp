@@ -13,8 +13,8 @@
 #include <utility>
 #include <variant>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/execution_context.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(execution_context)
 #include <fmt/format.h>
 
 #include <sweet_async/base/backoff.hpp>

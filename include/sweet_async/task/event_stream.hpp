@@ -11,9 +11,9 @@
 #include <variant>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/steady_timer.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(steady_timer)
 
 #include <sweet_async/base/event.hpp>
 #include <sweet_async/base/outcome.hpp>

@@ -32,7 +32,8 @@ class event_stream;
 ///
 /// A pulled event destroyed without an outcome ends failed ("released
 /// without an outcome"), or, when the stream processor threw, failed with
-/// its exception's message, or cancelled when a stop interrupted it: it is
+/// "the stream processor threw: <its exception's message>", or cancelled
+/// ("interrupted: <why>") when a stop interrupted it: it is
 /// never lost. Move-only; it belongs to the stream processor's coroutine
 /// (and the coroutines it awaits), on the task's consumer strand, and must
 /// not outlive it: the task ends only once every pulled event has its
@@ -68,6 +69,7 @@ public:
 
     /// True until an outcome is given.
     bool pending() const noexcept { return stream_ != nullptr; }
+    /// `pending()`, for `if (event)`.
     explicit operator bool() const noexcept { return pending(); }
 
     /// What the event carries. Pending only.

@@ -11,10 +11,10 @@
 #include <system_error>
 #include <utility>
 
-#include <asio/async_result.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(async_result)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/base/error.hpp>
@@ -52,7 +52,7 @@ public:
     /// full, `async_task_error::closed` when the task accepts no more events.
     /// On failure `payload` is left untouched (an rvalue is not moved from).
     template <class U = T>
-    requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload)
+    requires std::constructible_from<T, U&&> error_code try_send(U&& payload)
     const {
         uuid unused;
         return try_send_as(*core_, streaming_event_type::continuing, std::forward<U>(payload),
@@ -63,7 +63,7 @@ public:
     /// it made: the key of its result in the collection, of its error in
     /// `final_result::errors()`, and of its dead letter. Untouched on failure.
     template <class U = T>
-    requires std::constructible_from<T, U&&> std::error_code try_send(U&& payload, uuid& event_id)
+    requires std::constructible_from<T, U&&> error_code try_send(U&& payload, uuid& event_id)
     const {
         return try_send_as(*core_, streaming_event_type::continuing, std::forward<U>(payload),
                            event_id);
@@ -72,7 +72,7 @@ public:
     /// Like `try_send`, for the event that ends the stream: it is processed
     /// too, and nothing can be sent after it.
     template <class U = T>
-    requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload)
+    requires std::constructible_from<T, U&&> error_code try_send_final(U&& payload)
     const {
         uuid unused;
         return try_send_as(*core_, streaming_event_type::final, std::forward<U>(payload), unused);
@@ -80,15 +80,16 @@ public:
 
     /// Like `try_send_final`, setting `event_id` on success (see `try_send`).
     template <class U = T>
-    requires std::constructible_from<T, U&&> std::error_code try_send_final(U&& payload,
-                                                                            uuid& event_id)
+    requires std::constructible_from<T, U&&> error_code try_send_final(U&& payload, uuid& event_id)
     const {
         return try_send_as(*core_, streaming_event_type::final, std::forward<U>(payload), event_id);
     }
 
     /// Sends `payload`, suspending while the channel is full (backpressure),
     /// and returns the id of the event it made (see `try_send`). Throws
-    /// `async_task_exception` (`closed`) when the task accepts no more events.
+    /// `async_task_exception` (`closed`) when the task accepts no more events,
+    /// or (`full`) at once when the channel is full under
+    /// `overflow_policy::reject`.
     asio::awaitable<uuid> send(T payload) const {
         return send_as(core_, streaming_event_type::continuing, std::move(payload));
     }
@@ -99,21 +100,23 @@ public:
         return send_as(core_, streaming_event_type::final, std::move(payload));
     }
 
-    /// Completion-token form of `send`, signature `void(std::error_code,
+    /// Completion-token form of `send`, signature `void(error_code,
     /// uuid)`: completes with an empty code and the event's id once the event
     /// is in the channel (after waiting for room while it is full), or with
     /// `async_task_error::closed` and a nil id (the payload is dropped).
+    /// Under `overflow_policy::reject` a full channel completes it at once
+    /// with `async_task_error::full` and a nil id (the payload is dropped).
     /// Per-operation cancellation while waiting for room completes it with
     /// `asio::error::operation_aborted` (dropped too).
-    template <asio::completion_token_for<void(std::error_code, uuid)> CompletionToken>
+    template <asio::completion_token_for<void(error_code, uuid)> CompletionToken>
     auto async_send(T payload, CompletionToken&& token) const {
         return detail::async_send_event(core_, streaming_event_type::continuing, std::move(payload),
                                         std::forward<CompletionToken>(token));
     }
 
-    /// Completion-token form of `send_final`, signature `void(std::error_code,
+    /// Completion-token form of `send_final`, signature `void(error_code,
     /// uuid)` as for `async_send`.
-    template <asio::completion_token_for<void(std::error_code, uuid)> CompletionToken>
+    template <asio::completion_token_for<void(error_code, uuid)> CompletionToken>
     auto async_send_final(T payload, CompletionToken&& token) const {
         return detail::async_send_event(core_, streaming_event_type::final, std::move(payload),
                                         std::forward<CompletionToken>(token));
@@ -147,8 +150,8 @@ private:
     // starts lazily and may outlive the sender it was called on.
 
     template <class U>
-    static std::error_code try_send_as(core_type& core, streaming_event_type type, U&& payload,
-                                       uuid& event_id) {
+    static error_code try_send_as(core_type& core, streaming_event_type type, U&& payload,
+                                  uuid& event_id) {
         // The factory runs only once the channel has a place for the event.
         return core.channel().try_send_with(
             [&] {
@@ -162,7 +165,7 @@ private:
     static asio::awaitable<uuid> send_as(std::shared_ptr<core_type> core, streaming_event_type type,
                                          T payload) {
         uuid event_id;
-        std::error_code ec = try_send_as(*core, type, std::move(payload), event_id);
+        error_code ec = try_send_as(*core, type, std::move(payload), event_id);
         if (ec == async_task_error::full) {
             auto e = core->inlet().make_event(std::move(payload), type);
             event_id = e.id();

@@ -11,8 +11,8 @@
 #include <utility>
 #include <variant>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
 
 #include <sweet_async/base/task_id.hpp>
 #include <sweet_async/base/task_options.hpp>

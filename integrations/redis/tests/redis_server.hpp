@@ -95,7 +95,7 @@ public:
 
     ~redis_server() {
         stop(SIGTERM);
-        std::error_code ignored;
+        sweet_async::error_code ignored;
         std::filesystem::remove_all(directory_, ignored);
     }
 
@@ -161,7 +161,7 @@ private:
                                                      port_, (directory_ / "redis.log").string()));
             }
             asio::ip::tcp::socket probe(io);
-            std::error_code ec;
+            sweet_async::error_code ec;
             probe.connect(endpoint(), ec);
             if (!ec && serves_our_directory(probe)) return;
             if (std::chrono::steady_clock::now() > deadline) {
@@ -176,7 +176,7 @@ private:
     /// True when the server on the other end of `probe` is this one (`CONFIG GET dir` names
     /// our directory), not another test's that got the same port first.
     bool serves_our_directory(asio::ip::tcp::socket& probe) const {
-        std::error_code ec;
+        sweet_async::error_code ec;
         const std::string request = "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n";
         asio::write(probe, asio::buffer(request), ec);
         std::string answer(4096, '\0');

@@ -130,7 +130,7 @@ TEST_CASE("redis connection: a command before connecting, and a refused connect,
     try {
         execute(c, {"PING"});
         FAIL("a command on a connection never opened succeeded");
-    } catch (const std::system_error& e) {
+    } catch (const sweet_async::system_error& e) {
         CHECK(e.code() == redis::error::not_connected);
         CHECK(std::string(e.what()).find("the connection is not open") != std::string::npos);
     }
@@ -138,7 +138,7 @@ TEST_CASE("redis connection: a command before connecting, and a refused connect,
     try {
         c.async_connect(nobody, asio::use_future).get();
         FAIL("connected to a port nobody listens on");
-    } catch (const std::system_error& e) {
+    } catch (const sweet_async::system_error& e) {
         CHECK(e.code() == asio::error::connection_refused);
     }
 }
@@ -161,7 +161,7 @@ TEST_CASE("redis connection: a server killed with commands in flight fails them 
         try {
             pending->get();
             FAIL("a command in flight on a dead server completed");
-        } catch (const std::system_error& e) {
+        } catch (const sweet_async::system_error& e) {
             CHECK(e.code() == redis::error::closed_by_server);
         }
     }
@@ -169,7 +169,7 @@ TEST_CASE("redis connection: a server killed with commands in flight fails them 
     try {
         execute(c, {"PING"});
         FAIL("a command on a failed connection succeeded");
-    } catch (const std::system_error& e) {
+    } catch (const sweet_async::system_error& e) {
         CHECK(e.code() == redis::error::closed_by_server);
     }
 
@@ -200,7 +200,7 @@ TEST_CASE("redis connection: a reply that is not RESP fails the command with pro
     try {
         execute(c, {"PING"});
         FAIL("a garbled reply was accepted");
-    } catch (const std::system_error& e) {
+    } catch (const sweet_async::system_error& e) {
         CHECK(e.code() == redis::error::protocol);
     }
     c.close();

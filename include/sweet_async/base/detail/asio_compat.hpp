@@ -8,17 +8,17 @@
 // Asio 1.24 promoted `deferred` and `as_tuple` out of `experimental`; 1.28 hides the old names
 // under ASIO_NO_DEPRECATED and 1.30 deleted their headers. The header tells which Asio this is
 // more reliably than ASIO_VERSION, which forks of Asio do not always keep.
-#if __has_include(<asio/deferred.hpp>)
-#include <asio/as_tuple.hpp>
-#include <asio/deferred.hpp>
+#if __has_include(SWEET_ASYNC_ASIO_HEADER(deferred))
+#include SWEET_ASYNC_ASIO_HEADER(as_tuple)
+#include SWEET_ASYNC_ASIO_HEADER(deferred)
 #else
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/deferred.hpp>
+#include SWEET_ASYNC_ASIO_HEADER_IN(experimental, as_tuple)
+#include SWEET_ASYNC_ASIO_HEADER_IN(experimental, deferred)
 #endif
 
 namespace sweet_async::detail {
 
-#if __has_include(<asio/deferred.hpp>)
+#if __has_include(SWEET_ASYNC_ASIO_HEADER(deferred))
 using asio::as_tuple;
 using asio::deferred;
 #else

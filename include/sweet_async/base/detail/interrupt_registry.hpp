@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/cancellation_signal.hpp>
-#include <asio/cancellation_type.hpp>
-#include <asio/post.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(cancellation_signal)
+#include SWEET_ASYNC_ASIO_HEADER(cancellation_type)
+#include SWEET_ASYNC_ASIO_HEADER(post)
 
 namespace sweet_async::detail {
 

@@ -11,10 +11,10 @@
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/execution/context.hpp>
-#include <asio/execution_context.hpp>
-#include <asio/query.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER_IN(execution, context)
+#include SWEET_ASYNC_ASIO_HEADER(execution_context)
+#include SWEET_ASYNC_ASIO_HEADER(query)
 
 namespace sweet_async::detail {
 

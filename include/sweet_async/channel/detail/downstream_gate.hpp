@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <vector>
 
-#include <asio/awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
 
 namespace sweet_async::detail {
 

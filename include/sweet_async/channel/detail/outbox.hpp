@@ -12,13 +12,13 @@
 #include <utility>
 #include <vector>
 
-#include <asio/awaitable.hpp>
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/cancellation_signal.hpp>
-#include <asio/cancellation_type.hpp>
-#include <asio/error.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(bind_cancellation_slot)
+#include SWEET_ASYNC_ASIO_HEADER(cancellation_signal)
+#include SWEET_ASYNC_ASIO_HEADER(cancellation_type)
+#include SWEET_ASYNC_ASIO_HEADER(error)
+#include SWEET_ASYNC_ASIO_HEADER(this_coro)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 
 #include <sweet_async/base/detail/asio_compat.hpp>
 #include <sweet_async/base/detail/stop_listener.hpp>
@@ -140,7 +140,7 @@ public:
             const auto make = [&] {
                 return make_event(std::move(value), streaming_event_type::continuing, id);
             };
-            std::error_code ec;
+            error_code ec;
             if (in_run_) {
                 unfenced_ = true;
                 if (claim_.empty() && expected_ > 1) claim_ = channel.try_claim(expected_);
@@ -204,7 +204,7 @@ public:
             if (closed_ || stopped_) {
                 ++counts_.undelivered;
             } else {
-                const std::error_code ec =
+                const error_code ec =
                     co_await send(std::move(*final_), streaming_event_type::final);
                 count(ec);
                 counts_.final_delivered = !ec;
@@ -226,9 +226,9 @@ private:
         // the value moved into it: look first, and leave the value here.
         const auto state = co_await asio::this_coro::cancellation_state;
         if (state.cancelled() != asio::cancellation_type::none) {
-            throw std::system_error(asio::error::operation_aborted);
+            throw system_error(asio::error::operation_aborted);
         }
-        const std::error_code ec =
+        const error_code ec =
             co_await send(std::move(pending_.front()), streaming_event_type::continuing);
         pending_.pop_front();
         count(ec);
@@ -247,14 +247,14 @@ private:
     }
 
     /// Sends `w` as an event of `type`, waiting for room; interrupted by a stop.
-    asio::awaitable<std::error_code> send(waiting&& w, streaming_event_type type) {
+    asio::awaitable<error_code> send(waiting&& w, streaming_event_type type) {
         auto [ec] = co_await target_->channel().async_send(
             make_event(std::move(w.value), type, w.id), send_mode_for(type),
             asio::bind_cancellation_slot(interrupt_.slot(), as_tuple(asio::use_awaitable)));
         co_return ec;
     }
 
-    void count(const std::error_code& ec) noexcept {
+    void count(const error_code& ec) noexcept {
         if (ec) {
             ++counts_.undelivered;
         } else {

@@ -56,7 +56,7 @@ public:
     }
 
     /// Wakes the parked consumer; with `which`, only if it is that waiter.
-    void wake_consumer(const waiter* which = nullptr, std::error_code ec = {}) {
+    void wake_consumer(const waiter* which = nullptr, error_code ec = {}) {
         std::unique_ptr<waiter> woken;
         {
             std::lock_guard lock(mutex_);
@@ -86,7 +86,7 @@ public:
     }
 
     /// Wakes the given parked producer if it is still parked.
-    void wake_producer(const waiter* which, std::error_code ec = {}) {
+    void wake_producer(const waiter* which, error_code ec = {}) {
         std::unique_ptr<waiter> woken;
         {
             std::lock_guard lock(mutex_);
@@ -127,7 +127,7 @@ private:
     /// Completes `woken`, taken out of the lists under the mutex (where
     /// `completing_` counted it), destroys it, then uncounts it:
     /// `wait_for_completions` waits for that, even if completing throws.
-    void complete_taken(std::unique_ptr<waiter> woken, std::error_code ec) {
+    void complete_taken(std::unique_ptr<waiter> woken, error_code ec) {
         struct uncount {
             std::atomic<std::size_t>& count;
             std::unique_ptr<waiter>& woken;

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <utility>
 
-#include <asio/any_io_executor.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
 
 #include <sweet_async/base/event.hpp>
 #include <sweet_async/base/streaming_event_type.hpp>

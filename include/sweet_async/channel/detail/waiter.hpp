@@ -9,12 +9,12 @@
 #include <type_traits>
 #include <utility>
 
-#include <asio/associated_cancellation_slot.hpp>
-#include <asio/associated_executor.hpp>
-#include <asio/cancellation_type.hpp>
-#include <asio/error.hpp>
-#include <asio/executor_work_guard.hpp>
-#include <asio/post.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(associated_cancellation_slot)
+#include SWEET_ASYNC_ASIO_HEADER(associated_executor)
+#include SWEET_ASYNC_ASIO_HEADER(cancellation_type)
+#include SWEET_ASYNC_ASIO_HEADER(error)
+#include SWEET_ASYNC_ASIO_HEADER(executor_work_guard)
+#include SWEET_ASYNC_ASIO_HEADER(post)
 
 namespace sweet_async::detail {
 
@@ -26,7 +26,7 @@ public:
     /// Posts the operation's completion with `ec` to the handler's executor.
     /// Never runs the handler inline, so it is safe to call with locks held
     /// and from any thread.
-    virtual void complete(std::error_code ec) = 0;
+    virtual void complete(error_code ec) = 0;
 };
 
 template <class Handler, class IoExecutor>
@@ -46,7 +46,7 @@ public:
         slot_.template emplace<cancel_handler<Withdraw>>(std::move(withdraw), this);
     }
 
-    void complete(std::error_code ec) override {
+    void complete(error_code ec) override {
         // The guard keeps the handler's execution context running while the
         // operation is parked; post() counts as work from here on. The slot
         // is cleared where the handler runs, which is also where cancellation
@@ -99,7 +99,7 @@ std::unique_ptr<waiter> make_waiter(Handler&& handler, const IoExecutor& io_exec
 /// initiating function, where the handler may not run: posted to the
 /// handler's associated executor, or to `io_executor` when it has none.
 template <class Handler, class IoExecutor>
-void post_completion(Handler&& handler, const IoExecutor& io_executor, std::error_code ec) {
+void post_completion(Handler&& handler, const IoExecutor& io_executor, error_code ec) {
     auto executor = asio::get_associated_executor(handler, io_executor);
     asio::post(executor, [handler = std::forward<Handler>(handler), ec]() mutable {
         std::move(handler)(ec);
@@ -107,7 +107,7 @@ void post_completion(Handler&& handler, const IoExecutor& io_executor, std::erro
 }
 
 /// The error a withdrawn waiter completes with.
-inline std::error_code operation_aborted() noexcept {
+inline error_code operation_aborted() noexcept {
     return make_error_code(asio::error::operation_aborted);
 }
 

@@ -11,8 +11,8 @@
 #include <system_error>
 #include <utility>
 
-#include <asio/associated_cancellation_slot.hpp>
-#include <asio/associated_executor.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(associated_cancellation_slot)
+#include SWEET_ASYNC_ASIO_HEADER(associated_executor)
 #include <fmt/format.h>
 
 #include <sweet_async/base/error.hpp>
@@ -22,7 +22,7 @@ namespace sweet_async {
 
 template <class T>
 template <detail::handshake H, class Make>
-std::error_code channel<T>::try_send_as(Make&& make, send_mode mode) {
+error_code channel<T>::try_send_as(Make&& make, send_mode mode) {
     const bool closing = mode == send_mode::close_after;
     // Elements waiting aside are older: a send into the ring would overtake them.
     if (area_ && area_->holding()) return send_aside(std::forward<Make>(make), closing);
@@ -52,7 +52,7 @@ std::error_code channel<T>::try_send_as(Make&& make, send_mode mode) {
 
 template <class T>
 template <class Make>
-std::error_code channel<T>::send_aside(Make&& make, bool closing) {
+error_code channel<T>::send_aside(Make&& make, bool closing) {
     if (!area_->accept(std::forward<Make>(make), closing, queue_))
         return make_error_code(async_task_error::closed);
     published<detail::handshake::each>(closing);
@@ -133,7 +133,7 @@ struct channel<T>::send_operation {
         return asio::get_associated_cancellation_slot(handler);
     }
 
-    void operator()(std::error_code ec) {
+    void operator()(error_code ec) {
         if (!ec) {
             ec = owner->try_send_with([this]() -> T&& { return std::move(value); }, mode);
             if (ec == async_task_error::full) {

@@ -19,11 +19,11 @@
 #include <variant>
 #include <vector>
 
-#include <asio/awaitable.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(steady_timer)
+#include SWEET_ASYNC_ASIO_HEADER(this_coro)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/base/detail/deadline.hpp>
@@ -178,7 +178,7 @@ private:
                     // attempt's outcome stands.
                     asio::steady_timer backoff(co_await asio::this_coro::executor,
                                                *std::exchange(r.wait, std::nullopt));
-                    std::error_code interrupted;
+                    error_code interrupted;
                     co_await backoff.async_wait(
                         asio::redirect_error(asio::use_awaitable, interrupted));
                     if (interrupted || state_->stopping()) co_return;

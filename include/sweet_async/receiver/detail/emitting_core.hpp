@@ -9,7 +9,7 @@
 #include <memory>
 #include <utility>
 
-#include <asio/any_io_executor.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
 
 #include <sweet_async/base/dead_letter.hpp>
 #include <sweet_async/base/event.hpp>

@@ -12,12 +12,12 @@
 #include <system_error>
 #include <utility>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER_IN(experimental, awaitable_operators)
+#include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(steady_timer)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 
 #include <sweet_async/base/detail/stop_listener.hpp>
 #include <sweet_async/base/event.hpp>
@@ -113,8 +113,8 @@ public:
             std::chrono::steady_clock::now() < deadline) {
             using namespace asio::experimental::awaitable_operators;
             asio::steady_timer timer(strand_, deadline);
-            std::error_code wait_result;
-            std::error_code timer_result;
+            error_code wait_result;
+            error_code timer_result;
             // Whichever finishes first cancels the other (the channel's wait
             // supports per-operation cancellation); either way we re-check.
             co_await (channel_.async_wait_readable(
@@ -162,7 +162,7 @@ private:
     asio::awaitable<void> wait_for_token(std::chrono::steady_clock::time_point when) {
         if (pacer_->stopped || std::chrono::steady_clock::now() >= when) co_return;
         pacer_->timer.expires_at(when);
-        std::error_code interrupted;  // a stop: the caller re-checks
+        error_code interrupted;  // a stop: the caller re-checks
         co_await pacer_->timer.async_wait(asio::redirect_error(asio::use_awaitable, interrupted));
     }
 

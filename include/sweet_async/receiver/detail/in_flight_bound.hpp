@@ -10,10 +10,10 @@
 #include <string>
 #include <system_error>
 
-#include <asio/awaitable.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER_IN(experimental, awaitable_operators)
+#include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/base/min_max.hpp>
@@ -63,7 +63,7 @@ public:
             co_return co_await receiver.wait_in_flight_below(bound);
         }
         using namespace asio::experimental::awaitable_operators;
-        std::error_code raised;  // or cancelled, when room came first
+        error_code raised;  // or cancelled, when room came first
         co_await (receiver.wait_in_flight_below(bound) ||
                   limit_.async_wait_above(bound, receiver.get_executor(),
                                           asio::redirect_error(asio::use_awaitable, raised)));

@@ -13,14 +13,14 @@
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/cancellation_type.hpp>
-#include <asio/executor_work_guard.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(cancellation_type)
+#include SWEET_ASYNC_ASIO_HEADER(executor_work_guard)
+#include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(steady_timer)
+#include SWEET_ASYNC_ASIO_HEADER(this_coro)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 
 #include <sweet_async/base/detail/interrupt_registry.hpp>
 #include <sweet_async/base/detail/stop_listener.hpp>
@@ -115,7 +115,7 @@ inline asio::awaitable<void> in_flight_count::wait_below(std::size_t limit) {
     while (size_ >= limit) {
         waiting_ = true;
         room_.expires_at(std::chrono::steady_clock::time_point::max());
-        std::error_code woken;
+        error_code woken;
         co_await room_.async_wait(asio::redirect_error(asio::use_awaitable, woken));
         waiting_ = false;
         record_arrived();

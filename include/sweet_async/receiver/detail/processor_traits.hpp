@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include <asio/awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
 
 #include <sweet_async/base/event.hpp>
 #include <sweet_async/base/event_view.hpp>

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/post.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(post)
 
 #include <sweet_async/base/detail/stop_listener.hpp>
 #include <sweet_async/base/detail/task_registry.hpp>

@@ -15,12 +15,12 @@
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(async_result)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(this_coro)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/base/error.hpp>
@@ -29,14 +29,14 @@
 namespace sweet_async::detail {
 
 /// The exception a wait that ended with `ec` reports: `async_task_exception`
-/// (`abandoned`, naming the task), otherwise `std::system_error` (such as
+/// (`abandoned`, naming the task), otherwise `system_error` (such as
 /// `operation_aborted` for a wait its caller cancelled).
-inline std::exception_ptr wait_failure(std::error_code ec, std::string_view task_name) {
+inline std::exception_ptr wait_failure(error_code ec, std::string_view task_name) {
     if (ec == async_task_error::abandoned) {
         return std::make_exception_ptr(
             async_task_exception(ec, fmt::format("task '{}': {}", task_name, ec.message())));
     }
-    return std::make_exception_ptr(std::system_error(ec));
+    return std::make_exception_ptr(system_error(ec));
 }
 
 /// The exception of a wait that found the result already handed out.
@@ -73,7 +73,7 @@ public:
     /// be set (the task's execution context was destroyed first). Parked
     /// waiters are posted to their own executors. Does nothing once a result
     /// was set.
-    void abandon(std::error_code ec) {
+    void abandon(error_code ec) {
         std::vector<std::unique_ptr<waiter>> woken;
         {
             std::lock_guard lock(mutex_);
@@ -92,7 +92,7 @@ public:
     /// associated executor of its own.
     template <class CompletionToken>
     auto async_wait(const asio::any_io_executor& executor, CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        return asio::async_initiate<CompletionToken, void(error_code)>(
             [this, executor](auto handler) {
                 auto parked =
                     make_waiter(std::move(handler), executor, [this](waiter* w) { withdraw(w); });
@@ -101,7 +101,7 @@ public:
                     waiters_.push_back(std::move(parked));
                     return;
                 }
-                const std::error_code ec = abandoned_;
+                const error_code ec = abandoned_;
                 lock.unlock();
                 parked->complete(ec);
             },
@@ -110,14 +110,14 @@ public:
 
     /// Suspends the calling coroutine until the result is set. Throws
     /// `async_task_exception` (`abandoned`, naming `task_name`) when it never
-    /// will be, and `std::system_error` (`operation_aborted`) when the caller
+    /// will be, and `system_error` (`operation_aborted`) when the caller
     /// cancelled the wait. `task_name` must outlive the wait.
     asio::awaitable<void> wait_until_done(std::string_view task_name) {
         if (done()) co_return;
         // The caller's executor: the task's own may belong to a context that
         // is being destroyed.
         const asio::any_io_executor caller = co_await asio::this_coro::executor;
-        std::error_code ec;
+        error_code ec;
         co_await async_wait(caller, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) std::rethrow_exception(wait_failure(ec, task_name));
     }
@@ -158,7 +158,7 @@ private:
     std::mutex mutex_;  // guards the members below; never held across a suspension
     std::optional<Result> value_;
     bool taken_ = false;
-    std::error_code abandoned_;  // set by abandon(): every wait ends with it
+    error_code abandoned_;  // set by abandon(): every wait ends with it
     std::atomic<bool> done_{false};
     std::vector<std::unique_ptr<waiter>> waiters_;
 };

@@ -12,10 +12,10 @@
 #include <type_traits>
 #include <utility>
 
-#include <asio/awaitable.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/steady_timer.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(co_spawn)
+#include SWEET_ASYNC_ASIO_HEADER(detached)
+#include SWEET_ASYNC_ASIO_HEADER(steady_timer)
 #include <fmt/format.h>
 
 #include <sweet_async/base/detail/asio_compat.hpp>
@@ -39,7 +39,7 @@ SWEET_ASYNC_DETAIL_BEGIN_ASIO_FRAMES
 inline void arm_deadline(asio::steady_timer& timer, const std::shared_ptr<task_control>& task) {
     if (!task->options.timeout) return;
     timer.expires_after(*task->options.timeout);
-    timer.async_wait([weak = std::weak_ptr<task_control>(task)](std::error_code ec) {
+    timer.async_wait([weak = std::weak_ptr<task_control>(task)](error_code ec) {
         if (ec) return;
         if (auto alive = weak.lock()) alive->request_stop(stop_request::deadline);
     });

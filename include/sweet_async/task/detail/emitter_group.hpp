@@ -12,13 +12,13 @@
 #include <utility>
 #include <vector>
 
-#include <asio/awaitable.hpp>
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/error.hpp>
-#include <asio/strand.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(co_spawn)
+#include SWEET_ASYNC_ASIO_HEADER(error)
+#include SWEET_ASYNC_ASIO_HEADER(strand)
 #include <fmt/format.h>
 
+#include <sweet_async/base/detail/detached_owning.hpp>
 #include <sweet_async/base/detail/exception_text.hpp>
 #include <sweet_async/base/detail/interrupt_registry.hpp>
 #include <sweet_async/base/detail/stop_listener.hpp>
@@ -95,7 +95,7 @@ private:
         // emitted, and owns the entry that owns the signal (see
         // `detached_owning`).
         asio::co_spawn(strand, run(emit, sweet_async::sender<T, Id>(state_)),
-                       asio::bind_cancellation_slot(
+                       cancellable_completion(
                            entry->signal.slot(),
                            [entry, index, inbox = scope_.handoff()](std::exception_ptr error) {
                                entry->ended = true;
@@ -133,7 +133,7 @@ private:
         if (!error) return {};
         try {
             std::rethrow_exception(error);
-        } catch (const std::system_error& ex) {
+        } catch (const system_error& ex) {
             if (ex.code() == async_task_error::closed) return {};
             // Interrupted by a stop request (its listener is the scope's inbox) or by us.
             const bool interrupted = interrupted_ || state_->stop() != stop_request::none;

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include <asio/awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
 
 #include <sweet_async/receiver/detail/emitting_core.hpp>
 #include <sweet_async/task/sender.hpp>

@@ -6,7 +6,7 @@
 
 #include <utility>
 
-#include <asio/any_io_executor.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
 
 #include <sweet_async/base/error.hpp>
 #include <sweet_async/base/final_result.hpp>

@@ -13,9 +13,9 @@
 #include <utility>
 #include <variant>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/associator.hpp>
-#include <asio/async_result.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(associator)
+#include SWEET_ASYNC_ASIO_HEADER(async_result)
 
 #include <sweet_async/base/streaming_event_type.hpp>
 #include <sweet_async/base/uuid.hpp>
@@ -93,7 +93,7 @@ public:
           task_name_(task_name),
           handler_(std::move(handler)) {}
 
-    void operator()(std::error_code ec) {
+    void operator()(error_code ec) {
         using value_type = typename Deliver::value_type;
         std::optional<Result> result;
         std::exception_ptr failure;
@@ -154,7 +154,7 @@ public:
           owner_(std::move(owner)),
           event_id_(event_id) {}
 
-    void operator()(std::error_code ec) {
+    void operator()(error_code ec) {
         // Released before the upcall, for the reason `take_operation` gives.
         owner_.reset();
         std::move(handler_)(ec, ec ? uuid() : event_id_);
@@ -170,12 +170,12 @@ private:
 
 /// Initiates sending `payload` as an event of `type` into the channel of
 /// the emitting task `state`, with the completion signature
-/// `void(std::error_code, uuid)`. The event is made when the operation
+/// `void(error_code, uuid)`. The event is made when the operation
 /// starts; the state stays alive until the operation has completed.
 template <class T, class State, class CompletionToken>
 auto async_send_event(std::shared_ptr<State> state, streaming_event_type type, T payload,
                       CompletionToken&& token) {
-    return asio::async_initiate<CompletionToken, void(std::error_code, uuid)>(
+    return asio::async_initiate<CompletionToken, void(error_code, uuid)>(
         [state = std::move(state)](auto handler, streaming_event_type type, T payload) {
             auto e = state->inlet().make_event(std::move(payload), type);
             const uuid event_id = e.id();
@@ -188,12 +188,11 @@ auto async_send_event(std::shared_ptr<State> state, streaming_event_type type, T
 
 }  // namespace sweet_async::detail
 
-namespace asio {
-
 template <template <class, class> class Associator, class Result, class Deliver, class Handler,
           class DefaultCandidate>
-struct associator<Associator, sweet_async::detail::take_operation<Result, Deliver, Handler>,
-                  DefaultCandidate> : Associator<Handler, DefaultCandidate> {
+struct sweet_async::asio::associator<
+    Associator, sweet_async::detail::take_operation<Result, Deliver, Handler>, DefaultCandidate>
+    : Associator<Handler, DefaultCandidate> {
     static typename Associator<Handler, DefaultCandidate>::type
     get(const sweet_async::detail::take_operation<Result, Deliver, Handler>& operation,
         const DefaultCandidate& candidate = DefaultCandidate()) noexcept {
@@ -203,7 +202,8 @@ struct associator<Associator, sweet_async::detail::take_operation<Result, Delive
 
 template <template <class, class> class Associator, class Handler, class Owner,
           class DefaultCandidate>
-struct associator<Associator, sweet_async::detail::send_operation<Handler, Owner>, DefaultCandidate>
+struct sweet_async::asio::associator<
+    Associator, sweet_async::detail::send_operation<Handler, Owner>, DefaultCandidate>
     : Associator<Handler, DefaultCandidate> {
     static typename Associator<Handler, DefaultCandidate>::type
     get(const sweet_async::detail::send_operation<Handler, Owner>& operation,
@@ -211,7 +211,5 @@ struct associator<Associator, sweet_async::detail::send_operation<Handler, Owner
         return Associator<Handler, DefaultCandidate>::get(operation.handler(), candidate);
     }
 };
-
-}  // namespace asio
 
 #endif  // SWEET_ASYNC_TASK_DETAIL_OPERATIONS_HPP

@@ -11,12 +11,12 @@
 #include <system_error>
 #include <utility>
 
-#include <asio/awaitable.hpp>
-#include <asio/cancellation_type.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/error.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(cancellation_type)
+#include SWEET_ASYNC_ASIO_HEADER(co_spawn)
+#include SWEET_ASYNC_ASIO_HEADER(error)
+#include SWEET_ASYNC_ASIO_HEADER(steady_timer)
+#include SWEET_ASYNC_ASIO_HEADER(this_coro)
 
 #include <sweet_async/base/detail/asio_compat.hpp>
 #include <sweet_async/base/detail/detached_owning.hpp>
@@ -167,7 +167,7 @@ public:
         std::string failure;
         try {
             co_await std::invoke(processor_, static_cast<stream_type&>(stream_));
-        } catch (const std::system_error& ex) {
+        } catch (const system_error& ex) {
             if (!state_.stopping() || ex.code() != asio::error::operation_aborted) {
                 failure = ex.what();
             }

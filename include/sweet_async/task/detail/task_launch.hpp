@@ -10,7 +10,7 @@
 #include <type_traits>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
 
 #include <sweet_async/base/dead_letter.hpp>
 #include <sweet_async/base/detail/task_registry.hpp>

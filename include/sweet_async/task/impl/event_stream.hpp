@@ -11,9 +11,9 @@
 #include <system_error>
 #include <utility>
 
-#include <asio/awaitable.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 
 #include <sweet_async/base/detail/retry_policy.hpp>
 #include <sweet_async/task/event_stream.hpp>
@@ -72,7 +72,7 @@ asio::awaitable<std::optional<pulled_event<T, R, Id>>> event_stream<T, R, Id>::n
         } else {
             // Only retries are left: the channel has nothing to wake us for.
             wake_.expires_at(retries_.front().due);
-            std::error_code ignored;
+            error_code ignored;
             co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
         }
     }
@@ -165,7 +165,7 @@ asio::awaitable<void> event_stream<T, R, Id>::settle(outcome released_kind,
     while (pending_ != 0) {
         // Woken by the last pending event's outcome, and looks again now and then regardless.
         wake_.expires_after(std::chrono::milliseconds(100));
-        std::error_code woken;
+        error_code woken;
         co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, woken));
     }
     record_released(released_kind, released_reason);

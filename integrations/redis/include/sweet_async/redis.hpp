@@ -13,4 +13,7 @@
 #include <sweet_async/redis/stream_source.hpp>
 #include <sweet_async/redis/stream_source_stats.hpp>
 
+/// \namespace sweet_async::redis
+/// Redis Streams as the source and the sink of tasks, over hiredis (target sweet_async::redis).
+
 #endif  // SWEET_ASYNC_REDIS_HPP

@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-#include <asio/strand.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(strand)
 
 #include <sweet_async/base/cancellation_level.hpp>
 #include <sweet_async/base/detail/duration_text.hpp>

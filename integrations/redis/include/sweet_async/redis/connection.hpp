@@ -2,17 +2,19 @@
 #ifndef SWEET_ASYNC_REDIS_CONNECTION_HPP
 #define SWEET_ASYNC_REDIS_CONNECTION_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <memory>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/bind_executor.hpp>
-#include <asio/dispatch.hpp>
-#include <asio/ip/tcp.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(async_result)
+#include SWEET_ASYNC_ASIO_HEADER(bind_executor)
+#include SWEET_ASYNC_ASIO_HEADER(dispatch)
+#include SWEET_ASYNC_ASIO_HEADER_IN(ip, tcp)
 
 #include <sweet_async/channel/detail/waiter.hpp>
 #include <sweet_async/redis/detail/connection_state.hpp>
@@ -29,7 +31,7 @@ namespace sweet_async::redis {
 /// written in the order they were issued, several per write while one is in
 /// progress (pipelining), and each completes with its own reply, in order.
 /// A command the server refuses completes with an error *reply*; the
-/// `std::error_code` is for the connection itself (refused, lost, garbled),
+/// `error_code` is for the connection itself (refused, lost, garbled),
 /// and a connection that failed fails every command in flight and every
 /// later one until it is connected again.
 ///
@@ -55,20 +57,20 @@ public:
     /// The strand the connection's I/O runs on.
     asio::any_io_executor get_executor() const { return state_->strand(); }
 
-    /// Connects to `server`: `void(std::error_code)`. Connecting again after
+    /// Connects to `server`: `void(error_code)`. Connecting again after
     /// a failure starts afresh (commands that failed are not replayed).
     template <class CompletionToken>
     auto async_connect(asio::ip::tcp::endpoint server, CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        return asio::async_initiate<CompletionToken, void(error_code)>(
             [state = state_, server](auto handler) {
                 asio::dispatch(state->strand(), [state, server,
                                                  handler = std::move(handler)]() mutable {
-                    std::error_code ignored;
+                    error_code ignored;
                     state->socket().close(ignored);
                     state->socket().async_connect(
                         server,
                         asio::bind_executor(state->strand(), [state, handler = std::move(handler)](
-                                                                 std::error_code ec) mutable {
+                                                                 error_code ec) mutable {
                             if (!ec) {
                                 asio::ip::tcp::no_delay on(true);
                                 state->socket().set_option(on, ec);
@@ -83,10 +85,10 @@ public:
     }
 
     /// Sends `command` (the command's name, then its arguments; binary-safe)
-    /// and completes with the server's reply: `void(std::error_code, reply)`.
+    /// and completes with the server's reply: `void(error_code, reply)`.
     template <class CompletionToken>
     auto async_execute(std::vector<std::string> command, CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(std::error_code, reply)>(
+        return asio::async_initiate<CompletionToken, void(error_code, reply)>(
             [state = state_](auto handler, const std::vector<std::string>& command) {
                 using handler_type = decltype(handler);
                 std::unique_ptr<detail::pending_reply> waiter =
@@ -101,12 +103,12 @@ public:
     }
 
     /// Sends `commands` back to back (one write, pipelined) and completes
-    /// once every reply is in: `void(std::error_code, std::vector<reply>)`,
+    /// once every reply is in: `void(error_code, std::vector<reply>)`,
     /// the replies in the commands' order. An empty batch completes at once.
     template <class CompletionToken>
     auto async_execute_batch(std::vector<std::vector<std::string>> commands,
                              CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(std::error_code, std::vector<reply>)>(
+        return asio::async_initiate<CompletionToken, void(error_code, std::vector<reply>)>(
             [state = state_](auto handler, const std::vector<std::vector<std::string>>& commands) {
                 using handler_type = decltype(handler);
                 auto batch =

@@ -3,12 +3,14 @@
 #ifndef SWEET_ASYNC_REDIS_DECODING_HPP
 #define SWEET_ASYNC_REDIS_DECODING_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <functional>
 #include <string>
 #include <type_traits>
 #include <utility>
 
-#include <asio/awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
 
 #include <sweet_async/redis/stream_entry.hpp>
 

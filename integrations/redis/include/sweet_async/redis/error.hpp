@@ -2,14 +2,15 @@
 #ifndef SWEET_ASYNC_REDIS_ERROR_HPP
 #define SWEET_ASYNC_REDIS_ERROR_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <string>
-#include <system_error>
 #include <type_traits>
 
 namespace sweet_async::redis {
 
 /// Failures of the connection itself; a command the server refuses is not
-/// one of them (its reply is an error reply). Usable as a `std::error_code`
+/// one of them (its reply is an error reply). Usable as an `error_code`
 /// (category "sweet_async.redis").
 enum class error {
     not_connected = 1,  ///< A command before `async_connect` succeeded, or after `close`.
@@ -20,8 +21,8 @@ enum class error {
 };
 
 /// The category of `redis::error`.
-inline const std::error_category& error_category() noexcept {
-    struct category final : std::error_category {
+inline const sweet_async::error_category& error_category() noexcept {
+    struct category final : sweet_async::error_category {
         const char* name() const noexcept override { return "sweet_async.redis"; }
         std::string message(int value) const override {
             switch (static_cast<error>(value)) {
@@ -39,15 +40,14 @@ inline const std::error_category& error_category() noexcept {
     return instance;
 }
 
-/// Makes `std::error_code`s from `redis::error` (found by argument-dependent lookup).
-inline std::error_code make_error_code(error e) noexcept {
+/// Makes `error_code`s from `redis::error` (found by argument-dependent lookup).
+inline error_code make_error_code(error e) noexcept {
     return {static_cast<int>(e), error_category()};
 }
 
 }  // namespace sweet_async::redis
 
-/// Lets `std::error_code ec = redis::error::...` and comparisons work.
-template <>
-struct std::is_error_code_enum<sweet_async::redis::error> : std::true_type {};
+/// Lets `error_code ec = redis::error::...` and comparisons work.
+SWEET_ASYNC_DETAIL_ERROR_CODE_ENUM(sweet_async::redis::error);
 
 #endif  // SWEET_ASYNC_REDIS_ERROR_HPP

@@ -43,6 +43,7 @@ constexpr std::string_view to_string(reply_kind kind) noexcept {
 /// One reply of the server, copied out of hiredis's parse tree so that it
 /// owns its text and can move between threads.
 struct reply {
+    /// Which of the members below holds the value (`nil` has none).
     reply_kind kind = reply_kind::nil;
     /// The text of a status, an error or a bulk string.
     std::string text{};

@@ -3,6 +3,8 @@
 #ifndef SWEET_ASYNC_REDIS_STREAM_SINK_HPP
 #define SWEET_ASYNC_REDIS_STREAM_SINK_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <atomic>
 #include <cstddef>
 #include <functional>
@@ -15,11 +17,11 @@
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER_IN(ip, tcp)
+#include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/redis/connection.hpp>
@@ -118,18 +120,18 @@ private:
                 commands.push_back(std::move(command));
             }
             if (!connected) {
-                std::error_code ec;
+                error_code ec;
                 co_await connection.async_connect(server,
                                                   asio::redirect_error(asio::use_awaitable, ec));
-                if (ec) throw std::system_error(ec, "redis::stream_sink: connecting");
+                if (ec) throw system_error(ec, "redis::stream_sink: connecting");
                 connected = true;
             }
-            std::error_code ec;
+            error_code ec;
             std::vector<reply> replies = co_await connection.async_execute_batch(
                 std::move(commands), asio::redirect_error(asio::use_awaitable, ec));
             if (ec) {
                 connected = false;  // the next call connects again
-                throw std::system_error(ec, "redis::stream_sink: writing");
+                throw system_error(ec, "redis::stream_sink: writing");
             }
             std::vector<std::string> ids;
             ids.reserve(replies.size());

@@ -3,15 +3,17 @@
 #ifndef SWEET_ASYNC_REDIS_STREAM_SOURCE_HPP
 #define SWEET_ASYNC_REDIS_STREAM_SOURCE_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <memory>
 #include <string>
 #include <system_error>
 #include <utility>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/ip/tcp.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(async_result)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER_IN(ip, tcp)
 
 #include <sweet_async/base/dead_letter.hpp>
 #include <sweet_async/channel/detail/waiter.hpp>
@@ -79,12 +81,12 @@ public:
     /// processed event). Any thread.
     void acknowledge(std::string id) const { state_->acknowledge(std::move(id)); }
 
-    /// Completes, `void(std::error_code)`, once every acknowledgement and dead letter queued
+    /// Completes, `void(error_code)`, once every acknowledgement and dead letter queued
     /// before the call is confirmed by the server; `operation_aborted` if cancelled (Asio
     /// per-operation cancellation). While the server is unreachable it keeps trying.
     template <class CompletionToken>
     auto async_settle(CompletionToken&& token) const {
-        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        return asio::async_initiate<CompletionToken, void(error_code)>(
             [state = state_](auto handler) {
                 const asio::any_io_executor executor = state->strand();
                 state->when_settled(sweet_async::detail::make_waiter(

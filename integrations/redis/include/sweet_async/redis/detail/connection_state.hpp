@@ -3,6 +3,8 @@
 #ifndef SWEET_ASYNC_REDIS_DETAIL_CONNECTION_STATE_HPP
 #define SWEET_ASYNC_REDIS_DETAIL_CONNECTION_STATE_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <array>
 #include <cstddef>
 #include <deque>
@@ -13,13 +15,13 @@
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/error.hpp>
-#include <asio/executor_work_guard.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/post.hpp>
-#include <asio/strand.hpp>
-#include <asio/write.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(error)
+#include SWEET_ASYNC_ASIO_HEADER(executor_work_guard)
+#include SWEET_ASYNC_ASIO_HEADER_IN(ip, tcp)
+#include SWEET_ASYNC_ASIO_HEADER(post)
+#include SWEET_ASYNC_ASIO_HEADER(strand)
+#include SWEET_ASYNC_ASIO_HEADER(write)
 
 #include <sweet_async/redis/error.hpp>
 #include <sweet_async/redis/reply.hpp>
@@ -38,7 +40,7 @@ public:
     /// handler is then posted).
     virtual bool take(reply r) = 0;
     /// Posts its handler with `ec` (the connection failed); never inline.
-    virtual void fail(std::error_code ec) = 0;
+    virtual void fail(error_code ec) = 0;
 };
 
 /// Posts `handler(args...)` to the executor `work` tracks, releasing the work.
@@ -54,7 +56,7 @@ void post_handler(Work& work, Handler& handler, Args&&... args) {
     tracked.reset();
 }
 
-/// One command's handler, `void(std::error_code, reply)`.
+/// One command's handler, `void(error_code, reply)`.
 template <class Handler, class IoExecutor>
 class handler_reply final : public pending_reply {
 public:
@@ -63,10 +65,10 @@ public:
           handler_(std::move(handler)) {}
 
     bool take(reply r) override {
-        post_handler(work_, handler_, std::error_code{}, std::move(r));
+        post_handler(work_, handler_, error_code{}, std::move(r));
         return true;
     }
-    void fail(std::error_code ec) override { post_handler(work_, handler_, ec, reply{}); }
+    void fail(error_code ec) override { post_handler(work_, handler_, ec, reply{}); }
 
 private:
     using work_guard = decltype(asio::make_work_guard(std::declval<Handler&>(),
@@ -75,7 +77,7 @@ private:
     Handler handler_;
 };
 
-/// A batch's handler, `void(std::error_code, std::vector<reply>)`: the
+/// A batch's handler, `void(error_code, std::vector<reply>)`: the
 /// replies of its `expected` commands, in their order.
 template <class Handler, class IoExecutor>
 class batch_reply final : public pending_reply {
@@ -94,10 +96,8 @@ public:
         return true;
     }
     /// Posts the handler with the replies taken (none, for an empty batch).
-    void finish() { post_handler(work_, handler_, std::error_code{}, std::move(replies_)); }
-    void fail(std::error_code ec) override {
-        post_handler(work_, handler_, ec, std::vector<reply>{});
-    }
+    void finish() { post_handler(work_, handler_, error_code{}, std::move(replies_)); }
+    void fail(error_code ec) override { post_handler(work_, handler_, ec, std::vector<reply>{}); }
 
 private:
     using work_guard = decltype(asio::make_work_guard(std::declval<Handler&>(),
@@ -167,10 +167,10 @@ public:
     }
 
     /// Closes the socket and fails what waits with `ec` (strand).
-    void fail(std::error_code ec) {
+    void fail(error_code ec) {
         if (open_ || !failure_) failure_ = ec;
         open_ = false;
-        std::error_code ignored;
+        error_code ignored;
         socket_.close(ignored);
         auto waiting = std::exchange(waiting_, {});
         for (auto& waiter : waiting)
@@ -188,7 +188,7 @@ private:
         writing_.clear();
         std::swap(writing_, outgoing_);
         asio::async_write(socket_, asio::buffer(writing_),
-                          [self = shared_from_this()](std::error_code ec, std::size_t) {
+                          [self = shared_from_this()](error_code ec, std::size_t) {
                               if (ec) {
                                   self->writing_active_ = false;
                                   if (self->open_) self->fail(ec);
@@ -205,7 +205,7 @@ private:
         }
         reading_active_ = true;
         socket_.async_read_some(
-            asio::buffer(input_), [self = shared_from_this()](std::error_code ec, std::size_t n) {
+            asio::buffer(input_), [self = shared_from_this()](error_code ec, std::size_t n) {
                 self->reading_active_ = false;
                 if (ec) {
                     if (!self->open_) return;  // closed here: what waited has been failed
@@ -252,7 +252,7 @@ private:
     bool open_ = false;
     bool writing_active_ = false;
     bool reading_active_ = false;
-    std::error_code failure_;  // why it is not open, once it has been
+    error_code failure_;  // why it is not open, once it has been
 };
 
 }  // namespace sweet_async::redis::detail

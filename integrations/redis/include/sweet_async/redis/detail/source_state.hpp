@@ -3,6 +3,8 @@
 #ifndef SWEET_ASYNC_REDIS_DETAIL_SOURCE_STATE_HPP
 #define SWEET_ASYNC_REDIS_DETAIL_SOURCE_STATE_HPP
 
+#include <sweet_async/config.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -19,16 +21,16 @@
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
+#include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
+#include SWEET_ASYNC_ASIO_HEADER(awaitable)
+#include SWEET_ASYNC_ASIO_HEADER(co_spawn)
+#include SWEET_ASYNC_ASIO_HEADER(detached)
+#include SWEET_ASYNC_ASIO_HEADER_IN(ip, tcp)
+#include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(steady_timer)
+#include SWEET_ASYNC_ASIO_HEADER(strand)
+#include SWEET_ASYNC_ASIO_HEADER(this_coro)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 #include <fmt/format.h>
 
 #include <sweet_async/channel/detail/waiter.hpp>
@@ -40,8 +42,8 @@
 namespace sweet_async::redis::detail {
 
 /// The connection failed (refused, lost, garbled): the caller reconnects.
-struct connection_lost : std::system_error {
-    using std::system_error::system_error;
+struct connection_lost : system_error {
+    using system_error::system_error;
 };
 
 /// A failed entry on its way to the dead-letter stream.
@@ -280,7 +282,7 @@ private:
     // ---- the commands ----------------------------------------------------------------------
 
     static asio::awaitable<reply> call(connection& c, std::vector<std::string> command) {
-        std::error_code ec;
+        error_code ec;
         reply r = co_await c.async_execute(std::move(command),
                                            asio::redirect_error(asio::use_awaitable, ec));
         if (ec) throw connection_lost(ec, "redis");
@@ -304,7 +306,7 @@ private:
     asio::awaitable<void> connect(connection& c) {
         for (unsigned attempt = 0;; ++attempt) {
             if (attempt != 0) co_await pause(options_.reconnect.delay(attempt));
-            std::error_code ec;
+            error_code ec;
             co_await c.async_connect(server_, asio::redirect_error(asio::use_awaitable, ec));
             if (!ec) co_return;
         }
