@@ -3,12 +3,14 @@
 #ifndef SWEET_ASYNC_REDIS_TESTS_REDIS_SERVER_HPP
 #define SWEET_ASYNC_REDIS_TESTS_REDIS_SERVER_HPP
 
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -74,10 +76,17 @@ class redis_server {
 public:
     /// A server that keeps nothing on disk, or, `persistent`, one that writes every command
     /// to its append-only file before replying (so that a restart loses nothing).
-    explicit redis_server(bool persistent = false)
+    explicit redis_server(bool persistent = false) : redis_server(persistent, {}, {}) {}
+
+    /// A server started with `arguments` besides ours (`--requirepass`, `--user`, ...) whose
+    /// default user's password is `admin_password` (empty: none), which the fixture's own
+    /// clients present.
+    redis_server(bool persistent, std::vector<std::string> arguments, std::string admin_password)
         : port_(free_port()),
           directory_(make_directory()),
-          persistent_(persistent) {
+          persistent_(persistent),
+          arguments_(std::move(arguments)),
+          admin_password_(std::move(admin_password)) {
         for (int attempt = 0;; ++attempt) {
             try {
                 start();
@@ -100,6 +109,15 @@ public:
     }
 
     asio::ip::tcp::endpoint endpoint() const { return {asio::ip::address_v4::loopback(), port_}; }
+
+    /// The server, as a client presenting `username` and `password` (none: the admin's).
+    redis::server address(std::string username = {},
+                          std::optional<std::string> password = {}) const {
+        auto where = redis::server::at(endpoint());
+        where.username = std::move(username);
+        where.password = password ? std::move(*password) : admin_password_;
+        return where;
+    }
 
     /// Stops the server with `signal` (SIGKILL: as if it crashed) and reaps it.
     void stop(int signal = SIGTERM) {
@@ -126,21 +144,22 @@ private:
     }
 
     void start() {
-        const std::vector<std::string> args{SWEET_ASYNC_REDIS_SERVER,
-                                            "--port",
-                                            std::to_string(port_),
-                                            "--bind",
-                                            "127.0.0.1",
-                                            "--dir",
-                                            directory_.string(),
-                                            "--save",
-                                            "",
-                                            "--appendonly",
-                                            persistent_ ? "yes" : "no",
-                                            "--appendfsync",
-                                            "always",
-                                            "--logfile",
-                                            (directory_ / "redis.log").string()};
+        std::vector<std::string> args{SWEET_ASYNC_REDIS_SERVER,
+                                      "--port",
+                                      std::to_string(port_),
+                                      "--bind",
+                                      "127.0.0.1",
+                                      "--dir",
+                                      directory_.string(),
+                                      "--save",
+                                      "",
+                                      "--appendonly",
+                                      persistent_ ? "yes" : "no",
+                                      "--appendfsync",
+                                      "always",
+                                      "--logfile",
+                                      (directory_ / "redis.log").string()};
+        args.insert(args.end(), arguments_.begin(), arguments_.end());
         pid_ = spawn(args, true);
         wait_until_listening();
     }
@@ -177,16 +196,34 @@ private:
     /// our directory), not another test's that got the same port first.
     bool serves_our_directory(asio::ip::tcp::socket& probe) const {
         sweet_async::error_code ec;
-        const std::string request = "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n";
+        std::string request = "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n";
+        if (!admin_password_.empty()) {
+            request = fmt::format("*2\r\n$4\r\nAUTH\r\n${}\r\n{}\r\n", admin_password_.size(),
+                                  admin_password_) +
+                      request;
+        }
         asio::write(probe, asio::buffer(request), ec);
-        std::string answer(4096, '\0');
-        const std::size_t n = ec ? 0 : probe.read_some(asio::buffer(answer), ec);
-        return !ec && answer.substr(0, n).find(directory_.string()) != std::string::npos;
+        // The whole answer: +OK to AUTH (when sent), then the array: five lines.
+        const std::size_t lines = admin_password_.empty() ? 5 : 6;
+        std::string answer;
+        while (!ec && !answer.starts_with('-') && answer.find("\r\n-") == std::string::npos) {
+            std::size_t ends = 0;
+            for (auto at = answer.find("\r\n"); at != std::string::npos;
+                 at = answer.find("\r\n", at + 2))
+                ++ends;
+            if (ends >= lines) break;
+            std::array<char, 4096> chunk{};
+            const std::size_t n = probe.read_some(asio::buffer(chunk), ec);
+            answer.append(chunk.data(), n);
+        }
+        return !ec && answer.find(directory_.string()) != std::string::npos;
     }
 
     std::uint16_t port_;
     std::filesystem::path directory_;
     bool persistent_;
+    std::vector<std::string> arguments_;
+    std::string admin_password_;
     pid_t pid_ = -1;
 };
 
@@ -195,7 +232,7 @@ class scene {
 public:
     explicit scene(const redis_server& server) : connection_(io_.get_executor()) {
         thread_ = std::thread([this] { io_.run(); });
-        connection_.async_connect(server.endpoint(), asio::use_future).get();
+        connection_.async_connect(server.address(), asio::use_future).get();
     }
     ~scene() {
         connection_.close();

@@ -179,9 +179,21 @@ TEST_CASE("redis stream_source: a poison entry delivered more than max_deliverie
 }
 
 TEST_CASE("redis stream_source: the server restarted mid-stream loses no entry: the source "
-          "reconnects, re-reads what it was given, and acknowledges everything",
-          "[redis][stream][faults]") {
-    redis_server server(/*persistent=*/true);
+          "reconnects (authenticating again, as an ACL user), re-reads what it was given, and "
+          "acknowledges everything",
+          "[redis][stream][faults][auth]") {
+    // Once without credentials, once as an ACL user limited to the stream's commands and keys
+    // on a server with a password: the reconnection must authenticate again.
+    const bool guarded = GENERATE(false, true);
+    INFO((guarded ? "as ACL user 'worker'" : "without credentials"));
+    std::vector<std::string> arguments;
+    if (guarded) {
+        arguments = {"--requirepass", "admin-pw",  "--user",   "worker", "on",
+                     ">worker-pw",    "~numbers*", "+@stream", "+ping"};
+    }
+    redis_server server(/*persistent=*/true, arguments, guarded ? "admin-pw" : "");
+    const auto where = guarded ? server.address("worker", std::string("worker-pw"))
+                               : redis::server::at(server.endpoint());
     scene redis_cli(server);
     constexpr int total = 3000;
     redis_cli.add("numbers", 0, total);
@@ -189,7 +201,7 @@ TEST_CASE("redis stream_source: the server restarted mid-stream loses no entry: 
     asio::io_context io;
     std::set<int> seen;
     std::thread restarter;
-    redis::stream_source source(io.get_executor(), server.endpoint(),
+    redis::stream_source source(io.get_executor(), where,
                                 {.stream = "numbers",
                                  .group = "g",
                                  .consumer = "w1",

@@ -7,6 +7,7 @@
 #include <sweet_async/redis/decoding.hpp>
 #include <sweet_async/redis/error.hpp>
 #include <sweet_async/redis/reply.hpp>
+#include <sweet_async/redis/server.hpp>
 #include <sweet_async/redis/stream_entry.hpp>
 #include <sweet_async/redis/stream_options.hpp>
 #include <sweet_async/redis/stream_sink.hpp>

@@ -13,15 +13,85 @@
 #include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
 #include SWEET_ASYNC_ASIO_HEADER(async_result)
 #include SWEET_ASYNC_ASIO_HEADER(bind_executor)
+#include SWEET_ASYNC_ASIO_HEADER(co_spawn)
+#include SWEET_ASYNC_ASIO_HEADER(connect)
 #include SWEET_ASYNC_ASIO_HEADER(dispatch)
 #include SWEET_ASYNC_ASIO_HEADER_IN(ip, tcp)
+#include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 
 #include <sweet_async/channel/detail/waiter.hpp>
 #include <sweet_async/redis/detail/connection_state.hpp>
 #include <sweet_async/redis/error.hpp>
 #include <sweet_async/redis/reply.hpp>
+#include <sweet_async/redis/server.hpp>
 
 namespace sweet_async::redis {
+
+namespace detail {
+
+/// Sends `command` on `state` and completes with its reply: `void(error_code, reply)`.
+template <class CompletionToken>
+auto async_execute(const std::shared_ptr<connection_state>& state, std::vector<std::string> command,
+                   CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(error_code, reply)>(
+        [state](auto handler, const std::vector<std::string>& command) {
+            using handler_type = decltype(handler);
+            std::unique_ptr<pending_reply> waiter =
+                std::make_unique<handler_reply<handler_type, asio::any_io_executor>>(
+                    std::move(handler), state->strand());
+            asio::dispatch(state->strand(), [state, bytes = format_command(command),
+                                             waiter = std::move(waiter)]() mutable {
+                state->enqueue(std::move(bytes), std::move(waiter));
+            });
+        },
+        token, std::move(command));
+}
+
+/// The error a refused `AUTH` or `SELECT` reply means.
+inline error_code handshake_error(const reply& refused) {
+    if (refused.text.starts_with("NOPERM")) return make_error_code(error::no_permission);
+    return make_error_code(error::authentication_failed);
+}
+
+/// Resolves `where`, connects, then authenticates and selects the database before anything
+/// else is written (on the connection's strand). Completes with what failed, the connection
+/// closed; never throws.
+inline asio::awaitable<error_code> open(std::shared_ptr<connection_state> state, server where) {
+    error_code ec;
+    asio::ip::tcp::resolver resolver(state->strand());
+    const auto endpoints = co_await resolver.async_resolve(
+        where.host, std::to_string(where.port), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+    state->socket().close(ec);
+    co_await asio::async_connect(state->socket(), endpoints,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+        asio::ip::tcp::no_delay on(true);
+        state->socket().set_option(on, ec);
+    }
+    if (ec) co_return ec;
+    state->opened();
+    std::vector<std::vector<std::string>> handshake;
+    if (where.authenticates()) {
+        handshake.push_back(where.username.empty()
+                                ? std::vector<std::string>{"AUTH", where.password}
+                                : std::vector<std::string>{"AUTH", where.username, where.password});
+    }
+    if (where.database != 0) handshake.push_back({"SELECT", std::to_string(where.database)});
+    for (auto& command : handshake) {
+        const reply r = co_await async_execute(state, std::move(command),
+                                               asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec && r.is_error()) ec = handshake_error(r);
+        if (ec) {
+            state->fail(ec);
+            co_return ec;
+        }
+    }
+    co_return ec;
+}
+
+}  // namespace detail
 
 /// One TCP connection to a Redis server, driven by Asio: no thread of its
 /// own and no blocking call. hiredis formats the commands and parses the
@@ -84,22 +154,32 @@ public:
             token);
     }
 
+    /// Connects to `where` (resolving its host), then authenticates and selects its database
+    /// before any other command is written: `void(error_code)`. A refused `AUTH` completes with
+    /// `error::authentication_failed` (a user without the right to a handshake command:
+    /// `no_permission`), the connection closed. Connecting again starts afresh.
+    template <class CompletionToken>
+    auto async_connect(server where, CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(error_code)>(
+            [state = state_](auto handler, server where) {
+                asio::co_spawn(state->strand(), detail::open(state, std::move(where)),
+                               [state, handler = std::move(handler)](
+                                   const std::exception_ptr& thrown, error_code ec) mutable {
+                                   // open() catches nothing: only allocation can throw there.
+                                   if (thrown) ec = make_error_code(error::not_connected);
+                                   sweet_async::detail::post_completion(std::move(handler),
+                                                                        state->strand(), ec);
+                               });
+            },
+            token, std::move(where));
+    }
+
     /// Sends `command` (the command's name, then its arguments; binary-safe)
     /// and completes with the server's reply: `void(error_code, reply)`.
     template <class CompletionToken>
     auto async_execute(std::vector<std::string> command, CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(error_code, reply)>(
-            [state = state_](auto handler, const std::vector<std::string>& command) {
-                using handler_type = decltype(handler);
-                std::unique_ptr<detail::pending_reply> waiter =
-                    std::make_unique<detail::handler_reply<handler_type, asio::any_io_executor>>(
-                        std::move(handler), state->strand());
-                asio::dispatch(state->strand(), [state, bytes = detail::format_command(command),
-                                                 waiter = std::move(waiter)]() mutable {
-                    state->enqueue(std::move(bytes), std::move(waiter));
-                });
-            },
-            token, std::move(command));
+        return detail::async_execute(state_, std::move(command),
+                                     std::forward<CompletionToken>(token));
     }
 
     /// Sends `commands` back to back (one write, pipelined) and completes

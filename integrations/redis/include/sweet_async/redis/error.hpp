@@ -18,6 +18,13 @@ enum class error {
     protocol,           ///< The server's bytes are not RESP: the connection is closed.
     unexpected_reply,   ///< A reply came when no command was waiting for one.
     not_ready,  ///< The server answered LOADING, BUSY or TRYAGAIN: it may take the command later.
+    /// `AUTH` was refused: a wrong password, an unknown or disabled user, or a password given to
+    /// a server that has none. Retrying cannot help.
+    authentication_failed,
+    /// The server wants a password (`NOAUTH`) and the connection gave none.
+    authentication_required,
+    /// The user may not run a command, or touch a key, that the work needs (`NOPERM`).
+    no_permission,
 };
 
 /// The category of `redis::error`.
@@ -32,6 +39,12 @@ inline const sweet_async::error_category& error_category() noexcept {
             case error::unexpected_reply: return "a reply came that no command was waiting for";
             case error::not_ready:
                 return "the server is not ready (loading its data, or busy): try again later";
+            case error::authentication_failed:
+                return "the server refused the credentials (AUTH): wrong password, or unknown "
+                       "or disabled user";
+            case error::authentication_required:
+                return "the server requires a password (NOAUTH) and none was given";
+            case error::no_permission: return "the user lacks a permission the work needs (NOPERM)";
             }
             return "unknown sweet_async.redis error";
         }

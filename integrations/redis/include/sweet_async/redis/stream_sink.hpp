@@ -59,13 +59,17 @@ struct sink_options {
 /// a retried batch can be written twice: at least once, like the source.
 class stream_sink {
 public:
-    /// A sink writing `options.stream` on the server at `server`; its I/O runs on `executor`.
-    /// Throws `std::invalid_argument` naming a setting that cannot work.
-    stream_sink(const asio::any_io_executor& executor, asio::ip::tcp::endpoint server,
-                sink_options options)
+    /// A sink writing `options.stream` on `server` (authenticating as it says); its I/O runs
+    /// on `executor`. Throws `std::invalid_argument` naming a setting that cannot work.
+    stream_sink(const asio::any_io_executor& executor, server server, sink_options options)
         : state_(std::make_shared<state>(executor, std::move(server), std::move(options))) {
         state_->options.validate();
     }
+
+    /// A sink writing `options.stream` on the server at `endpoint`, without credentials.
+    stream_sink(const asio::any_io_executor& executor, const asio::ip::tcp::endpoint& endpoint,
+                sink_options options)
+        : stream_sink(executor, server::at(endpoint), std::move(options)) {}
 
     /// The per-batch processor, `asio::awaitable<std::vector<std::string>>(std::span<const
     /// T>)`, writing each payload as the fields `encode(const T&)` returns
@@ -83,8 +87,7 @@ public:
 
 private:
     struct state {
-        state(const asio::any_io_executor& executor, asio::ip::tcp::endpoint where,
-              sink_options settings)
+        state(const asio::any_io_executor& executor, redis::server where, sink_options settings)
             : connection(executor),
               server(std::move(where)),
               options(std::move(settings)) {}
@@ -123,7 +126,9 @@ private:
                 error_code ec;
                 co_await connection.async_connect(server,
                                                   asio::redirect_error(asio::use_awaitable, ec));
-                if (ec) throw system_error(ec, "redis::stream_sink: connecting");
+                if (ec)
+                    throw system_error(ec,
+                                       fmt::format("redis::stream_sink: connecting to {}", server));
                 connected = true;
             }
             error_code ec;
@@ -147,7 +152,7 @@ private:
         }
 
         redis::connection connection;
-        asio::ip::tcp::endpoint server;
+        redis::server server;
         sink_options options;
         bool connected = false;               // touched by the one call in progress
         std::atomic<bool> busy{false};        // acquire/release: hands `connected` between calls

@@ -18,6 +18,7 @@
 #include <sweet_async/base/dead_letter.hpp>
 #include <sweet_async/channel/detail/waiter.hpp>
 #include <sweet_async/redis/detail/source_state.hpp>
+#include <sweet_async/redis/server.hpp>
 #include <sweet_async/redis/stream_entry.hpp>
 #include <sweet_async/redis/stream_options.hpp>
 #include <sweet_async/redis/stream_source_stats.hpp>
@@ -50,12 +51,19 @@ namespace sweet_async::redis {
 /// backlog and the task at most its capacity and one read more.
 class stream_source {
 public:
-    /// A source reading `options.stream` on the server at `server`; its I/O runs on
-    /// `executor`. Throws `std::invalid_argument` naming a setting that cannot work.
-    stream_source(const asio::any_io_executor& executor, asio::ip::tcp::endpoint server,
-                  stream_options options)
+    /// A source reading `options.stream` on `server` (authenticating as it says, on every
+    /// connection); its I/O runs on `executor`. Throws `std::invalid_argument` naming a setting
+    /// that cannot work. Credentials the server refuses, a password it wants and was not
+    /// given, or a permission the user lacks end the reader at once with that error
+    /// (`error::authentication_failed`, `authentication_required`, `no_permission`).
+    stream_source(const asio::any_io_executor& executor, server server, stream_options options)
         : state_(std::make_shared<detail::source_state>(executor, std::move(server),
                                                         std::move(options))) {}
+
+    /// A source reading `options.stream` on the server at `endpoint`, without credentials.
+    stream_source(const asio::any_io_executor& executor, const asio::ip::tcp::endpoint& endpoint,
+                  stream_options options)
+        : stream_source(executor, server::at(endpoint), std::move(options)) {}
 
     /// The task's emitter, `asio::awaitable<void>(sa::sender<stream_entry, Id>&)`: connects
     /// (again after a failure, with the reconnection backoff), creates the group when missing,

@@ -61,7 +61,7 @@ struct dead_entry {
 /// starts the loop; what arrives while it writes waits for its next batch.
 class source_state : public std::enable_shared_from_this<source_state> {
 public:
-    source_state(const asio::any_io_executor& executor, asio::ip::tcp::endpoint server,
+    source_state(const asio::any_io_executor& executor, redis::server server,
                  stream_options options)
         : settle_strand_(asio::make_strand(executor)),
           server_(std::move(server)),
@@ -282,10 +282,16 @@ private:
     // ---- the commands ----------------------------------------------------------------------
 
     static asio::awaitable<reply> call(connection& c, std::vector<std::string> command) {
+        const std::string name = command.empty() ? std::string() : command.front();
         error_code ec;
         reply r = co_await c.async_execute(std::move(command),
                                            asio::redirect_error(asio::use_awaitable, ec));
         if (ec) throw connection_lost(ec, "redis");
+        // Refusals no retry can change end the work at once, saying which command and why.
+        if (r.is_error() && r.text.starts_with("NOAUTH"))
+            throw system_error(make_error_code(error::authentication_required), name);
+        if (r.is_error() && r.text.starts_with("NOPERM"))
+            throw system_error(make_error_code(error::no_permission), name + ": " + r.text);
         if (r.is_error() && (r.text.starts_with("LOADING") || r.text.starts_with("BUSY ") ||
                              r.text.starts_with("TRYAGAIN"))) {
             throw connection_lost(make_error_code(error::not_ready), r.text);
@@ -309,6 +315,8 @@ private:
             error_code ec;
             co_await c.async_connect(server_, asio::redirect_error(asio::use_awaitable, ec));
             if (!ec) co_return;
+            if (ec == error::authentication_failed || ec == error::no_permission)
+                throw system_error(ec, fmt::format("connecting to {}", server_));  // no retry
         }
     }
 
@@ -442,7 +450,7 @@ private:
     }
 
     asio::strand<asio::any_io_executor> settle_strand_;
-    asio::ip::tcp::endpoint server_;
+    redis::server server_;
     stream_options options_;
 
     std::mutex mutex_;  // guards what follows, up to the counters
