@@ -45,7 +45,9 @@ ASIO_HAS_CO_AWAIT=1 and ASIO_HAS_STD_COROUTINE=1"
 // macros rather than one taking a path: a formatter would put spaces around the path's '/'.)
 #define SWEET_ASYNC_DETAIL_STRINGIZE(...) #__VA_ARGS__
 #define SWEET_ASYNC_DETAIL_HEADER_NAME(...) SWEET_ASYNC_DETAIL_STRINGIZE(__VA_ARGS__)
+// (A header path, not an expression: no parentheses around the arguments.)
 // clang-format off
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #if defined(SWEET_ASYNC_USE_BOOST_ASIO)
 #define SWEET_ASYNC_ASIO_HEADER(name) SWEET_ASYNC_DETAIL_HEADER_NAME(boost/asio/name.hpp)
 #define SWEET_ASYNC_ASIO_HEADER_IN(folder, name) \
@@ -56,6 +58,7 @@ ASIO_HAS_CO_AWAIT=1 and ASIO_HAS_STD_COROUTINE=1"
 /// The backend's header `folder/name`: `#include SWEET_ASYNC_ASIO_HEADER_IN(ip, tcp)`.
 #define SWEET_ASYNC_ASIO_HEADER_IN(folder, name) SWEET_ASYNC_DETAIL_HEADER_NAME(asio/folder/name.hpp)
 #endif
+// NOLINTEND(bugprone-macro-parentheses)
 // clang-format on
 
 #include SWEET_ASYNC_ASIO_HEADER(any_io_executor)

@@ -43,7 +43,10 @@ constexpr std::string_view to_string(async_task_error error) noexcept {
 
 namespace detail {
 
-class async_task_category_impl final : public error_category {
+// boost::system::error_category's destructor is protected and non-virtual on purpose (categories
+// are singletons, never deleted through the base); std::error_category's is public and virtual.
+class async_task_category_impl final  // NOLINT(cppcoreguidelines-virtual-class-destructor)
+    : public error_category {
 public:
     const char* name() const noexcept override { return "sweet_async"; }
 
