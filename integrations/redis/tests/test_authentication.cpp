@@ -130,7 +130,7 @@ TEST_CASE("redis server URLs: every part read, bad ones named, the password neve
           "redis::server::from_url: an IPv6 address in '[' lacks its ']'");
 }
 
-TEST_CASE("redis connection: a password and an ACL user are presented on connecting; wrong "
+TEST_CASE("redis connection: a password and an ACL user are presented on connecting, and wrong "
           "ones fail at once with authentication_failed, naming no secret",
           "[redis][auth]") {
     auto server = guarded_server();
