@@ -163,10 +163,12 @@ TEST_CASE("redis connection: a password and an ACL user are presented on connect
     const auto where = server.address("worker", std::string(worker_password));
     const std::string printed =
         sa::system_error(wrong, fmt::format("connecting to {}", where)).what();
-    CHECK(printed == fmt::format("connecting to redis://worker:***@127.0.0.1:{}/0: the server "
-                                 "refused the credentials (AUTH): wrong password, or unknown or "
-                                 "disabled user",
-                                 server.endpoint().port()));
+    // (boost::system::system_error appends " [category:value]" to what(); std's does not.)
+    CHECK(printed.starts_with(
+        fmt::format("connecting to redis://worker:***@127.0.0.1:{}/0: the server "
+                    "refused the credentials (AUTH): wrong password, or unknown or "
+                    "disabled user",
+                    server.endpoint().port())));
 }
 
 TEST_CASE("redis stream_source: an ACL user with exactly a worker's permissions processes and "
@@ -196,23 +198,24 @@ TEST_CASE("redis stream_source: a wrong password, a missing password and a missi
         const auto [result, stats] = run_worker(where, "jobs");
         CHECK(result.status() == sa::task_status::failed);
         CHECK(stats.reconnects == 0);
-        CHECK(result.failure() ==
-              fmt::format("emitter 1 of 1 threw: connecting to {}: {}", where,
-                          make_error_code(redis::error::authentication_failed).message()));
+        CHECK(result.failure().starts_with(
+            fmt::format("emitter 1 of 1 threw: connecting to {}: {}", where,
+                        make_error_code(redis::error::authentication_failed).message())));
         CHECK(result.failure().find("Zq9-not-it") == std::string::npos);
     }
     {
         const auto [result, stats] = run_worker(server.address({}, std::string()), "jobs");
         CHECK(result.status() == sa::task_status::failed);
-        CHECK(result.failure() == "emitter 1 of 1 threw: XGROUP: the server requires a password "
-                                  "(NOAUTH) and none was given");
+        CHECK(result.failure().starts_with("emitter 1 of 1 threw: XGROUP: the server requires a "
+                                           "password (NOAUTH) and none was given"));
     }
     {
         const auto [result, stats] =
             run_worker(server.address("reader", std::string(worker_password)), "jobs");
         CHECK(result.status() == sa::task_status::failed);
         CHECK(result.failure().starts_with("emitter 1 of 1 threw: XREADGROUP: NOPERM"));
-        CHECK(result.failure().ends_with(": the user lacks a permission the work needs (NOPERM)"));
+        CHECK_THAT(result.failure(),
+                   Catch::Contains(": the user lacks a permission the work needs (NOPERM)"));
         CHECK(result.stats().processed == 0);
     }
     CHECK(redis_cli.pending("jobs", "g") == 0);
