@@ -19,6 +19,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/error.hpp>
+#include <asio/experimental/concurrent_channel.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
@@ -396,14 +397,16 @@ TEST_CASE("lifetime: the task's context destroyed while offloaded work runs", "[
     SECTION("coroutine processors suspended on the offload pool") {
         std::atomic<int> started{0};
         std::atomic<int> resumed{0};
-        asio::steady_timer gate(pool, std::chrono::steady_clock::time_point::max());
+        // A concurrent channel, not a timer: the coroutines wait on it from different pool
+        // threads at once, which one timer does not allow (TSan found the race).
+        asio::experimental::concurrent_channel<void(sweet_async::error_code, int)> gate(pool);
         auto task = sa::emitting_builder<int>(*io)
                         .capacity(16)
                         .receiver(sa::parallel{.workers = {3, 3}, .offload = pool.get_executor()},
                                   [&](int v) -> asio::awaitable<int> {
                                       started.fetch_add(1);
                                       sweet_async::error_code opened;
-                                      co_await gate.async_wait(
+                                      co_await gate.async_receive(
                                           asio::redirect_error(asio::use_awaitable, opened));
                                       resumed.fetch_add(1);
                                       co_return v;
@@ -417,7 +420,7 @@ TEST_CASE("lifetime: the task's context destroyed while offloaded work runs", "[
         }
         io.reset();  // three coroutines wait on the pool
         CHECK(task.status() == sa::task_status::cancelled);
-        asio::post(pool, [&] { gate.cancel(); });
+        gate.cancel();  // every waiting receive ends with operation_aborted
         await_condition([&] { return resumed.load() == 3; });
         pool.join();
         check_all_cancelled(task, 10);
