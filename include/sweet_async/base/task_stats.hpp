@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <ratio>
 #include <string>
 
 #include <fmt/format.h>
