@@ -1,12 +1,16 @@
-// A real redis-server for the tests: started on a free loopback port in a temporary directory,
+// A real redis-server for the tests: started on a free loopback port in a temporary directory
+// (and on a second one for TLS, when asked, with certificates made for the test process),
 // stopped (or killed, or restarted) when a test says so, removed afterwards.
 #ifndef SWEET_ASYNC_REDIS_TESTS_REDIS_SERVER_HPP
 #define SWEET_ASYNC_REDIS_TESTS_REDIS_SERVER_HPP
+
+#include <sweet_async/sweet_async.hpp>
 
 #include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
@@ -17,15 +21,16 @@
 #include <thread>
 #include <vector>
 
+#include <asio/co_spawn.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/use_future.hpp>
 #include <asio/write.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include <sweet_async/redis/connection.hpp>
-#include <sweet_async/redis/reply.hpp>
+#include <sweet_async/redis.hpp>
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -71,6 +76,95 @@ inline pid_t spawn(const std::vector<std::string>& args, bool detached_output = 
     return pid;
 }
 
+/// Runs `args` (the program's path first) to its end; throws naming it unless it exits with 0.
+inline void run_to_end(const std::vector<std::string>& args) {
+    const pid_t pid = spawn(args, true);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw std::runtime_error(fmt::format("{} failed: {}", args.at(0), fmt::join(args, " ")));
+}
+
+/// A certificate authority, a server certificate it signed for 127.0.0.1 and localhost, a client
+/// certificate it signed, and the client's key encrypted with `key_password`: made once per test
+/// process with the openssl command line (EC P-256 keys: quick), removed at its exit.
+class tls_certificates {
+public:
+    /// The password of `client_key_encrypted`.
+    static constexpr const char* key_password = "k3y-pa55w0rd";
+
+    static const tls_certificates& shared() {
+        static const tls_certificates made;
+        return made;
+    }
+
+    std::string file(const char* name) const { return (directory_ / name).string(); }
+    std::string ca() const { return file("ca.crt"); }
+    std::string server_certificate() const { return file("server.crt"); }
+    std::string server_key() const { return file("server.key"); }
+    std::string client_certificate() const { return file("client.crt"); }
+    std::string client_key() const { return file("client.key"); }
+    std::string client_key_encrypted() const { return file("client-encrypted.key"); }
+
+    tls_certificates(const tls_certificates&) = delete;
+    tls_certificates& operator=(const tls_certificates&) = delete;
+    ~tls_certificates() {
+        std::error_code ignored;
+        std::filesystem::remove_all(directory_, ignored);
+    }
+
+private:
+    tls_certificates() : directory_(make_temporary_directory()) {
+#ifdef SWEET_ASYNC_OPENSSL_PROGRAM
+        const std::string openssl = SWEET_ASYNC_OPENSSL_PROGRAM;
+#else
+        const std::string openssl = "openssl";  // not built with TLS: fails to spawn, named
+#endif
+        auto new_key = [&](const char* name) {
+            run_to_end({openssl, "genpkey", "-algorithm", "EC", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-out", file(name)});
+        };
+        new_key("ca.key");
+        run_to_end({openssl, "req", "-x509", "-new", "-key", file("ca.key"), "-days", "2", "-subj",
+                    "/CN=sweet_async test CA", "-out", ca()});
+        // One certificate signed by the CA for `subject`, with the extensions in `extensions`.
+        auto sign = [&](const char* stem, const char* subject, const char* extensions) {
+            const std::string key = file((std::string(stem) + ".key").c_str());
+            const std::string request = file((std::string(stem) + ".csr").c_str());
+            const std::string settings = file((std::string(stem) + ".ext").c_str());
+            new_key((std::string(stem) + ".key").c_str());
+            std::FILE* out = std::fopen(settings.c_str(), "w");
+            if (out == nullptr) throw std::runtime_error("cannot write " + settings);
+            std::fputs(extensions, out);
+            std::fclose(out);
+            run_to_end({openssl, "req", "-new", "-key", key, "-subj", subject, "-out", request});
+            run_to_end({openssl, "x509", "-req", "-in", request, "-CA", ca(), "-CAkey",
+                        file("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", settings,
+                        "-out", file((std::string(stem) + ".crt").c_str())});
+        };
+        sign("server", "/CN=localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+        sign("client", "/CN=sweet_async test worker", "extendedKeyUsage=clientAuth\n");
+        run_to_end({openssl, "pkcs8", "-topk8", "-in", client_key(), "-out", client_key_encrypted(),
+                    "-passout", std::string("pass:") + key_password});
+    }
+
+    static std::filesystem::path make_temporary_directory() {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "sweet_async_tls.XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr)
+            throw std::system_error(errno, std::generic_category(), "mkdtemp");
+        return pattern;
+    }
+
+    std::filesystem::path directory_;
+};
+
+/// A server's TLS port, besides its plain one (which the fixture's own clients use).
+struct tls_listener {
+    /// `--tls-auth-clients yes`: a client without a certificate the CA signed is refused.
+    bool client_certificates_required = false;
+};
+
 /// One redis-server process of the test's own.
 class redis_server {
 public:
@@ -80,21 +174,23 @@ public:
 
     /// A server started with `arguments` besides ours (`--requirepass`, `--user`, ...) whose
     /// default user's password is `admin_password` (empty: none), which the fixture's own
-    /// clients present.
-    redis_server(bool persistent, std::vector<std::string> arguments, std::string admin_password)
-        : port_(free_port()),
-          directory_(make_directory()),
+    /// clients present; listening for TLS too when `tls` says so.
+    redis_server(bool persistent, std::vector<std::string> arguments, std::string admin_password,
+                 std::optional<tls_listener> tls = {})
+        : directory_(make_directory()),
           persistent_(persistent),
           arguments_(std::move(arguments)),
-          admin_password_(std::move(admin_password)) {
+          admin_password_(std::move(admin_password)),
+          tls_(tls) {
         for (int attempt = 0;; ++attempt) {
+            port_ = free_port();
+            if (tls_) tls_port_ = free_port();
             try {
                 start();
                 return;
             } catch (const std::runtime_error&) {
                 stop(SIGKILL);  // if it is still there
                 if (attempt == 4) throw;
-                port_ = free_port();
             }
         }
     }
@@ -116,6 +212,16 @@ public:
         auto where = redis::server::at(endpoint());
         where.username = std::move(username);
         where.password = password ? std::move(*password) : admin_password_;
+        return where;
+    }
+
+    /// The server's TLS port, as a client trusting the test CA and presenting `username` and
+    /// `password` (none: the admin's).
+    redis::server tls_address(std::string username = {},
+                              std::optional<std::string> password = {}) const {
+        auto where = address(std::move(username), std::move(password));
+        where.port = tls_port_;
+        where.tls = redis::tls_options{.ca_file = tls_certificates::shared().ca()};
         return where;
     }
 
@@ -159,6 +265,14 @@ private:
                                       "always",
                                       "--logfile",
                                       (directory_ / "redis.log").string()};
+        if (tls_) {
+            const auto& certificates = tls_certificates::shared();
+            args.insert(args.end(),
+                        {"--tls-port", std::to_string(tls_port_), "--tls-cert-file",
+                         certificates.server_certificate(), "--tls-key-file",
+                         certificates.server_key(), "--tls-ca-cert-file", certificates.ca(),
+                         "--tls-auth-clients", tls_->client_certificates_required ? "yes" : "no"});
+        }
         args.insert(args.end(), arguments_.begin(), arguments_.end());
         pid_ = spawn(args, true);
         wait_until_listening();
@@ -219,11 +333,13 @@ private:
         return !ec && answer.find(directory_.string()) != std::string::npos;
     }
 
-    std::uint16_t port_;
+    std::uint16_t port_ = 0;
+    std::uint16_t tls_port_ = 0;
     std::filesystem::path directory_;
     bool persistent_;
     std::vector<std::string> arguments_;
     std::string admin_password_;
+    std::optional<tls_listener> tls_;
     pid_t pid_ = -1;
 };
 
@@ -264,6 +380,31 @@ private:
     redis::connection connection_;
     std::thread thread_;
 };
+
+/// Runs a stream worker of `stream` on `where` until the group is drained (a serial task whose
+/// results are the entries' id lengths, acknowledged), settles it; returns the task's result
+/// and the source's stats.
+inline auto run_drained_worker(const redis::server& where, const std::string& stream) {
+    asio::io_context io;
+    redis::stream_source source(
+        io.get_executor(), where,
+        {.stream = stream, .group = "g", .consumer = "w1", .end_when_drained = true});
+    auto task = sweet_async::emitting_builder<redis::stream_entry>(io)
+                    .name("worker")
+                    .emitter(source.reader())
+                    .receiver(sweet_async::serial{},
+                              redis::decoding([](const redis::stream_entry& e) { return e.id; },
+                                              [](const std::string& id) { return id.size(); }))
+                    .collector(redis::acknowledging<std::size_t>(source))
+                    .start_queue();
+    auto result = asio::co_spawn(io, task.wait(), asio::use_future);
+    io.run();
+    io.restart();
+    auto settled = source.async_settle(asio::use_future);
+    io.run();
+    settled.get();
+    return std::pair(result.get(), source.stats());
+}
 
 }  // namespace redis_test
 

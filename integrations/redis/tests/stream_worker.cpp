@@ -3,7 +3,9 @@
 // to an output stream, acknowledging each input entry only after its output entry is written.
 // It ends once the group has nothing left (end_when_drained) and prints what it did.
 //
-//   sweet_async_redis_stream_worker PORT STREAM GROUP CONSUMER OUTPUT CLAIM_IDLE_MS
+//   sweet_async_redis_stream_worker URL STREAM GROUP CONSUMER OUTPUT CLAIM_IDLE_MS [CA_FILE]
+//
+// URL: redis://[user:password@]host:port, or rediss://... with CA_FILE the authority to trust.
 #include <sweet_async/sweet_async.hpp>
 
 #include <chrono>
@@ -21,18 +23,22 @@
 #include <fmt/format.h>
 
 #include <sweet_async/redis.hpp>
+#ifdef SWEET_ASYNC_REDIS_TESTS_TLS
+#include <sweet_async/redis/tls.hpp>
+#endif
 
 namespace sa = sweet_async;
 namespace redis = sweet_async::redis;
 
 int main(int argc, char** argv) try {
-    if (argc != 7) {
-        fmt::print(stderr, "usage: {} PORT STREAM GROUP CONSUMER OUTPUT CLAIM_IDLE_MS\n", argv[0]);
+    if (argc != 7 && argc != 8) {
+        fmt::print(stderr, "usage: {} URL STREAM GROUP CONSUMER OUTPUT CLAIM_IDLE_MS [CA_FILE]\n",
+                   argv[0]);
         return 2;
     }
     const std::string consumer = argv[4];
-    const asio::ip::tcp::endpoint server{asio::ip::address_v4::loopback(),
-                                         static_cast<unsigned short>(std::stoi(argv[1]))};
+    auto server = redis::server::from_url(argv[1]);
+    if (argc == 8 && server.tls) server.tls->ca_file = argv[7];
     asio::io_context io;
     redis::stream_source source(io.get_executor(), server,
                                 {.stream = argv[2],

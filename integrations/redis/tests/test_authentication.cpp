@@ -56,29 +56,6 @@ sa::error_code connect_error(asio::io_context& io, redis::connection& c, redis::
     }
 }
 
-/// Runs a drained stream worker of `stream` on `where` over `n` entries and returns its result.
-auto run_worker(const redis::server& where, const std::string& stream) {
-    asio::io_context io;
-    redis::stream_source source(
-        io.get_executor(), where,
-        {.stream = stream, .group = "g", .consumer = "w1", .end_when_drained = true});
-    auto task = sa::emitting_builder<redis::stream_entry>(io)
-                    .name("worker")
-                    .emitter(source.reader())
-                    .receiver(sa::serial{},
-                              redis::decoding([](const redis::stream_entry& e) { return e.id; },
-                                              [](const std::string& id) { return id.size(); }))
-                    .collector(redis::acknowledging<std::size_t>(source))
-                    .start_queue();
-    auto result = asio::co_spawn(io, task.wait(), asio::use_future);
-    io.run();
-    io.restart();
-    auto settled = source.async_settle(asio::use_future);
-    io.run();
-    settled.get();
-    return std::pair(result.get(), source.stats());
-}
-
 }  // namespace
 
 TEST_CASE("redis server URLs: every part read, bad ones named, the password never shown",
@@ -103,6 +80,16 @@ TEST_CASE("redis server URLs: every part read, bad ones named, the password neve
     CHECK(ipv6.port == 7000);
     CHECK(fmt::format("{}", ipv6) == "redis://[::1]:7000/0");
     CHECK(fmt::format("{}", redis::server::from_url("redis://h")) == "redis://h:6379/0");
+    CHECK_FALSE(full.tls.has_value());
+
+    // rediss://: TLS with the default options (the system's authorities, the host checked).
+    const auto secure = redis::server::from_url("rediss://worker:p%40ss@cache.local:6380/1");
+    REQUIRE(secure.tls.has_value());
+    CHECK(secure.tls->verify_peer);
+    CHECK(secure.tls->ca_file.empty());
+    CHECK(secure.password == "p@ss");
+    CHECK(secure.database == 1);
+    CHECK(fmt::format("{}", secure) == "rediss://worker:***@cache.local:6380/1");
     // An '@' in the password needs no escape: the user part ends at the last one.
     CHECK(redis::server::from_url("redis://u:a@b@h:1").password == "a@b");
 
@@ -114,11 +101,12 @@ TEST_CASE("redis server URLs: every part read, bad ones named, the password neve
         }
         return std::string("accepted");
     };
-    CHECK(refusal("rediss://u:topsecret@h:6380") ==
-          "redis::server::from_url: rediss:// (TLS) is not supported yet: use redis://");
     CHECK(refusal("http://u:topsecret@h") ==
-          "redis::server::from_url: expected the scheme redis://, got 'http://'");
-    CHECK(refusal("h:6379") == "redis::server::from_url: expected a URL starting with redis://");
+          "redis::server::from_url: expected the scheme redis:// or rediss://, got 'http://'");
+    CHECK(refusal("h:6379") ==
+          "redis::server::from_url: expected a URL starting with redis:// or rediss://");
+    CHECK(refusal("rediss://u:topsecret@h:x") ==
+          "redis::server::from_url: the port must be a number from 0 to 65535, got 'x'");
     CHECK(refusal("redis://u:topsecret@:6379") == "redis::server::from_url: the URL names no host");
     CHECK(refusal("redis://u:topsecret@h:70000") ==
           "redis::server::from_url: the port must be a number from 0 to 65535, got '70000'");
@@ -178,7 +166,8 @@ TEST_CASE("redis stream_source: an ACL user with exactly a worker's permissions 
     scene redis_cli(server);
     redis_cli.add("jobs", 0, 200);
 
-    const auto [result, stats] = run_worker(server.address("worker", worker_password), "jobs");
+    const auto [result, stats] =
+        redis_test::run_drained_worker(server.address("worker", worker_password), "jobs");
     CHECK(result.status() == sa::task_status::completed);
     CHECK(result.stats().processed == 200);
     CHECK(stats.acknowledged == 200);
@@ -195,7 +184,7 @@ TEST_CASE("redis stream_source: a wrong password, a missing password and a missi
 
     {
         const auto where = server.address("worker", std::string("Zq9-not-it"));
-        const auto [result, stats] = run_worker(where, "jobs");
+        const auto [result, stats] = redis_test::run_drained_worker(where, "jobs");
         CHECK(result.status() == sa::task_status::failed);
         CHECK(stats.reconnects == 0);
         CHECK(result.failure().starts_with(
@@ -204,14 +193,15 @@ TEST_CASE("redis stream_source: a wrong password, a missing password and a missi
         CHECK(result.failure().find("Zq9-not-it") == std::string::npos);
     }
     {
-        const auto [result, stats] = run_worker(server.address({}, std::string()), "jobs");
+        const auto [result, stats] =
+            redis_test::run_drained_worker(server.address({}, std::string()), "jobs");
         CHECK(result.status() == sa::task_status::failed);
         CHECK(result.failure().starts_with("emitter 1 of 1 threw: XGROUP: the server requires a "
                                            "password (NOAUTH) and none was given"));
     }
     {
-        const auto [result, stats] =
-            run_worker(server.address("reader", std::string(worker_password)), "jobs");
+        const auto [result, stats] = redis_test::run_drained_worker(
+            server.address("reader", std::string(worker_password)), "jobs");
         CHECK(result.status() == sa::task_status::failed);
         CHECK(result.failure().starts_with("emitter 1 of 1 threw: XREADGROUP: NOPERM"));
         CHECK_THAT(result.failure(),

@@ -179,21 +179,32 @@ TEST_CASE("redis stream_source: a poison entry delivered more than max_deliverie
 }
 
 TEST_CASE("redis stream_source: the server restarted mid-stream loses no entry: the source "
-          "reconnects (authenticating again, as an ACL user), re-reads what it was given, and "
+          "reconnects (authenticating again as an ACL user, over TLS too), re-reads what it was "
+          "given, and "
           "acknowledges everything",
           "[redis][stream][faults][auth]") {
-    // Once without credentials, once as an ACL user limited to the stream's commands and keys
-    // on a server with a password: the reconnection must authenticate again.
-    const bool guarded = GENERATE(false, true);
-    INFO((guarded ? "as ACL user 'worker'" : "without credentials"));
+    // Without credentials; as an ACL user limited to the stream's commands and keys on a server
+    // with a password; and so over TLS: the reconnection must authenticate (and shake hands)
+    // again.
+#ifdef SWEET_ASYNC_REDIS_TESTS_TLS
+    const std::string access = GENERATE("plain", "ACL user", "ACL user over TLS");
+#else
+    const std::string access = GENERATE("plain", "ACL user");
+#endif
+    INFO(access);
+    const bool guarded = access != "plain";
+    const bool tls = access == "ACL user over TLS";
     std::vector<std::string> arguments;
     if (guarded) {
         arguments = {"--requirepass", "admin-pw",  "--user",   "worker", "on",
                      ">worker-pw",    "~numbers*", "+@stream", "+ping"};
     }
-    redis_server server(/*persistent=*/true, arguments, guarded ? "admin-pw" : "");
-    const auto where = guarded ? server.address("worker", std::string("worker-pw"))
-                               : redis::server::at(server.endpoint());
+    std::optional<redis_test::tls_listener> listener;
+    if (tls) listener.emplace();
+    redis_server server(/*persistent=*/true, arguments, guarded ? "admin-pw" : "", listener);
+    const auto where = tls       ? server.tls_address("worker", std::string("worker-pw"))
+                       : guarded ? server.address("worker", std::string("worker-pw"))
+                                 : redis::server::at(server.endpoint());
     scene redis_cli(server);
     constexpr int total = 3000;
     redis_cli.add("numbers", 0, total);

@@ -4,6 +4,7 @@
 
 #include <sweet_async/config.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -12,16 +13,17 @@
 
 #include SWEET_ASYNC_ASIO_HEADER(any_io_executor)
 #include SWEET_ASYNC_ASIO_HEADER(async_result)
-#include SWEET_ASYNC_ASIO_HEADER(bind_executor)
 #include SWEET_ASYNC_ASIO_HEADER(co_spawn)
 #include SWEET_ASYNC_ASIO_HEADER(connect)
 #include SWEET_ASYNC_ASIO_HEADER(dispatch)
 #include SWEET_ASYNC_ASIO_HEADER_IN(ip, tcp)
 #include SWEET_ASYNC_ASIO_HEADER(redirect_error)
+#include SWEET_ASYNC_ASIO_HEADER(steady_timer)
 #include SWEET_ASYNC_ASIO_HEADER(use_awaitable)
 
 #include <sweet_async/channel/detail/waiter.hpp>
 #include <sweet_async/redis/detail/connection_state.hpp>
+#include <sweet_async/redis/detail/tls_layer.hpp>
 #include <sweet_async/redis/error.hpp>
 #include <sweet_async/redis/reply.hpp>
 #include <sweet_async/redis/server.hpp>
@@ -54,14 +56,33 @@ inline error_code handshake_error(const reply& refused) {
     return make_error_code(error::authentication_failed);
 }
 
-/// Resolves `where`, connects, then authenticates and selects the database before anything
-/// else is written (on the connection's strand). Completes with what failed, the connection
-/// closed; never throws.
-inline asio::awaitable<error_code> open(std::shared_ptr<connection_state> state, server where) {
+/// The TLS layer for a connection to `where` over `state`'s (connected) socket, handshake done;
+/// null with `ec` set when TLS cannot be had or the handshake fails.
+inline asio::awaitable<std::shared_ptr<tls_layer>> secure(std::shared_ptr<connection_state> state,
+                                                          const server& where, error_code& ec) {
+    // acquire: pairs with the release of the installation in <sweet_async/redis/tls.hpp>
+    const tls_layer_factory factory = installed_tls_layer_factory.load(std::memory_order_acquire);
+    if (factory == nullptr) {
+        ec = make_error_code(error::tls_unavailable);
+        co_return nullptr;
+    }
+    std::shared_ptr<tls_layer> tls = factory(state->socket(), where, ec);
+    if (!ec) ec = co_await tls->handshake();
+    co_return ec ? nullptr : tls;
+}
+
+/// Resolves `where`, connects, speaks TLS if it says so, then authenticates and selects the
+/// database before anything else is written (on the connection's strand), unless `expired`
+/// comes true. Completes with what failed, the connection closed; never throws.
+inline asio::awaitable<error_code> open_unbounded(std::shared_ptr<connection_state> state,
+                                                  server where,
+                                                  std::shared_ptr<const bool> expired) {
     error_code ec;
     asio::ip::tcp::resolver resolver(state->strand());
     const auto endpoints = co_await resolver.async_resolve(
         where.host, std::to_string(where.port), asio::redirect_error(asio::use_awaitable, ec));
+    // The steps after this one end when the deadline closes the socket; a resolution does not.
+    if (*expired) co_return make_error_code(asio::error::operation_aborted);
     if (ec) co_return ec;
     state->socket().close(ec);
     co_await asio::async_connect(state->socket(), endpoints,
@@ -70,8 +91,14 @@ inline asio::awaitable<error_code> open(std::shared_ptr<connection_state> state,
         asio::ip::tcp::no_delay on(true);
         state->socket().set_option(on, ec);
     }
-    if (ec) co_return ec;
-    state->opened();
+    std::shared_ptr<tls_layer> tls;
+    if (!ec && where.tls) tls = co_await secure(state, where, ec);
+    if (ec) {
+        error_code ignored;
+        state->socket().close(ignored);
+        co_return ec;
+    }
+    state->opened(std::move(tls));
     std::vector<std::vector<std::string>> handshake;
     if (where.authenticates()) {
         handshake.push_back(where.username.empty()
@@ -79,6 +106,9 @@ inline asio::awaitable<error_code> open(std::shared_ptr<connection_state> state,
                                 : std::vector<std::string>{"AUTH", where.username, where.password});
     }
     if (where.database != 0) handshake.push_back({"SELECT", std::to_string(where.database)});
+    // A server that refuses our client certificate says so after TLS 1.3's handshake, at the
+    // first read: a PING makes that read happen here, where the error is the connection's.
+    if (where.tls && handshake.empty()) handshake.push_back({"PING"});
     for (auto& command : handshake) {
         const reply r = co_await async_execute(state, std::move(command),
                                                asio::redirect_error(asio::use_awaitable, ec));
@@ -91,11 +121,30 @@ inline asio::awaitable<error_code> open(std::shared_ptr<connection_state> state,
     co_return ec;
 }
 
+/// `open_unbounded` within `where.connect_timeout`: when it expires the socket is closed, which
+/// ends whatever step was waiting, and the connection fails with `error::connect_timeout`.
+inline asio::awaitable<error_code> open(std::shared_ptr<connection_state> state, server where) {
+    auto expired = std::make_shared<bool>(false);
+    asio::steady_timer deadline(state->strand(), where.connect_timeout);
+    deadline.async_wait([state, expired](error_code ec) {
+        if (ec) return;  // cancelled: open_unbounded ended in time
+        *expired = true;
+        state->fail(make_error_code(error::connect_timeout));
+    });
+    error_code ec = co_await open_unbounded(state, std::move(where), expired);
+    deadline.cancel();
+    if (*expired) {
+        ec = make_error_code(error::connect_timeout);
+        state->fail(ec);  // a step that ended in spite of the closed socket
+    }
+    co_return ec;
+}
+
 }  // namespace detail
 
-/// One TCP connection to a Redis server, driven by Asio: no thread of its
-/// own and no blocking call. hiredis formats the commands and parses the
-/// replies; the socket is Asio's.
+/// One TCP connection (TLS optional) to a Redis server, driven by Asio: no
+/// thread of its own and no blocking call. hiredis formats the commands and
+/// parses the replies; the socket is Asio's.
 ///
 /// Commands may be issued from any thread, any number at once: they are
 /// written in the order they were issued, several per write while one is in
@@ -127,37 +176,19 @@ public:
     /// The strand the connection's I/O runs on.
     asio::any_io_executor get_executor() const { return state_->strand(); }
 
-    /// Connects to `server`: `void(error_code)`. Connecting again after
-    /// a failure starts afresh (commands that failed are not replayed).
+    /// Connects to the server at `endpoint`, without credentials: `void(error_code)`.
+    /// Connecting again after a failure starts afresh (commands that failed are not replayed).
     template <class CompletionToken>
-    auto async_connect(asio::ip::tcp::endpoint server, CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(error_code)>(
-            [state = state_, server](auto handler) {
-                asio::dispatch(state->strand(), [state, server,
-                                                 handler = std::move(handler)]() mutable {
-                    error_code ignored;
-                    state->socket().close(ignored);
-                    state->socket().async_connect(
-                        server,
-                        asio::bind_executor(state->strand(), [state, handler = std::move(handler)](
-                                                                 error_code ec) mutable {
-                            if (!ec) {
-                                asio::ip::tcp::no_delay on(true);
-                                state->socket().set_option(on, ec);
-                            }
-                            if (!ec) state->opened();
-                            sweet_async::detail::post_completion(std::move(handler),
-                                                                 state->strand(), ec);
-                        }));
-                });
-            },
-            token);
+    auto async_connect(const asio::ip::tcp::endpoint& endpoint, CompletionToken&& token) {
+        return async_connect(server::at(endpoint), std::forward<CompletionToken>(token));
     }
 
-    /// Connects to `where` (resolving its host), then authenticates and selects its database
-    /// before any other command is written: `void(error_code)`. A refused `AUTH` completes with
-    /// `error::authentication_failed` (a user without the right to a handshake command:
-    /// `no_permission`), the connection closed. Connecting again starts afresh.
+    /// Connects to `where` (resolving its host), over TLS when `where.tls` is set, then
+    /// authenticates and selects its database before any other command is written:
+    /// `void(error_code)`. A refused `AUTH` completes with `error::authentication_failed` (a user
+    /// without the right to a handshake command: `no_permission`), a certificate that does not
+    /// verify with `certificate_untrusted` or `certificate_host_mismatch`, the connection closed.
+    /// Connecting again starts afresh.
     template <class CompletionToken>
     auto async_connect(server where, CompletionToken&& token) {
         return asio::async_initiate<CompletionToken, void(error_code)>(

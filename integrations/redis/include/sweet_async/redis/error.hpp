@@ -25,6 +25,23 @@ enum class error {
     authentication_required,
     /// The user may not run a command, or touch a key, that the work needs (`NOPERM`).
     no_permission,
+    /// The server's TLS certificate does not lead to a trusted authority (self-signed, signed by
+    /// a CA not given, expired or not yet valid). Never downgraded to plain TCP.
+    certificate_untrusted,
+    /// The server's TLS certificate is valid but names another host than the one connected to.
+    certificate_host_mismatch,
+    /// The TLS handshake failed for another reason: the server does not speak TLS on that port,
+    /// no protocol version or cipher in common, or it refused our client certificate.
+    tls_handshake_failed,
+    /// The TLS settings cannot be used: a CA file or directory, certificate or private key that
+    /// cannot be read, or a key that does not match its certificate or its password.
+    tls_configuration,
+    /// TLS was asked for (`rediss://`, `server::tls`) in a program built without it: include
+    /// `<sweet_async/redis/tls.hpp>` and link `sweet_async::redis_tls` (OpenSSL).
+    tls_unavailable,
+    /// Connecting (resolving, TCP, the TLS handshake, `AUTH`, `SELECT`) took longer than
+    /// `server::connect_timeout`.
+    connect_timeout,
 };
 
 /// The category of `redis::error`.
@@ -45,6 +62,22 @@ inline const sweet_async::error_category& error_category() noexcept {
             case error::authentication_required:
                 return "the server requires a password (NOAUTH) and none was given";
             case error::no_permission: return "the user lacks a permission the work needs (NOPERM)";
+            case error::certificate_untrusted:
+                return "the server's TLS certificate is not trusted (unknown or self-signed "
+                       "authority, expired, or not yet valid)";
+            case error::certificate_host_mismatch:
+                return "the server's TLS certificate is for another host name";
+            case error::tls_handshake_failed:
+                return "the TLS handshake failed (no TLS on that port, nothing in common, or our "
+                       "client certificate refused)";
+            case error::tls_configuration:
+                return "the TLS settings cannot be used (a CA, certificate or key file that "
+                       "cannot be read, or a key that does not match)";
+            case error::tls_unavailable:
+                return "TLS was asked for, but the program was built without it (include "
+                       "<sweet_async/redis/tls.hpp>, link sweet_async::redis_tls)";
+            case error::connect_timeout:
+                return "connecting took longer than the server's connect_timeout";
             }
             return "unknown sweet_async.redis error";
         }
@@ -57,6 +90,26 @@ inline const sweet_async::error_category& error_category() noexcept {
 inline error_code make_error_code(error e) noexcept {
     return {static_cast<int>(e), error_category()};
 }
+
+namespace detail {
+
+/// True for the connection failures no reconnection can mend: refused credentials or
+/// permissions, a certificate that does not verify, TLS settings that cannot work.
+inline bool reconnecting_cannot_help(const error_code& ec) noexcept {
+    if (ec.category() != error_category()) return false;
+    switch (static_cast<error>(ec.value())) {
+    case error::authentication_failed:
+    case error::no_permission:
+    case error::certificate_untrusted:
+    case error::certificate_host_mismatch:
+    case error::tls_handshake_failed:
+    case error::tls_configuration:
+    case error::tls_unavailable: return true;
+    default: return false;
+    }
+}
+
+}  // namespace detail
 
 }  // namespace sweet_async::redis
 

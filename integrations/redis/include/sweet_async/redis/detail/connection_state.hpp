@@ -23,6 +23,7 @@
 #include SWEET_ASYNC_ASIO_HEADER(strand)
 #include SWEET_ASYNC_ASIO_HEADER(write)
 
+#include <sweet_async/redis/detail/tls_layer.hpp>
 #include <sweet_async/redis/error.hpp>
 #include <sweet_async/redis/reply.hpp>
 
@@ -132,7 +133,8 @@ inline std::string format_command(const std::vector<std::string>& command) {
 /// several per write while one is in progress (pipelining); replies are
 /// read only while some command waits for one, and complete the waiting
 /// commands in order. The first failure fails every waiting command and
-/// every later one.
+/// every later one. Bytes go through the TLS layer when there is one, else
+/// straight to the socket.
 class connection_state : public std::enable_shared_from_this<connection_state> {
 public:
     explicit connection_state(const asio::any_io_executor& executor)
@@ -145,11 +147,12 @@ public:
     asio::strand<asio::any_io_executor>& strand() noexcept { return strand_; }
     asio::ip::tcp::socket& socket() noexcept { return socket_; }
 
-    /// After a successful connect (strand).
-    void opened() {
+    /// After a successful connect, and handshake when `tls` is given (strand).
+    void opened(std::shared_ptr<tls_layer> tls = nullptr) {
         // A fresh parser: one that failed keeps its error.
         reader_.reset(redisReaderCreate());
         if (!reader_) throw std::bad_alloc();
+        tls_ = std::move(tls);
         open_ = true;
         failure_ = {};
     }
@@ -172,6 +175,7 @@ public:
         open_ = false;
         error_code ignored;
         socket_.close(ignored);
+        tls_.reset();  // an operation still on it keeps it alive until it completes
         auto waiting = std::exchange(waiting_, {});
         for (auto& waiter : waiting)
             waiter->fail(ec);
@@ -187,15 +191,20 @@ private:
         writing_active_ = true;
         writing_.clear();
         std::swap(writing_, outgoing_);
-        asio::async_write(socket_, asio::buffer(writing_),
-                          [self = shared_from_this()](error_code ec, std::size_t) {
-                              if (ec) {
-                                  self->writing_active_ = false;
-                                  if (self->open_) self->fail(ec);
-                                  return;
-                              }
-                              self->write_more();
-                          });
+        io_continuation then{shared_from_this(), &written};
+        if (tls_)
+            tls_->async_write(asio::buffer(writing_), std::move(then));
+        else
+            asio::async_write(socket_, asio::buffer(writing_), std::move(then));
+    }
+
+    static void written(connection_state& self, error_code ec, std::size_t /*transferred*/) {
+        if (ec) {
+            self.writing_active_ = false;
+            if (self.open_) self.fail(ec);
+            return;
+        }
+        self.write_more();
     }
 
     void read_more() {
@@ -204,18 +213,23 @@ private:
             return;
         }
         reading_active_ = true;
-        socket_.async_read_some(
-            asio::buffer(input_), [self = shared_from_this()](error_code ec, std::size_t n) {
-                self->reading_active_ = false;
-                if (ec) {
-                    if (!self->open_) return;  // closed here: what waited has been failed
-                    if (ec == asio::error::eof || ec == asio::error::connection_reset)
-                        ec = make_error_code(error::closed_by_server);
-                    return self->fail(ec);
-                }
-                self->take_replies(n);
-                self->read_more();
-            });
+        io_continuation then{shared_from_this(), &received};
+        if (tls_)
+            tls_->async_read_some(asio::buffer(input_), std::move(then));
+        else
+            socket_.async_read_some(asio::buffer(input_), std::move(then));
+    }
+
+    static void received(connection_state& self, error_code ec, std::size_t n) {
+        self.reading_active_ = false;
+        if (ec) {
+            if (!self.open_) return;  // closed here: what waited has been failed
+            if (ec == asio::error::eof || ec == asio::error::connection_reset)
+                ec = make_error_code(error::closed_by_server);
+            return self.fail(ec);
+        }
+        self.take_replies(n);
+        self.read_more();
     }
 
     /// Parses what arrived and completes the commands its replies answer.
@@ -244,6 +258,7 @@ private:
 
     asio::strand<asio::any_io_executor> strand_;
     asio::ip::tcp::socket socket_;
+    std::shared_ptr<tls_layer> tls_;  // set while a TLS connection is open
     std::unique_ptr<redisReader, reader_deleter> reader_;
     std::deque<std::unique_ptr<pending_reply>> waiting_;  // in the order they were written
     std::string outgoing_;  // formatted commands not yet handed to a write

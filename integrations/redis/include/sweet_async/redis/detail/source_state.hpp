@@ -286,6 +286,7 @@ private:
         error_code ec;
         reply r = co_await c.async_execute(std::move(command),
                                            asio::redirect_error(asio::use_awaitable, ec));
+        if (ec && reconnecting_cannot_help(ec)) throw system_error(ec, name);
         if (ec) throw connection_lost(ec, "redis");
         // Refusals no retry can change end the work at once, saying which command and why.
         if (r.is_error() && r.text.starts_with("NOAUTH"))
@@ -315,7 +316,7 @@ private:
             error_code ec;
             co_await c.async_connect(server_, asio::redirect_error(asio::use_awaitable, ec));
             if (!ec) co_return;
-            if (ec == error::authentication_failed || ec == error::no_permission)
+            if (reconnecting_cannot_help(ec))
                 throw system_error(ec, fmt::format("connecting to {}", server_));  // no retry
         }
     }

@@ -76,17 +76,19 @@ inline server server::from_url(std::string_view url) {
     auto refuse = [](const std::string& why) {
         throw std::invalid_argument("redis::server::from_url: " + why);
     };
-    constexpr std::string_view scheme = "redis://";
-    if (url.starts_with("rediss://")) refuse("rediss:// (TLS) is not supported yet: use redis://");
-    if (!url.starts_with(scheme)) {
-        const auto colon = url.find("://");
-        refuse(
-            colon == std::string_view::npos
-                ? std::string("expected a URL starting with redis://")
-                : fmt::format("expected the scheme redis://, got '{}://'", url.substr(0, colon)));
-    }
-    url.remove_prefix(scheme.size());
     server result;
+    if (url.starts_with("rediss://")) {
+        result.tls.emplace();
+        url.remove_prefix(9);
+    } else if (url.starts_with("redis://")) {
+        url.remove_prefix(8);
+    } else {
+        const auto colon = url.find("://");
+        refuse(colon == std::string_view::npos
+                   ? std::string("expected a URL starting with redis:// or rediss://")
+                   : fmt::format("expected the scheme redis:// or rediss://, got '{}://'",
+                                 url.substr(0, colon)));
+    }
     // The user part ends at the last '@' before the path: a password may hold '@' unescaped.
     const std::string_view authority = url.substr(0, url.find('/'));
     std::string_view rest = url;
@@ -128,8 +130,8 @@ inline std::string server::to_url() const {
     if (!password.empty()) user += ":***";
     if (!user.empty()) user += '@';
     const bool ipv6 = host.find(':') != std::string::npos;
-    return fmt::format("redis://{}{}{}{}:{}/{}", user, ipv6 ? "[" : "", host, ipv6 ? "]" : "", port,
-                       database);
+    return fmt::format("{}://{}{}{}{}:{}/{}", tls ? "rediss" : "redis", user, ipv6 ? "[" : "", host,
+                       ipv6 ? "]" : "", port, database);
 }
 
 }  // namespace sweet_async::redis
