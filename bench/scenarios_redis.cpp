@@ -3,7 +3,8 @@
 // hand-written hiredis loop (XREADGROUP COUNT 100, then one XACK for those 100) on the same
 // server, which the benchmark starts on a free loopback port (integrations/redis/tests'
 // fixture). Every run drains a stream filled beforehand (the filling is not timed), through a
-// group created at its start. Built when sweet_async::redis is and redis-server is installed.
+// group created at its start. Built when sweet_async::redis is and redis-server is installed;
+// with sweet_async::redis_tls, one worker over TLS is measured against the same one over TCP.
 #include <sweet_async/sweet_async.hpp>
 
 #include <chrono>
@@ -23,6 +24,9 @@
 #include <fmt/format.h>
 
 #include <sweet_async/redis.hpp>
+#ifdef SWEET_ASYNC_BENCH_REDIS_TLS
+#include <sweet_async/redis/tls.hpp>
+#endif
 
 #include "measure.hpp"
 #include "redis_server.hpp"
@@ -114,8 +118,7 @@ run_result hand_loop(const asio::ip::tcp::endpoint& server, std::size_t entries)
 
 /// `workers` sweet_async workers, each an emitting task on an io_context thread of its own (as
 /// worker processes would be), draining the group together.
-run_result sweet_async_workers(const asio::ip::tcp::endpoint& server, std::size_t entries,
-                               unsigned workers) {
+run_result sweet_async_workers(const redis::server& server, std::size_t entries, unsigned workers) {
     const auto started = steady::now();
     std::vector<std::size_t> processed(workers);
     std::vector<std::string> problems(workers);
@@ -172,26 +175,40 @@ run_result sweet_async_workers(const asio::ip::tcp::endpoint& server, std::size_
 
 std::vector<row> run_redis_group(const settings& s) {
     const std::size_t entries = s.pick<std::size_t>(100'000, 20'000);
+#ifdef SWEET_ASYNC_BENCH_REDIS_TLS
+    redis_test::redis_server server(false, {}, {}, redis_test::tls_listener{});
+#else
     redis_test::redis_server server;
+#endif
     redis_test::scene redis_cli(server);
     const auto endpoint = server.endpoint();
+    const auto tcp = redis::server::at(endpoint);
     auto prepared = [&](auto run) {
         return [&, run] {
             prepare(redis_cli, entries);
             return run();
         };
     };
-    const std::vector<contestant> contestants{
+    std::vector<contestant> contestants{
         {"sweet_async: 1 worker (source, serial trivial processor, acknowledging)",
-         prepared([&] { return sweet_async_workers(endpoint, entries, 1); })},
-        {"sweet_async: 2 workers",
-         prepared([&] { return sweet_async_workers(endpoint, entries, 2); })},
+         prepared([&] { return sweet_async_workers(tcp, entries, 1); })},
+        {"sweet_async: 2 workers", prepared([&] { return sweet_async_workers(tcp, entries, 2); })},
         {"hiredis loop: XREADGROUP COUNT 100 + XACK",
          prepared([&] { return hand_loop(endpoint, entries); })},
     };
+#ifdef SWEET_ASYNC_BENCH_REDIS_TLS
+    const auto tls = server.tls_address();
+    contestants.push_back({"sweet_async: 1 worker over TLS (same server, its TLS port)",
+                           prepared([&] { return sweet_async_workers(tls, entries, 1); })});
+#endif
     const auto m = round_robin(contestants, s.repetitions);
-    return {compare("redis.one_worker.trivial", m[0], m[2], 0.8),
-            compare("redis.two_workers.trivial", m[1], m[2], std::nullopt)};
+    std::vector<row> rows{compare("redis.one_worker.trivial", m[0], m[2], 0.8),
+                          compare("redis.two_workers.trivial", m[1], m[2], std::nullopt)};
+#ifdef SWEET_ASYNC_BENCH_REDIS_TLS
+    // TLS's cost: the same worker, the same server, against its own TCP run (reported).
+    rows.push_back(compare("redis.one_worker.tls", m[3], m[0], std::nullopt));
+#endif
+    return rows;
 }
 
 }  // namespace bench

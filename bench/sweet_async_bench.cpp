@@ -54,7 +54,13 @@ std::span<const scenario_group> scenario_groups() {
          run_per_key_group},
         {"throttle", {"throttle.rate_20k.burst_20"}, run_throttle_group},
 #ifdef SWEET_ASYNC_BENCH_REDIS
-        {"redis", {"redis.one_worker.trivial", "redis.two_workers.trivial"}, run_redis_group},
+        {"redis",
+         {"redis.one_worker.trivial", "redis.two_workers.trivial",
+#ifdef SWEET_ASYNC_BENCH_REDIS_TLS
+          "redis.one_worker.tls"
+#endif
+         },
+         run_redis_group},
 #endif
 #ifdef SWEET_ASYNC_BENCH_TBB
         {"tbb",

@@ -39,7 +39,17 @@ class openssl_layer final : public tls_layer, public std::enable_shared_from_thi
 public:
     openssl_layer(asio::ip::tcp::socket& socket, asio::ssl::context context)
         : context_(std::move(context)),
-          stream_(socket, context_) {}
+          stream_(socket, context_) {
+        // Called when the server asks for a certificate we do not have (none was configured).
+        // The context is this layer's own; its slot of ours leads back here (asio::ssl keeps its
+        // callbacks in the app data).
+        SSL_CTX_set_ex_data(context_.native_handle(), layer_slot(), this);
+        SSL_CTX_set_client_cert_cb(context_.native_handle(), [](SSL* ssl, X509**, EVP_PKEY**) {
+            void* layer = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), layer_slot());
+            static_cast<openssl_layer*>(layer)->certificate_requested_ = true;
+            return 0;  // go on without one
+        });
+    }
 
     /// Names the server to check the certificate against, and to send as SNI (a host name
     /// only: SNI carries no addresses); false when OpenSSL refuses the name.
@@ -74,31 +84,52 @@ public:
     void async_read_some(asio::mutable_buffer into, io_continuation then) override {
         stream_.async_read_some(into, [self = shared_from_this(),
                                        then = std::move(then)](error_code ec, std::size_t n) {
-            if (ec == asio::ssl::error::stream_truncated) {
-                ec = asio::error::eof;  // closed without close_notify: as a plain close
-            } else if (ec && !self->received_ && is_tls_failure(ec)) {
-                ec = make_error_code(error::tls_handshake_failed);
-            }
+            ec = self->after_handshake(ec);
             self->received_ = self->received_ || !ec;
             then(ec, n);
         });
     }
 
     void async_write(asio::const_buffer bytes, io_continuation then) override {
-        asio::async_write(stream_, bytes,
-                          [self = shared_from_this(),
-                           then = std::move(then)](error_code ec, std::size_t n) { then(ec, n); });
+        asio::async_write(
+            stream_, bytes,
+            [self = shared_from_this(), then = std::move(then)](error_code ec, std::size_t n) {
+                then(self->after_handshake(ec), n);
+            });
     }
 
 private:
+    /// The index of an OpenSSL context's slot that holds its layer.
+    static int layer_slot() {
+        static const int slot = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+        return slot;
+    }
+
     static bool is_tls_failure(const error_code& ec) {
         return ec.category() == asio::error::get_ssl_category() ||
                ec == asio::ssl::error::stream_truncated;
     }
 
+    /// What an I/O failure means. Before the first byte came back, TLS 1.3 may still be
+    /// refusing us: a TLS alert then, or, when the server asked for a certificate we do not
+    /// have, its closing the connection (the alert can be lost to the reset that a write racing
+    /// the close provokes), is the handshake's failure, which no reconnection mends.
+    error_code after_handshake(error_code ec) const {
+        if (ec == asio::ssl::error::stream_truncated) {
+            ec = asio::error::eof;  // closed without close_notify: as a plain close
+        }
+        if (!ec || received_) return ec;
+        const bool dropped = ec == asio::error::eof || ec == asio::error::connection_reset ||
+                             ec == asio::error::broken_pipe;
+        if (is_tls_failure(ec) || (certificate_requested_ && dropped))
+            return make_error_code(error::tls_handshake_failed);
+        return ec;
+    }
+
     asio::ssl::context context_;  // before stream_, which uses it
     asio::ssl::stream<asio::ip::tcp::socket&> stream_;
-    bool received_ = false;  // a first read that fails is the end of the handshake
+    bool received_ = false;               // a byte came back: the handshake is behind us
+    bool certificate_requested_ = false;  // the server asked for a certificate we lack
 };
 
 /// The OpenSSL context `options` describe: TLS 1.2 or later, the authorities to trust, our
