@@ -2,7 +2,8 @@
 # Builds and runs the consumer projects of tests/consumers/ the way a user of the library would:
 #   1. `cmake --install` into a fresh prefix, then tests/consumers/find_package against it
 #      (find_package(sweet_async CONFIG REQUIRED) through CMAKE_PREFIX_PATH), and
-#      tests/consumers/find_package_redis (the component redis, which needs hiredis installed);
+#      tests/consumers/find_package_redis (the components redis and redis_tls, which need hiredis
+#      and OpenSSL installed);
 #   2. the installed sweet_async.pc: `pkg-config --cflags`, and the same program compiled with
 #      nothing but the flags pkg-config gives;
 #   3. tests/consumers/add_subdirectory, which builds sweet_async from this source tree.
@@ -42,7 +43,7 @@ echo "sweet_async_DIR=${found_dir}"
 cmake --build "${work}/find_package" -j2 --target consumer
 "${work}/find_package/consumer"
 
-step "find_package(sweet_async CONFIG REQUIRED COMPONENTS redis): sweet_async::redis, installed"
+step "find_package(sweet_async CONFIG REQUIRED COMPONENTS redis redis_tls): sweet_async::redis and its TLS, installed"
 cmake -S "${root}/tests/consumers/find_package_redis" -B "${work}/find_package_redis" \
     "${cmake_args[@]}" -DCMAKE_PREFIX_PATH="${prefix}"
 cmake --build "${work}/find_package_redis" -j2 --target redis_consumer

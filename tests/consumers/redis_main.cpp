@@ -1,6 +1,6 @@
-// The consumer program of the installed component redis: a redis::connection to a port where
-// nothing listens must fail with a clear error, not hang (no server is needed to check that the
-// headers, hiredis and the link line fit together).
+// The consumer program of the installed components redis and redis_tls: a redis::connection to
+// a port where nothing listens, over TCP and over TLS, must fail with a clear error, not hang (no
+// server is needed to check that the headers, hiredis, OpenSSL and the link line fit together).
 #include <cstdio>
 #include <future>
 #include <system_error>
@@ -10,20 +10,32 @@
 #include <asio/use_future.hpp>
 
 #include <sweet_async/redis.hpp>
+#include <sweet_async/redis/tls.hpp>
 
-int main() {
-    asio::io_context io;
+namespace {
+
+/// True when connecting to `where` fails (nothing listens on port 1), printing why.
+bool refused(asio::io_context& io, const sweet_async::redis::server& where) {
     sweet_async::redis::connection redis(io.get_executor());
-    auto connected =
-        redis.async_connect({asio::ip::address_v4::loopback(), 1}, asio::use_future);  // port 1
+    auto connected = redis.async_connect(where, asio::use_future);
+    io.restart();
     io.run();
     try {
         connected.get();
     } catch (const sweet_async::system_error& e) {
-        std::printf("sweet_async::redis installed: connecting to port 1 failed as it should: %s\n",
-                    e.what());
-        return 0;
+        std::printf("sweet_async::redis installed: connecting to %s failed as it should: %s\n",
+                    where.to_url().c_str(), e.what());
+        return true;
     }
     std::printf("connecting to port 1 succeeded: something listens there\n");
-    return 1;
+    return false;
+}
+
+}  // namespace
+
+int main() {
+    asio::io_context io;
+    const auto plain = sweet_async::redis::server::at({asio::ip::address_v4::loopback(), 1});
+    const auto tls = sweet_async::redis::server::from_url("rediss://127.0.0.1:1");
+    return refused(io, plain) && refused(io, tls) ? 0 : 1;
 }
