@@ -178,11 +178,20 @@ TEST_CASE("redis over TLS: mutual TLS presents our certificate, an encrypted key
 
     auto wrong_key_password = encrypted_key;
     wrong_key_password.tls->private_key_password = "not-the-key-password";
-    CHECK(connect_and_ping(wrong_key_password).first == redis::error::tls_configuration);
+    CHECK(connect_and_ping(wrong_key_password).first == redis::error::tls_certificate_unusable);
+
+    auto key_without_certificate = with_certificate;
+    key_without_certificate.tls->private_key_file = certificates.file("ca.key");  // the CA's
+    CHECK(connect_and_ping(key_without_certificate).first ==
+          redis::error::tls_certificate_unusable);
 
     auto missing_ca = with_certificate;
     missing_ca.tls->ca_file = certificates.file("no-such-ca.crt");
-    CHECK(connect_and_ping(missing_ca).first == redis::error::tls_configuration);
+    CHECK(connect_and_ping(missing_ca).first == redis::error::tls_authority_unusable);
+
+    auto bad_name = with_certificate;
+    bad_name.tls->server_name = std::string("bad\0name", 8);
+    CHECK(connect_and_ping(bad_name).first == redis::error::tls_server_name_invalid);
 
     // What the options print: the files, never the key's password.
     const std::string printed = fmt::format("{} {}", encrypted_key, *encrypted_key.tls);

@@ -33,9 +33,16 @@ enum class error {
     /// The TLS handshake failed for another reason: the server does not speak TLS on that port,
     /// no protocol version or cipher in common, or it refused our client certificate.
     tls_handshake_failed,
-    /// The TLS settings cannot be used: a CA file or directory, certificate or private key that
-    /// cannot be read, or a key that does not match its certificate or its password.
-    tls_configuration,
+    /// The authorities to trust cannot be loaded: `tls_options::ca_file` or `ca_directory`
+    /// missing, unreadable or not PEM (or, with neither, the system's store).
+    tls_authority_unusable,
+    /// Our certificate or its key cannot be used: `tls_options::certificate_file` or
+    /// `private_key_file` missing, unreadable or not PEM, a wrong `private_key_password`, or a
+    /// key that is not the certificate's.
+    tls_certificate_unusable,
+    /// `tls_options::server_name` (or the host, when it is empty) is not a valid host name or
+    /// address to check the certificate against.
+    tls_server_name_invalid,
     /// TLS was asked for (`rediss://`, `server::tls`) in a program built without it: include
     /// `<sweet_async/redis/tls.hpp>` and link `sweet_async::redis_tls` (OpenSSL).
     tls_unavailable,
@@ -70,9 +77,15 @@ inline const sweet_async::error_category& error_category() noexcept {
             case error::tls_handshake_failed:
                 return "the TLS handshake failed (no TLS on that port, nothing in common, or our "
                        "client certificate refused)";
-            case error::tls_configuration:
-                return "the TLS settings cannot be used (a CA, certificate or key file that "
-                       "cannot be read, or a key that does not match)";
+            case error::tls_authority_unusable:
+                return "the TLS authorities cannot be loaded (ca_file or ca_directory: missing, "
+                       "unreadable, or not PEM)";
+            case error::tls_certificate_unusable:
+                return "our TLS certificate or key cannot be used (certificate_file or "
+                       "private_key_file: missing, unreadable, not PEM, a wrong "
+                       "private_key_password, or a key that is not the certificate's)";
+            case error::tls_server_name_invalid:
+                return "the TLS server name is not a valid host name or address";
             case error::tls_unavailable:
                 return "TLS was asked for, but the program was built without it (include "
                        "<sweet_async/redis/tls.hpp>, link sweet_async::redis_tls)";
@@ -103,7 +116,9 @@ inline bool reconnecting_cannot_help(const error_code& ec) noexcept {
     case error::certificate_untrusted:
     case error::certificate_host_mismatch:
     case error::tls_handshake_failed:
-    case error::tls_configuration:
+    case error::tls_authority_unusable:
+    case error::tls_certificate_unusable:
+    case error::tls_server_name_invalid:
     case error::tls_unavailable: return true;
     default: return false;
     }

@@ -133,7 +133,8 @@ private:
 };
 
 /// The OpenSSL context `options` describe: TLS 1.2 or later, the authorities to trust, our
-/// certificate and key; `ec` set to `error::tls_configuration` when a file does not load.
+/// certificate and key; `ec` set to `error::tls_authority_unusable` or
+/// `tls_certificate_unusable` when what they name does not load.
 inline asio::ssl::context make_tls_context(const tls_options& options, error_code& ec) {
     asio::ssl::context context(asio::ssl::context::tls_client);
     SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
@@ -146,7 +147,11 @@ inline asio::ssl::context make_tls_context(const tls_options& options, error_cod
     } else {
         context.set_verify_mode(asio::ssl::verify_none, ec);
     }
-    if (!ec && !options.certificate_file.empty()) {
+    if (ec) {
+        ec = make_error_code(error::tls_authority_unusable);
+        return context;
+    }
+    if (!options.certificate_file.empty()) {
         if (!options.private_key_password.empty()) {
             context.set_password_callback(
                 [password = options.private_key_password](
@@ -157,10 +162,9 @@ inline asio::ssl::context make_tls_context(const tls_options& options, error_cod
         if (!ec) {
             context.use_private_key_file(options.private_key_file, asio::ssl::context::pem, ec);
         }
-        if (!ec && SSL_CTX_check_private_key(context.native_handle()) != 1)
-            ec = make_error_code(error::tls_configuration);
+        if (ec || SSL_CTX_check_private_key(context.native_handle()) != 1)
+            ec = make_error_code(error::tls_certificate_unusable);
     }
-    if (ec) ec = make_error_code(error::tls_configuration);
     return context;
 }
 
@@ -172,7 +176,7 @@ inline std::shared_ptr<tls_layer> make_openssl_layer(asio::ip::tcp::socket& sock
     if (ec) return nullptr;
     auto layer = std::make_shared<openssl_layer>(socket, std::move(context));
     if (!layer->expect(options.server_name.empty() ? where.host : options.server_name)) {
-        ec = make_error_code(error::tls_configuration);
+        ec = make_error_code(error::tls_server_name_invalid);
         return nullptr;
     }
     return layer;

@@ -48,7 +48,8 @@ public:
 };
 
 /// Makes the TLS layer of a connection to `where` over `socket` (connected); a setting that
-/// cannot be used (a file that does not load) sets `ec` to `error::tls_configuration`.
+/// cannot be used sets `ec` to the error that names it (`error::tls_authority_unusable`,
+/// `tls_certificate_unusable`, `tls_server_name_invalid`).
 using tls_layer_factory = std::shared_ptr<tls_layer> (*)(asio::ip::tcp::socket& socket,
                                                          const server& where, error_code& ec);
 
