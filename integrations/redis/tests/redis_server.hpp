@@ -76,6 +76,14 @@ inline pid_t spawn(const std::vector<std::string>& args, bool detached_output = 
     return pid;
 }
 
+/// A new directory under the system's temporary one, named `prefix` and a unique suffix.
+inline std::filesystem::path make_temporary_directory(const std::string& prefix) {
+    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + ".XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+        throw std::system_error(errno, std::generic_category(), "mkdtemp");
+    return pattern;
+}
+
 /// Runs `args` (the program's path first) to its end; throws naming it unless it exits with 0.
 inline void run_to_end(const std::vector<std::string>& args) {
     const pid_t pid = spawn(args, true);
@@ -98,7 +106,7 @@ public:
         return made;
     }
 
-    std::string file(const char* name) const { return (directory_ / name).string(); }
+    std::string file(const std::string& name) const { return (directory_ / name).string(); }
     std::string ca() const { return file("ca.crt"); }
     std::string server_certificate() const { return file("server.crt"); }
     std::string server_key() const { return file("server.key"); }
@@ -114,13 +122,13 @@ public:
     }
 
 private:
-    tls_certificates() : directory_(make_temporary_directory()) {
+    tls_certificates() : directory_(make_temporary_directory("sweet_async_tls")) {
 #ifdef SWEET_ASYNC_OPENSSL_PROGRAM
         const std::string openssl = SWEET_ASYNC_OPENSSL_PROGRAM;
 #else
         const std::string openssl = "openssl";  // not built with TLS: fails to spawn, named
 #endif
-        auto new_key = [&](const char* name) {
+        auto new_key = [&](const std::string& name) {
             run_to_end({openssl, "genpkey", "-algorithm", "EC", "-pkeyopt",
                         "ec_paramgen_curve:P-256", "-out", file(name)});
         };
@@ -128,11 +136,11 @@ private:
         run_to_end({openssl, "req", "-x509", "-new", "-key", file("ca.key"), "-days", "2", "-subj",
                     "/CN=sweet_async test CA", "-out", ca()});
         // One certificate signed by the CA for `subject`, with the extensions in `extensions`.
-        auto sign = [&](const char* stem, const char* subject, const char* extensions) {
-            const std::string key = file((std::string(stem) + ".key").c_str());
-            const std::string request = file((std::string(stem) + ".csr").c_str());
-            const std::string settings = file((std::string(stem) + ".ext").c_str());
-            new_key((std::string(stem) + ".key").c_str());
+        auto sign = [&](const std::string& stem, const char* subject, const char* extensions) {
+            const std::string key = file(stem + ".key");
+            const std::string request = file(stem + ".csr");
+            const std::string settings = file(stem + ".ext");
+            new_key(stem + ".key");
             std::FILE* out = std::fopen(settings.c_str(), "w");
             if (out == nullptr) throw std::runtime_error("cannot write " + settings);
             std::fputs(extensions, out);
@@ -140,20 +148,12 @@ private:
             run_to_end({openssl, "req", "-new", "-key", key, "-subj", subject, "-out", request});
             run_to_end({openssl, "x509", "-req", "-in", request, "-CA", ca(), "-CAkey",
                         file("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", settings,
-                        "-out", file((std::string(stem) + ".crt").c_str())});
+                        "-out", file(stem + ".crt")});
         };
         sign("server", "/CN=localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
         sign("client", "/CN=sweet_async test worker", "extendedKeyUsage=clientAuth\n");
         run_to_end({openssl, "pkcs8", "-topk8", "-in", client_key(), "-out", client_key_encrypted(),
                     "-passout", std::string("pass:") + key_password});
-    }
-
-    static std::filesystem::path make_temporary_directory() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "sweet_async_tls.XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::system_error(errno, std::generic_category(), "mkdtemp");
-        return pattern;
     }
 
     std::filesystem::path directory_;
@@ -177,7 +177,7 @@ public:
     /// clients present; listening for TLS too when `tls` says so.
     redis_server(bool persistent, std::vector<std::string> arguments, std::string admin_password,
                  std::optional<tls_listener> tls = {})
-        : directory_(make_directory()),
+        : directory_(make_temporary_directory("sweet_async_redis")),
           persistent_(persistent),
           arguments_(std::move(arguments)),
           admin_password_(std::move(admin_password)),
@@ -241,14 +241,6 @@ public:
     }
 
 private:
-    static std::filesystem::path make_directory() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "sweet_async_redis.XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::system_error(errno, std::generic_category(), "mkdtemp");
-        return pattern;
-    }
-
     void start() {
         std::vector<std::string> args{SWEET_ASYNC_REDIS_SERVER,
                                       "--port",
